@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { resolveAdapters, type CommandBusConfig } from './config.ts';
+import { encodeEnvelope, type Envelope } from './domain/envelope.ts';
+import { pendingRecord, type CommandState } from './domain/lifecycle.ts';
+import { DEFAULT_MAX_DATA_BYTES, validateDomain, validateName, validateSendRequest, validateUuid } from './domain/validation.ts';
+import { DuplicateCommandError, SendFailedError, ValidationError } from './errors.ts';
+import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
+import type { Adapters } from './config.ts';
+
+export interface CommandBusOptions extends CommandBusConfig {
+  /** Largest accepted `data`, as JSON bytes. Default 200 KiB. */
+  maxDataBytes?: number;
+}
+
+/**
+ * Sends commands and reads their state and audit trail.
+ *
+ * @example
+ * const bus = new CommandBus();
+ * await bus.send({ domain: 'payments', commandType: 'Charge', commandId: randomUUID(), data: { amount: 10 } });
+ * const command = await bus.getCommand('payments', commandId);
+ */
+export class CommandBus {
+  private readonly adapters: Adapters;
+  private readonly maxDataBytes: number;
+
+  constructor(options: CommandBusOptions = {}) {
+    this.adapters = resolveAdapters(options);
+    this.maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+  }
+
+  /**
+   * Sends a command. Idempotent per (domain, commandId): if that command exists already, throws
+   * DuplicateCommandError and nothing is processed twice.
+   *
+   * The message is enqueued first and the command recorded second, so a crash in between loses
+   * nothing: the worker records a command it has no record of when the message arrives.
+   */
+  async send(request: SendCommandRequest): Promise<SendResult> {
+    const command = validateSendRequest(request, this.maxDataBytes);
+    const envelope: Envelope = { v: 1, ...command, token: randomUUID(), sentAt: new Date().toISOString() };
+    try {
+      await this.adapters.transport.sendCommand(command.domain, encodeEnvelope(envelope));
+    } catch (error) {
+      throw new SendFailedError(
+        `command ${command.domain}/${command.commandId} was not sent (enqueue failed); nothing was recorded, so sending again is safe`,
+        { cause: error },
+      );
+    }
+    let inserted;
+    try {
+      inserted = await this.adapters.store.insert(pendingRecord(envelope));
+    } catch (error) {
+      throw new SendFailedError(
+        `command ${command.domain}/${command.commandId} was enqueued but recording it failed; the worker records it on receipt — check getCommand before sending again`,
+        { cause: error },
+      );
+    }
+    const result = { domain: command.domain, commandId: command.commandId, correlationId: command.correlationId };
+    if (inserted.created) return { ...result, status: CommandStatus.PENDING };
+    // The worker may have recorded our own message first: same token, same send.
+    if (inserted.existing.token === envelope.token) return { ...result, status: inserted.existing.status };
+    // Another send owns this id; our message carries a stale token and the worker drops it.
+    throw new DuplicateCommandError(command.domain, command.commandId, inserted.existing.status);
+  }
+
+  /** The command, or undefined if there is none. */
+  async getCommand(domain: string, commandId: string): Promise<Command | undefined> {
+    const state = await this.adapters.store.get(validateDomain(domain), validateUuid('commandId', commandId));
+    return state && toCommand(state);
+  }
+
+  /** Every audit event of the command, oldest first (of every domain using that id, if none given). */
+  async getAuditTrail(commandId: string, domain?: string): Promise<AuditEvent[]> {
+    return this.adapters.store.auditTrail(validateUuid('commandId', commandId), domain === undefined ? undefined : validateDomain(domain));
+  }
+
+  /** Commands of a domain, newest first, optionally by status, type and creation time. */
+  async queryCommands(query: CommandQuery): Promise<Page<Command>> {
+    const page = await this.adapters.store.query(validateQuery(query));
+    return { ...page, items: page.items.map(toCommand) };
+  }
+}
+
+export function validateQuery<T extends { domain: string; limit?: number; commandType?: string; from?: string; to?: string; status?: string }>(
+  query: T,
+): T {
+  validateDomain(query.domain);
+  if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 100)) {
+    throw new ValidationError('limit', `must be an integer from 1 to 100 (got ${query.limit})`);
+  }
+  if (query.commandType !== undefined) validateName('commandType', query.commandType);
+  if (query.status !== undefined && !Object.values(CommandStatus).includes(query.status as CommandStatus)) {
+    throw new ValidationError('status', `must be one of ${Object.values(CommandStatus).join(', ')} (got ${JSON.stringify(query.status)})`);
+  }
+  for (const field of ['from', 'to'] as const) {
+    const value = query[field];
+    if (value !== undefined && Number.isNaN(Date.parse(value))) {
+      throw new ValidationError(field, `must be an ISO-8601 timestamp (got ${JSON.stringify(value)})`);
+    }
+  }
+  return {
+    ...query,
+    ...(query.from ? { from: new Date(query.from).toISOString() } : {}),
+    ...(query.to ? { to: new Date(query.to).toISOString() } : {}),
+  };
+}
+
+/** The public view of a stored command (the enqueue token stays internal). */
+export function toCommand(state: CommandState): Command {
+  const { token: _token, movedToTsqAt: _moved, ...command } = state;
+  return command;
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { sendReply } from './CommandProcessor.ts';
+import { toCommand, validateQuery } from './CommandBus.ts';
+import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
+import { encodeEnvelope } from './domain/envelope.ts';
+import {
+  enqueueFailedTransition,
+  operatorCancelTransition,
+  operatorCompleteTransition,
+  operatorRetryTransition,
+  type CommandState,
+  type Transition,
+} from './domain/lifecycle.ts';
+import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
+import { CommandNotFoundError, InvalidOperationError, SendFailedError } from './errors.ts';
+import type { JsonValue, Page, TsqEntry, TsqQuery } from './types.ts';
+
+export interface OperatorAction {
+  domain: string;
+  commandId: string;
+  /** Who acts; always recorded in the audit trail. */
+  operator: string;
+}
+
+/**
+ * The operator's view of failed commands: list them with their errors, then retry, cancel or complete.
+ * Every action is allowed only from IN_TSQ and records the operator.
+ */
+export class TroubleshootingQueue {
+  private readonly adapters: Adapters;
+
+  constructor(config: CommandBusConfig = {}) {
+    this.adapters = resolveAdapters(config);
+  }
+
+  async list(query: TsqQuery): Promise<Page<TsqEntry>> {
+    const page = await this.adapters.store.listTsq(validateQuery(query));
+    return {
+      ...page,
+      items: page.items.map((state) => ({ ...toCommand(state), movedToTsqAt: state.movedToTsqAt ?? state.updatedAt })),
+    };
+  }
+
+  /** Re-enqueues the stored payload with a fresh token: the command is PENDING again, attempts reset. */
+  async operatorRetry(action: OperatorAction): Promise<void> {
+    const { domain, commandId, operator } = validateAction(action);
+    const token = randomUUID();
+    const state = await this.act(domain, commandId, (current) => operatorRetryTransition(current, operator, token, now()));
+    const envelope = {
+      v: 1 as const,
+      domain,
+      commandType: state.commandType,
+      commandId,
+      data: state.data ?? {},
+      maxAttempts: state.maxAttempts,
+      correlationId: state.correlationId,
+      ...(state.replyTo === undefined ? {} : { replyTo: state.replyTo }),
+      token,
+      sentAt: state.createdAt,
+    };
+    try {
+      await this.adapters.transport.sendCommand(domain, encodeEnvelope(envelope));
+    } catch (error) {
+      // Never leave a PENDING command without a message: put it back in the TSQ, with the reason.
+      await this.adapters.store.apply(
+        enqueueFailedTransition(state, token, { type: 'TRANSIENT', code: 'ENQUEUE_FAILED', message: `operator retry could not enqueue: ${String(error)}` }, now()),
+      );
+      throw new SendFailedError(`operator retry of ${domain}/${commandId} could not enqueue; it is back in the TSQ`, { cause: error });
+    }
+  }
+
+  async operatorCancel(action: OperatorAction & { reason: string }): Promise<void> {
+    const { domain, commandId, operator } = validateAction(action);
+    const reason = validateName('reason', action.reason);
+    const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now()));
+    await sendReply(this.adapters.transport, state, 'CANCELLED', { reason });
+  }
+
+  async operatorComplete(action: OperatorAction & { resultData?: JsonValue }): Promise<void> {
+    const { domain, commandId, operator } = validateAction(action);
+    const resultData = action.resultData ?? null;
+    assertJson('resultData', resultData);
+    const state = await this.act(domain, commandId, (current) => operatorCompleteTransition(current, operator, resultData, now()));
+    await sendReply(this.adapters.transport, state, 'SUCCESS', { result: resultData });
+  }
+
+  /** Reads, checks IN_TSQ, writes conditionally; a concurrent change is re-read and re-checked. */
+  private async act(domain: string, commandId: string, transition: (current: CommandState) => Transition): Promise<CommandState> {
+    let current = await this.adapters.store.get(domain, commandId);
+    for (let round = 0; round < 5; round++) {
+      if (!current) throw new CommandNotFoundError(domain, commandId);
+      const result = await this.adapters.store.apply(transition(current));
+      if (result.applied) return current;
+      current = result.current;
+    }
+    throw new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN');
+  }
+}
+
+function validateAction<T extends OperatorAction>(action: T): T {
+  validateDomain(action.domain);
+  validateUuid('commandId', action.commandId);
+  validateName('operator', action.operator);
+  return { ...action, commandId: action.commandId.toLowerCase() };
+}
+
+const now = () => new Date().toISOString();

@@ -1,0 +1,186 @@
+import { CommandProcessor, type ProcessOutcome } from './CommandProcessor.ts';
+import { resolveAdapters, type CommandBusConfig } from './config.ts';
+import { resolveRetryPolicy, type RetryPolicy } from './domain/retryPolicy.ts';
+import { validateDomain } from './domain/validation.ts';
+import { ValidationError } from './errors.ts';
+import type { HandlerRegistry } from './HandlerRegistry.ts';
+import type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
+import type { Logger } from './types.ts';
+
+export interface WorkerOptions extends CommandBusConfig {
+  domain: string;
+  registry: HandlerRegistry;
+  /** Commands handled at once. 1–1000, default 10. */
+  concurrency?: number;
+  /**
+   * Seconds a received message stays hidden from other receivers (1–43,200, default 30). An attempt
+   * still running after this is redelivered and counts as a new attempt.
+   */
+  visibilityTimeout?: number;
+  /** Handler time limit in ms; default 80% of the visibility timeout, so a timeout is recorded first. */
+  handlerTimeoutMs?: number;
+  /** Long-poll wait, 0–20 s, default 20. */
+  waitTimeSeconds?: number;
+  retryPolicy?: Partial<RetryPolicy>;
+}
+
+interface ResolvedWorkerOptions {
+  concurrency: number;
+  visibilityTimeout: number;
+  handlerTimeoutMs: number;
+  waitTimeSeconds: number;
+}
+
+/** Checks every option once, with messages that name the option and its range. */
+export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
+  const integer = (name: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ValidationError(name, `must be an integer from ${min} to ${max} (got ${value})`);
+    }
+    return value;
+  };
+  validateDomain(options.domain);
+  if (!options.registry) throw new ValidationError('registry', 'is required (a HandlerRegistry)');
+  const visibilityTimeout = integer('visibilityTimeout', options.visibilityTimeout ?? 30, 1, 43_200);
+  return {
+    concurrency: integer('concurrency', options.concurrency ?? 10, 1, 1000),
+    visibilityTimeout,
+    handlerTimeoutMs: integer('handlerTimeoutMs', options.handlerTimeoutMs ?? Math.floor(visibilityTimeout * 800), 1, 43_200_000),
+    waitTimeSeconds: integer('waitTimeSeconds', options.waitTimeSeconds ?? 20, 0, 20),
+  };
+}
+
+/**
+ * A long-running worker for one domain: long-polls the commands queue in batches, runs up to
+ * `concurrency` handlers at once, and applies the lifecycle through the shared CommandProcessor.
+ *
+ * @example
+ * const worker = new Worker({ domain: 'payments', registry, concurrency: 8, visibilityTimeout: 30 });
+ * const running = worker.run();
+ * // ...
+ * await worker.stop(); // finishes in-flight commands, then `running` resolves
+ */
+export class Worker {
+  readonly domain: string;
+  private readonly settings: ResolvedWorkerOptions;
+  private readonly processor: CommandProcessor;
+  private readonly transport: CommandTransport;
+  private readonly logger: Logger;
+  private readonly inFlight = new Set<Promise<void>>();
+  private slotFreed: (() => void) | undefined;
+  private poll: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+
+  constructor(options: WorkerOptions) {
+    this.settings = resolveWorkerOptions(options);
+    const retryPolicy = resolveRetryPolicy(options.retryPolicy);
+    const { store, transport, logger } = resolveAdapters(options);
+    this.domain = options.domain;
+    this.transport = transport;
+    this.logger = logger;
+    this.processor = new CommandProcessor({
+      domain: options.domain,
+      store,
+      transport,
+      registry: options.registry,
+      retryPolicy,
+      handlerTimeoutMs: this.settings.handlerTimeoutMs,
+      logger,
+    });
+  }
+
+  /** Polls until stop() is called; resolves once in-flight work has finished. */
+  run(): Promise<void> {
+    if (this.running) return this.running;
+    this.stopping = false;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Stops polling, lets in-flight commands finish, sends pending deletes. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.poll?.abort();
+    this.slotFreed?.();
+    await this.running;
+  }
+
+  get activeCount(): number {
+    return this.inFlight.size;
+  }
+
+  private async loop(): Promise<void> {
+    const { concurrency, waitTimeSeconds, visibilityTimeout } = this.settings;
+    let failures = 0;
+    while (!this.stopping) {
+      const free = concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      this.poll = new AbortController();
+      let messages: TransportMessage[];
+      try {
+        messages = await this.transport.receive(this.domain, {
+          maxMessages: Math.min(10, free),
+          waitTimeSeconds,
+          visibilityTimeoutSeconds: visibilityTimeout,
+          signal: this.poll.signal,
+        });
+        failures = 0;
+      } catch (error) {
+        if (this.stopping) break;
+        failures++;
+        this.logger.error('receive failed', { domain: this.domain, error: String(error), failures });
+        // Back off on a failing queue instead of spinning; interrupted by stop().
+        await this.pause(Math.min(5000, 100 * 2 ** failures));
+        continue;
+      }
+      for (const message of messages) this.track(message);
+    }
+    await Promise.allSettled([...this.inFlight]);
+    await this.transport.flush();
+  }
+
+  private track(message: TransportMessage): void {
+    const work = this.handle(message).finally(() => {
+      this.inFlight.delete(work);
+      const wake = this.slotFreed;
+      this.slotFreed = undefined;
+      wake?.();
+    });
+    this.inFlight.add(work);
+  }
+
+  private async handle(message: TransportMessage): Promise<void> {
+    let outcome: ProcessOutcome;
+    try {
+      outcome = await this.processor.process(message);
+    } catch (error) {
+      // Left undeleted: SQS redelivers it after the visibility timeout, and nothing is lost.
+      this.logger.error('processing failed; the message will be redelivered', {
+        messageId: message.messageId,
+        error: error instanceof Error ? error.stack ?? error.message : String(error),
+      });
+      return;
+    }
+    if (outcome === 'ack') {
+      await this.transport.ack(this.domain, message.receiptHandle).catch((error: unknown) => {
+        this.logger.warn('delete failed; a redelivery will be recognised and dropped', { messageId: message.messageId, error: String(error) });
+      });
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.poll?.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

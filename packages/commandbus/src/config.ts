@@ -1,0 +1,49 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createConsoleLogger } from './logger.ts';
+import { resourceNames, type ResourceNames } from './resources.ts';
+import type { CommandStore } from './storage/CommandStore.ts';
+import { DynamoCommandStore } from './storage/DynamoCommandStore.ts';
+import type { CommandTransport } from './transport/CommandTransport.ts';
+import { SqsTransport } from './transport/SqsTransport.ts';
+import type { Logger } from './types.ts';
+
+/**
+ * Where commandbus keeps its state. Everything is optional: by default the AWS SDK reads the usual
+ * environment (AWS_REGION, credentials, AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SQS for
+ * LocalStack or the embedded stack), so moving between local, LocalStack and AWS is configuration.
+ */
+export interface CommandBusConfig {
+  /** Prefix of table and queue names. Default: COMMANDBUS_NAMESPACE or 'commandbus'. */
+  namespace?: string;
+  /** Table name override. Default: COMMANDBUS_TABLE or `<namespace>-commands`. */
+  tableName?: string;
+  /** Queue URLs by queue name, to skip GetQueueUrl (e.g. from stack outputs). */
+  queueUrls?: Record<string, string>;
+  dynamodb?: DynamoDBClient;
+  sqs?: SQSClient;
+  logger?: Logger;
+  /** Bring your own adapters (tests, other stores). Overrides dynamodb/sqs. */
+  store?: CommandStore;
+  transport?: CommandTransport;
+}
+
+export interface Adapters {
+  names: ResourceNames;
+  store: CommandStore;
+  transport: CommandTransport;
+  logger: Logger;
+}
+
+export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
+  const names = resourceNames(config.namespace ?? process.env.COMMANDBUS_NAMESPACE ?? 'commandbus');
+  const tableName = config.tableName ?? process.env.COMMANDBUS_TABLE ?? names.table;
+  return {
+    names,
+    logger: config.logger ?? createConsoleLogger(),
+    store: config.store ?? new DynamoCommandStore(config.dynamodb ?? new DynamoDBClient({}), tableName),
+    transport:
+      config.transport ??
+      new SqsTransport(config.sqs ?? new SQSClient({}), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
+  };
+}

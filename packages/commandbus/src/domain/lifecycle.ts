@@ -1,0 +1,323 @@
+/**
+ * The command lifecycle as pure data: every function here returns the transition to apply (the state
+ * it expects, the changes, the audit events) or a decision. Nothing here talks to AWS; the store
+ * applies a transition as one conditional write, so state and audit always move together.
+ */
+import { InvalidOperationError } from '../errors.ts';
+import { AuditEventType, CommandStatus, type CommandError, type JsonObject, type JsonValue } from '../types.ts';
+import type { Envelope } from './envelope.ts';
+import { backoffSeconds, type RetryPolicy } from './retryPolicy.ts';
+
+/** The stored state of a command, as the store hands it to the lifecycle. */
+export interface CommandState {
+  domain: string;
+  commandId: string;
+  commandType: string;
+  status: CommandStatus;
+  attempts: number;
+  maxAttempts: number;
+  token: string;
+  correlationId: string;
+  replyTo?: string;
+  createdAt: string;
+  updatedAt: string;
+  lastError?: CommandError;
+  result?: JsonValue;
+  data?: JsonObject;
+  movedToTsqAt?: string;
+}
+
+export interface NewEvent {
+  eventType: AuditEventType;
+  timestamp: string;
+  attempt: number;
+  details: JsonObject;
+}
+
+export interface Transition {
+  domain: string;
+  commandId: string;
+  /** The write happens only if the command is still exactly like this. */
+  expect: { status: CommandStatus | readonly CommandStatus[]; token: string; attempts?: number };
+  set: {
+    status: CommandStatus;
+    updatedAt: string;
+    attempts?: number;
+    token?: string;
+    /** null removes it. */
+    lastError?: CommandError | null;
+    result?: JsonValue;
+    /** null removes it. */
+    data?: JsonObject | null;
+    /** enter: index the command in the TSQ; leave: drop it from there. */
+    tsq?: 'enter' | 'leave';
+  };
+  events: NewEvent[];
+}
+
+/** A command recorded for the first time (by the producer, or by a worker that got there first). */
+export type NewCommandRecord = Omit<CommandState, 'lastError' | 'result' | 'movedToTsqAt'> & { events: NewEvent[] };
+
+const event = (eventType: AuditEventType, timestamp: string, attempt: number, details: JsonObject = {}): NewEvent => ({
+  eventType,
+  timestamp,
+  attempt,
+  details,
+});
+
+const errorDetails = (error: CommandError): JsonObject => {
+  const details: JsonObject = { errorType: error.type, errorCode: error.code, errorMessage: error.message };
+  if (error.details) details.errorDetails = error.details;
+  return details;
+};
+
+/** The record a send creates: PENDING with its SENT event. */
+export function pendingRecord(envelope: Envelope): NewCommandRecord {
+  return {
+    ...identity(envelope),
+    status: CommandStatus.PENDING,
+    attempts: 0,
+    updatedAt: envelope.sentAt,
+    events: [event(AuditEventType.SENT, envelope.sentAt, 0)],
+  };
+}
+
+/** The record a worker creates when the message beat the producer's write (or that write was lost). */
+export function receivedRecord(envelope: Envelope, now: string): NewCommandRecord {
+  return {
+    ...identity(envelope),
+    status: CommandStatus.IN_PROGRESS,
+    attempts: 1,
+    updatedAt: now,
+    events: [event(AuditEventType.SENT, envelope.sentAt, 0), event(AuditEventType.RECEIVED, now, 1)],
+  };
+}
+
+function identity(envelope: Envelope) {
+  const base = {
+    domain: envelope.domain,
+    commandId: envelope.commandId,
+    commandType: envelope.commandType,
+    maxAttempts: envelope.maxAttempts,
+    token: envelope.token,
+    correlationId: envelope.correlationId,
+    createdAt: envelope.sentAt,
+  };
+  return envelope.replyTo === undefined ? base : { ...base, replyTo: envelope.replyTo };
+}
+
+/**
+ * The common receive: the command is PENDING or IN_PROGRESS with `attemptsBefore` attempts behind it.
+ * Returns undefined when that guess already means retries are exhausted (the slow path decides).
+ */
+export function receiveTransition(envelope: Envelope, attemptsBefore: number, now: string): Transition | undefined {
+  if (attemptsBefore >= envelope.maxAttempts) return undefined;
+  const attempt = attemptsBefore + 1;
+  return {
+    domain: envelope.domain,
+    commandId: envelope.commandId,
+    expect: { status: [CommandStatus.PENDING, CommandStatus.IN_PROGRESS], token: envelope.token, attempts: attemptsBefore },
+    set: { status: CommandStatus.IN_PROGRESS, attempts: attempt, updatedAt: now },
+    events: [event(AuditEventType.RECEIVED, now, attempt)],
+  };
+}
+
+export type ReceiveDecision =
+  | { kind: 'create' }
+  | { kind: 'process'; transition: Transition; attempt: number }
+  /** The last attempt outlived the visibility timeout: no attempts left. */
+  | { kind: 'exhaust'; transition: Transition; error: CommandError }
+  /** A parked copy came back from the TSQ queue (console/CLI redrive): a retry. */
+  | { kind: 'redrive'; transition: Transition; attempt: number }
+  /** The command is IN_TSQ but its parked copy may be missing: send it (again). */
+  | { kind: 'repark' }
+  /** A redelivery of a command already completed: the reply may not have gone out. */
+  | { kind: 'resend-reply'; state: CommandState }
+  | { kind: 'drop'; reason: string };
+
+/** What to do with a received message, given the command as it is stored now. */
+export function decideReceive(current: CommandState | undefined, envelope: Envelope, fromTsq: boolean, now: string): ReceiveDecision {
+  if (!current) {
+    return fromTsq ? { kind: 'drop', reason: 'parked copy of a command that does not exist' } : { kind: 'create' };
+  }
+  if (current.token !== envelope.token) {
+    return { kind: 'drop', reason: `stale copy: the command was enqueued again since (status ${current.status})` };
+  }
+  if (fromTsq) {
+    if (current.status !== CommandStatus.IN_TSQ) {
+      return { kind: 'drop', reason: `parked copy redriven, but the command is ${current.status} already` };
+    }
+    return { kind: 'redrive', transition: redriveTransition(current, now), attempt: 1 };
+  }
+  switch (current.status) {
+    case CommandStatus.PENDING:
+    case CommandStatus.IN_PROGRESS: {
+      if (current.attempts < current.maxAttempts) {
+        const transition = receiveTransition(envelope, current.attempts, now)!;
+        transition.expect.status = current.status;
+        return { kind: 'process', transition, attempt: current.attempts + 1 };
+      }
+      const error: CommandError = {
+        type: 'TIMEOUT',
+        code: 'VISIBILITY_TIMEOUT',
+        message: `attempt ${current.attempts} did not finish within the visibility timeout`,
+      };
+      return {
+        kind: 'exhaust',
+        error,
+        transition: toTsq(current, error, envelope.data, now, [
+          event(AuditEventType.FAILED, now, current.attempts, errorDetails(error)),
+          event(AuditEventType.RETRY_EXHAUSTED, now, current.attempts, { maxAttempts: current.maxAttempts }),
+        ]),
+      };
+    }
+    case CommandStatus.IN_TSQ:
+      return { kind: 'repark' };
+    case CommandStatus.COMPLETED:
+      return current.replyTo ? { kind: 'resend-reply', state: current } : { kind: 'drop', reason: 'already COMPLETED' };
+    case CommandStatus.CANCELLED:
+      return { kind: 'drop', reason: 'already CANCELLED' };
+  }
+}
+
+function redriveTransition(current: CommandState, now: string): Transition {
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: { status: CommandStatus.IN_TSQ, token: current.token, attempts: current.attempts },
+    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: now, tsq: 'leave' },
+    events: [
+      event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator: 'sqs-redrive', source: 'StartMessageMoveTask' }),
+      event(AuditEventType.RECEIVED, now, 1),
+    ],
+  };
+}
+
+/** Identifies the attempt an outcome belongs to; a late finisher's write fails on it. */
+export interface AttemptRef {
+  domain: string;
+  commandId: string;
+  token: string;
+  attempt: number;
+}
+
+const inProgress = (ref: AttemptRef) => ({ status: CommandStatus.IN_PROGRESS, token: ref.token, attempts: ref.attempt });
+
+export function successTransition(ref: AttemptRef, result: JsonValue | undefined, now: string): Transition {
+  const set: Transition['set'] = { status: CommandStatus.COMPLETED, updatedAt: now };
+  if (result !== undefined) set.result = result;
+  return {
+    domain: ref.domain,
+    commandId: ref.commandId,
+    expect: inProgress(ref),
+    set,
+    events: [event(AuditEventType.COMPLETED, now, ref.attempt)],
+  };
+}
+
+export type FailureDecision =
+  | { kind: 'retry'; transition: Transition; delaySeconds: number }
+  | { kind: 'tsq'; transition: Transition };
+
+/** The retry decision: back off and retry, or park in the TSQ (permanent, or attempts used up). */
+export function failureTransition(
+  ref: AttemptRef & { maxAttempts: number },
+  error: CommandError,
+  data: JsonObject,
+  policy: RetryPolicy,
+  now: string,
+  random?: () => number,
+): FailureDecision {
+  const state = { domain: ref.domain, commandId: ref.commandId, token: ref.token, attempts: ref.attempt, status: CommandStatus.IN_PROGRESS };
+  if (error.type === 'PERMANENT') {
+    return { kind: 'tsq', transition: toTsq(state, error, data, now, []) };
+  }
+  const failed = event(AuditEventType.FAILED, now, ref.attempt, errorDetails(error));
+  if (ref.attempt < ref.maxAttempts) {
+    return {
+      kind: 'retry',
+      delaySeconds: backoffSeconds(ref.attempt, policy, random),
+      transition: {
+        domain: ref.domain,
+        commandId: ref.commandId,
+        expect: inProgress(ref),
+        set: { status: CommandStatus.PENDING, updatedAt: now, lastError: error },
+        events: [failed],
+      },
+    };
+  }
+  return {
+    kind: 'tsq',
+    transition: toTsq(state, error, data, now, [
+      failed,
+      event(AuditEventType.RETRY_EXHAUSTED, now, ref.attempt, { maxAttempts: ref.maxAttempts }),
+    ]),
+  };
+}
+
+function toTsq(
+  current: Pick<CommandState, 'domain' | 'commandId' | 'token' | 'attempts' | 'status'>,
+  error: CommandError,
+  data: JsonObject,
+  now: string,
+  before: NewEvent[],
+): Transition {
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: { status: current.status, token: current.token, attempts: current.attempts },
+    // The payload is stored now, because an operator may need to re-enqueue it.
+    set: { status: CommandStatus.IN_TSQ, updatedAt: now, lastError: error, data, tsq: 'enter' },
+    events: [...before, event(AuditEventType.MOVED_TO_TSQ, now, current.attempts, errorDetails(error))],
+  };
+}
+
+/** Operator actions are allowed only from IN_TSQ. */
+export function assertInTsq(current: CommandState, action: string): void {
+  if (current.status !== CommandStatus.IN_TSQ) {
+    throw new InvalidOperationError(
+      `${action} is allowed only for a command in the troubleshooting queue; ${current.domain}/${current.commandId} is ${current.status}`,
+      current.status,
+    );
+  }
+}
+
+const fromTsq = (current: CommandState) => ({ status: CommandStatus.IN_TSQ, token: current.token, attempts: current.attempts });
+
+export function operatorRetryTransition(current: CommandState, operator: string, newToken: string, now: string): Transition {
+  assertInTsq(current, 'operatorRetry');
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: fromTsq(current),
+    set: { status: CommandStatus.PENDING, attempts: 0, token: newToken, updatedAt: now, tsq: 'leave' },
+    events: [event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator })],
+  };
+}
+
+export function operatorCancelTransition(current: CommandState, operator: string, reason: string, now: string): Transition {
+  assertInTsq(current, 'operatorCancel');
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: fromTsq(current),
+    set: { status: CommandStatus.CANCELLED, updatedAt: now, tsq: 'leave' },
+    events: [event(AuditEventType.OPERATOR_CANCEL, now, current.attempts, { operator, reason })],
+  };
+}
+
+export function operatorCompleteTransition(current: CommandState, operator: string, resultData: JsonValue, now: string): Transition {
+  assertInTsq(current, 'operatorComplete');
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: fromTsq(current),
+    set: { status: CommandStatus.COMPLETED, updatedAt: now, result: resultData, tsq: 'leave' },
+    events: [event(AuditEventType.OPERATOR_COMPLETE, now, current.attempts, { operator, resultData })],
+  };
+}
+
+/** An operator retry whose message could not be enqueued goes back to the TSQ, with the reason. */
+export function enqueueFailedTransition(current: CommandState, token: string, error: CommandError, now: string): Transition {
+  return toTsq({ ...current, status: CommandStatus.PENDING, token, attempts: 0 }, error, current.data ?? {}, now, []);
+}

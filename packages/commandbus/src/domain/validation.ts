@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../errors.ts';
+import { MAX_ALLOWED_ATTEMPTS } from '../resources.ts';
+import type { JsonObject, JsonValue, SendCommandRequest } from '../types.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Domains become part of queue names (SQS: letters, digits, - and _; 80 characters in all). */
+const DOMAIN = /^[a-z0-9][a-z0-9_-]{0,39}$/i;
+const IDENTIFIER_MAX = 128;
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/**
+ * Default ceiling for serialized data. The message must fit SQS (256 KiB on our queues) and, when a
+ * command is parked, the DynamoDB item (400 KB) together with its audit trail.
+ */
+export const DEFAULT_MAX_DATA_BYTES = 200 * 1024;
+
+export function validateUuid(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new ValidationError(field, `must be a UUID string (got ${describe(value)})`);
+  }
+  return value.toLowerCase();
+}
+
+export function validateDomain(value: unknown, field = 'domain'): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError(field, `must be a non-empty string (got ${describe(value)})`);
+  }
+  if (!DOMAIN.test(value)) {
+    throw new ValidationError(field, `must be 1-40 letters, digits, '-' or '_', starting with a letter or digit (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+export function validateName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw new ValidationError(field, `must be a non-empty string (got ${describe(value)})`);
+  }
+  if (value.length > IDENTIFIER_MAX) {
+    throw new ValidationError(field, `must be at most ${IDENTIFIER_MAX} characters (got ${value.length})`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new ValidationError(field, 'must not contain control characters');
+  }
+  return value;
+}
+
+export function validateMaxAttempts(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_ATTEMPTS;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ALLOWED_ATTEMPTS) {
+    throw new ValidationError('maxAttempts', `must be an integer from 1 to ${MAX_ALLOWED_ATTEMPTS} (got ${describe(value)})`);
+  }
+  return value;
+}
+
+/** Checks that `value` is plain JSON (no undefined, functions, Dates, NaN...) and names the first offender. */
+export function assertJson(field: string, value: unknown): asserts value is JsonValue {
+  const problem = findNonJson(value, field, new Set());
+  if (problem) throw new ValidationError(problem.path, problem.message);
+}
+
+export function validateJsonObject(field: string, value: unknown, maxBytes: number): JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError(field, `must be a JSON object (got ${describe(value)})`);
+  }
+  assertJson(field, value);
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > maxBytes) {
+    throw new ValidationError(field, `is ${bytes} bytes as JSON; the limit is ${maxBytes} bytes (SQS message and DynamoDB item sizes)`);
+  }
+  return value as JsonObject;
+}
+
+export interface NormalizedSend {
+  domain: string;
+  commandType: string;
+  commandId: string;
+  data: JsonObject;
+  maxAttempts: number;
+  correlationId: string;
+  replyTo?: string;
+}
+
+export function validateSendRequest(request: SendCommandRequest, maxDataBytes = DEFAULT_MAX_DATA_BYTES): NormalizedSend {
+  if (typeof request !== 'object' || request === null) {
+    throw new ValidationError('request', 'must be an object');
+  }
+  const normalized: NormalizedSend = {
+    domain: validateDomain(request.domain),
+    commandType: validateName('commandType', request.commandType),
+    commandId: validateUuid('commandId', request.commandId),
+    data: validateJsonObject('data', request.data, maxDataBytes),
+    maxAttempts: validateMaxAttempts(request.maxAttempts),
+    correlationId: request.correlationId === undefined ? randomUUID() : validateName('correlationId', request.correlationId),
+  };
+  if (request.replyTo !== undefined) normalized.replyTo = validateName('replyTo', request.replyTo);
+  return normalized;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function findNonJson(value: unknown, path: string, seen: Set<object>): { path: string; message: string } | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : { path, message: `is ${value}, which JSON cannot represent` };
+    case 'object': {
+      if (value === null) return undefined;
+      if (seen.has(value)) return { path, message: 'is a circular reference' };
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const problem = findNonJson(value[i], `${path}[${i}]`, seen);
+          if (problem) return problem;
+        }
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          return { path, message: `is a ${proto?.constructor?.name ?? 'non-plain object'}, not a plain JSON object` };
+        }
+        for (const [key, child] of Object.entries(value)) {
+          const problem = findNonJson(child, `${path}.${key}`, seen);
+          if (problem) return problem;
+        }
+      }
+      seen.delete(value);
+      return undefined;
+    }
+    default:
+      return { path, message: `is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which is not JSON` };
+  }
+}

@@ -1,0 +1,20 @@
+import type { CommandState, NewCommandRecord, Transition } from '../domain/lifecycle.ts';
+import type { AuditEvent, CommandQuery, Page, TsqQuery } from '../types.ts';
+
+export type InsertResult = { created: true } | { created: false; existing: CommandState };
+
+/** `current` is the command as it was when the write was refused (absent if it does not exist). */
+export type ApplyResult = { applied: true } | { applied: false; current?: CommandState };
+
+/** Where commands and their audit trails live. Every method is one request or a bounded few. */
+export interface CommandStore {
+  /** Creates the command unless (domain, commandId) exists; then returns what exists. */
+  insert(record: NewCommandRecord): Promise<InsertResult>;
+  /** Applies a transition as one conditional write: state and its audit events together. */
+  apply(transition: Transition): Promise<ApplyResult>;
+  get(domain: string, commandId: string): Promise<CommandState | undefined>;
+  /** Oldest first. Without a domain: the events of every command with that id. */
+  auditTrail(commandId: string, domain?: string): Promise<AuditEvent[]>;
+  query(query: CommandQuery): Promise<Page<CommandState>>;
+  listTsq(query: TsqQuery): Promise<Page<CommandState>>;
+}

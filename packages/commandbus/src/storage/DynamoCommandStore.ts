@@ -1,0 +1,278 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../domain/lifecycle.ts';
+import { INDEXES } from '../resources.ts';
+import { CommandStatus, type AuditEvent, type CommandQuery, type Page, type TsqQuery } from '../types.ts';
+import type { ApplyResult, CommandStore, InsertResult } from './CommandStore.ts';
+import { shardKey, shardOf, timeSortKey } from './keys.ts';
+import { ShardedIndexReader } from './ShardedIndexReader.ts';
+
+type Item = Record<string, unknown>;
+
+/** Audit events live inside the command item (short keys keep a happy-path item under 1 KB). */
+interface StoredEvent {
+  e: string;
+  t: string;
+  a: number;
+  d?: Item;
+}
+
+const MAX_FILTER_ROUNDS = 10;
+
+/**
+ * One item per command, keyed (pk = commandId, sk = domain), holding its state and its audit trail,
+ * so every transition is a single conditional write. See docs/data-model.md for the costs.
+ */
+export class DynamoCommandStore implements CommandStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly byTime: ShardedIndexReader;
+  private readonly tsq: ShardedIndexReader;
+
+  constructor(client: DynamoDBClient, private readonly tableName: string) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const tableKeyOf = (sortKey: string, domain: string) => ({ pk: sortKey.slice(sortKey.lastIndexOf('#') + 1), sk: domain });
+    this.byTime = new ShardedIndexReader(
+      this.doc,
+      tableName,
+      { indexName: INDEXES.byTime.name, partitionKey: INDEXES.byTime.partitionKey, sortKey: INDEXES.byTime.sortKey },
+      tableKeyOf,
+    );
+    this.tsq = new ShardedIndexReader(
+      this.doc,
+      tableName,
+      { indexName: INDEXES.tsq.name, partitionKey: INDEXES.tsq.partitionKey, sortKey: INDEXES.tsq.sortKey },
+      tableKeyOf,
+    );
+  }
+
+  async insert(record: NewCommandRecord): Promise<InsertResult> {
+    const { events, domain, commandId, ...rest } = record;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: commandId,
+            sk: domain,
+            ...rest,
+            events: events.map(toStored),
+            [INDEXES.byTime.partitionKey]: shardKey(domain, shardOf(commandId)),
+            [INDEXES.byTime.sortKey]: timeSortKey(record.createdAt, commandId),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException && error.Item) {
+        return { created: false, existing: toState(unmarshall(error.Item)) };
+      }
+      throw error;
+    }
+  }
+
+  async apply(transition: Transition): Promise<ApplyResult> {
+    const names: Record<string, string> = { '#status': 'status', '#token': 'token' };
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const set = (attribute: string, value: unknown) => {
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = value;
+      sets.push(`#${attribute} = :${attribute}`);
+    };
+
+    const { expect, set: changes } = transition;
+    const conditions = ['#token = :expectToken'];
+    values[':expectToken'] = expect.token;
+    if (typeof expect.status === 'string') {
+      conditions.push('#status = :expectStatus');
+      values[':expectStatus'] = expect.status;
+    } else {
+      const placeholders = expect.status.map((status, i) => {
+        values[`:expectStatus${i}`] = status;
+        return `:expectStatus${i}`;
+      });
+      conditions.push(`#status IN (${placeholders.join(', ')})`);
+    }
+    if (expect.attempts !== undefined) {
+      names['#attempts'] = 'attempts';
+      values[':expectAttempts'] = expect.attempts;
+      conditions.push('#attempts = :expectAttempts');
+    }
+
+    set('status', changes.status);
+    set('updatedAt', changes.updatedAt);
+    if (changes.attempts !== undefined) set('attempts', changes.attempts);
+    if (changes.token !== undefined) set('token', changes.token);
+    if (changes.result !== undefined) set('result', changes.result);
+    for (const attribute of ['lastError', 'data'] as const) {
+      const value = changes[attribute];
+      if (value === null) {
+        names[`#${attribute}`] = attribute;
+        removes.push(`#${attribute}`);
+      } else if (value !== undefined) {
+        set(attribute, value);
+      }
+    }
+    if (changes.tsq === 'enter') {
+      set(INDEXES.tsq.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
+      set(INDEXES.tsq.sortKey, timeSortKey(changes.updatedAt, transition.commandId));
+      set('movedToTsqAt', changes.updatedAt);
+    } else if (changes.tsq === 'leave') {
+      for (const attribute of [INDEXES.tsq.partitionKey, INDEXES.tsq.sortKey, 'movedToTsqAt']) {
+        names[`#${attribute}`] = attribute;
+        removes.push(`#${attribute}`);
+      }
+    }
+    names['#events'] = 'events';
+    values[':events'] = transition.events.map(toStored);
+    sets.push('#events = list_append(#events, :events)');
+
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: transition.commandId, sk: transition.domain },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { applied: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return error.Item ? { applied: false, current: toState(unmarshall(error.Item)) } : { applied: false };
+      }
+      throw error;
+    }
+  }
+
+  async get(domain: string, commandId: string): Promise<CommandState | undefined> {
+    const response = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: commandId, sk: domain }, ConsistentRead: true }),
+    );
+    return response.Item ? toState(response.Item) : undefined;
+  }
+
+  async auditTrail(commandId: string, domain?: string): Promise<AuditEvent[]> {
+    const response = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: domain === undefined ? 'pk = :pk' : 'pk = :pk AND sk = :sk',
+        ExpressionAttributeValues: domain === undefined ? { ':pk': commandId } : { ':pk': commandId, ':sk': domain },
+        ProjectionExpression: 'pk, sk, events',
+        ConsistentRead: true,
+      }),
+    );
+    return (response.Items ?? [])
+      .flatMap((item) =>
+        ((item.events as StoredEvent[] | undefined) ?? []).map((stored) => fromStored(stored, item.pk as string, item.sk as string)),
+      )
+      .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+  }
+
+  async query(query: CommandQuery): Promise<Page<CommandState>> {
+    if (query.status === CommandStatus.IN_TSQ) {
+      return this.listTsq({ domain: query.domain, limit: query.limit, cursor: query.cursor, commandType: query.commandType }, query);
+    }
+    const limit = query.limit ?? 25;
+    const matches: CommandState[] = [];
+    let cursor = query.cursor;
+    // The time index holds keys and type only (it is written once per command); status is read from
+    // the items. Rounds are bounded so a rare status cannot turn one call into a table scan.
+    for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
+      const page = await this.byTime.page(query.domain, range(query), limit - matches.length, cursor);
+      const candidates = page.items.filter((entry) => query.commandType === undefined || entry.commandType === query.commandType);
+      const states = await this.batchGet(candidates.map((entry) => ({ pk: entry.pk as string, sk: entry.sk as string })));
+      matches.push(...states.filter((state) => query.status === undefined || state.status === query.status));
+      cursor = page.cursor;
+      if (cursor === undefined) break;
+    }
+    return cursor === undefined ? { items: matches } : { items: matches, nextCursor: cursor };
+  }
+
+  async listTsq(query: TsqQuery, timeRange: { from?: string; to?: string } = {}): Promise<Page<CommandState>> {
+    const limit = query.limit ?? 25;
+    const matches: CommandState[] = [];
+    let cursor = query.cursor;
+    for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
+      const page = await this.tsq.page(query.domain, range(timeRange), limit - matches.length, cursor);
+      matches.push(
+        ...page.items.map(toState).filter((state) => query.commandType === undefined || state.commandType === query.commandType),
+      );
+      cursor = page.cursor;
+      if (cursor === undefined) break;
+    }
+    return cursor === undefined ? { items: matches } : { items: matches, nextCursor: cursor };
+  }
+
+  private async batchGet(keys: { pk: string; sk: string }[]): Promise<CommandState[]> {
+    const found = new Map<string, CommandState>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+      for (let tries = 0; pending && pending.length > 0 && tries < 5; tries++) {
+        const response: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of response.Responses?.[this.tableName] ?? []) found.set(`${item.pk}|${item.sk}`, toState(item));
+        pending = response.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    // Keep the index order (newest first).
+    return keys.map((key) => found.get(`${key.pk}|${key.sk}`)).filter((state): state is CommandState => state !== undefined);
+  }
+}
+
+/** createdAt-based bounds, expressed on `<timestamp>#<commandId>` sort keys. */
+function range(query: { from?: string; to?: string }): { from?: string; to?: string } {
+  return { ...(query.from ? { from: query.from } : {}), ...(query.to ? { to: query.to } : {}) };
+}
+
+function toStored(event: NewEvent): StoredEvent {
+  const stored: StoredEvent = { e: event.eventType, t: event.timestamp, a: event.attempt };
+  if (Object.keys(event.details).length > 0) stored.d = event.details;
+  return stored;
+}
+
+function fromStored(stored: StoredEvent, commandId: string, domain: string): AuditEvent {
+  return {
+    commandId,
+    domain,
+    eventType: stored.e as AuditEvent['eventType'],
+    timestamp: stored.t,
+    attempt: stored.a,
+    details: (stored.d ?? {}) as AuditEvent['details'],
+  };
+}
+
+function toState(item: Item): CommandState {
+  const state: CommandState = {
+    domain: item.sk as string,
+    commandId: item.pk as string,
+    commandType: item.commandType as string,
+    status: item.status as CommandState['status'],
+    attempts: item.attempts as number,
+    maxAttempts: item.maxAttempts as number,
+    token: item.token as string,
+    correlationId: item.correlationId as string,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+  };
+  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt'] as const) {
+    if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
+  }
+  return state;
+}

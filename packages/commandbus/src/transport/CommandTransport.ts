@@ -1,0 +1,31 @@
+/** A message as a worker receives it. */
+export interface TransportMessage {
+  messageId: string;
+  body: string;
+  receiptHandle: string;
+  /** How often SQS has handed this message out (ApproximateReceiveCount). */
+  receiveCount: number;
+  attributes: Record<string, string>;
+}
+
+export interface ReceiveOptions {
+  maxMessages: number;
+  waitTimeSeconds: number;
+  visibilityTimeoutSeconds: number;
+  signal?: AbortSignal;
+}
+
+/** The queues of commandbus: per domain a commands queue and its TSQ queue; replies anywhere. */
+export interface CommandTransport {
+  sendCommand(domain: string, body: string): Promise<void>;
+  /** Puts a copy in the domain's TSQ queue, where the console/CLI can redrive it. */
+  park(domain: string, body: string, attributes: Record<string, string>): Promise<void>;
+  /** `replyTo` is a queue name or URL. */
+  sendReply(replyTo: string, body: string): Promise<void>;
+  receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]>;
+  /** Deletes a handled message (may be batched; `flush` sends what is waiting). */
+  ack(domain: string, receiptHandle: string): Promise<void>;
+  /** Makes the message visible again after `seconds` (the retry backoff). */
+  delay(domain: string, receiptHandle: string, seconds: number): Promise<void>;
+  flush(): Promise<void>;
+}

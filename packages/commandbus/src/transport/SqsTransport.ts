@@ -1,0 +1,158 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { ResourceNames } from '../resources.ts';
+import type { CommandTransport, ReceiveOptions, TransportMessage } from './CommandTransport.ts';
+
+export interface SqsTransportOptions {
+  names: ResourceNames;
+  /** Explicit queue URLs by queue name (e.g. from stack outputs); others are looked up once. */
+  queueUrls?: Record<string, string>;
+  /**
+   * How long a finished message may wait for others to share its DeleteMessageBatch request.
+   * Not on the latency path: the command's state is written before its message is deleted.
+   */
+  deleteBatchWindowMs?: number;
+}
+
+interface PendingDelete {
+  receiptHandle: string;
+  settle: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+export class SqsTransport implements CommandTransport {
+  private readonly urls = new Map<string, Promise<string>>();
+  private readonly deletes = new Map<string, { entries: PendingDelete[]; timer?: NodeJS.Timeout }>();
+  private readonly inFlightFlushes = new Set<Promise<void>>();
+  private readonly windowMs: number;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly options: SqsTransportOptions,
+  ) {
+    this.windowMs = options.deleteBatchWindowMs ?? 20;
+    for (const [name, url] of Object.entries(options.queueUrls ?? {})) this.urls.set(name, Promise.resolve(url));
+  }
+
+  async sendCommand(domain: string, body: string): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.url(this.options.names.commandsQueue(domain)), MessageBody: body }));
+  }
+
+  async park(domain: string, body: string, attributes: Record<string, string>): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: await this.url(this.options.names.tsqQueue(domain)),
+        MessageBody: body,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]),
+        ),
+      }),
+    );
+  }
+
+  async sendReply(replyTo: string, body: string): Promise<void> {
+    const queueUrl = /^https?:\/\//.test(replyTo) ? replyTo : await this.url(replyTo);
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+  }
+
+  async receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]> {
+    const response = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: await this.url(this.options.names.commandsQueue(domain)),
+        MaxNumberOfMessages: options.maxMessages,
+        WaitTimeSeconds: options.waitTimeSeconds,
+        VisibilityTimeout: options.visibilityTimeoutSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        MessageAttributeNames: ['All'],
+      }),
+      options.signal ? { abortSignal: options.signal } : {},
+    );
+    return (response.Messages ?? []).map((message) => ({
+      messageId: message.MessageId ?? '',
+      body: message.Body ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
+      attributes: Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [key, value.StringValue ?? '']),
+      ),
+    }));
+  }
+
+  async delay(domain: string, receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: await this.url(this.options.names.commandsQueue(domain)),
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  }
+
+  ack(domain: string, receiptHandle: string): Promise<void> {
+    const queue = this.options.names.commandsQueue(domain);
+    return new Promise<void>((resolve, reject) => {
+      let batch = this.deletes.get(queue);
+      if (!batch) {
+        batch = { entries: [] };
+        this.deletes.set(queue, batch);
+      }
+      batch.entries.push({ receiptHandle, settle: { resolve, reject } });
+      if (batch.entries.length >= 10) this.flushQueue(queue);
+      else batch.timer ??= setTimeout(() => this.flushQueue(queue), this.windowMs);
+    });
+  }
+
+  async flush(): Promise<void> {
+    for (const queue of [...this.deletes.keys()]) this.flushQueue(queue);
+    await Promise.allSettled([...this.inFlightFlushes]);
+  }
+
+  private flushQueue(queue: string): void {
+    const batch = this.deletes.get(queue);
+    if (!batch) return;
+    clearTimeout(batch.timer);
+    this.deletes.delete(queue);
+    for (let i = 0; i < batch.entries.length; i += 10) {
+      const flush = this.deleteBatch(queue, batch.entries.slice(i, i + 10));
+      this.inFlightFlushes.add(flush);
+      void flush.finally(() => this.inFlightFlushes.delete(flush));
+    }
+  }
+
+  private async deleteBatch(queue: string, entries: PendingDelete[]): Promise<void> {
+    try {
+      const response = await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: await this.url(queue),
+          Entries: entries.map((entry, i) => ({ Id: String(i), ReceiptHandle: entry.receiptHandle })),
+        }),
+      );
+      const failed = new Map((response.Failed ?? []).map((failure) => [failure.Id, failure]));
+      entries.forEach((entry, i) => {
+        const failure = failed.get(String(i));
+        if (failure) entry.settle.reject(new Error(`DeleteMessage failed: ${failure.Code} ${failure.Message ?? ''}`));
+        else entry.settle.resolve();
+      });
+    } catch (error) {
+      for (const entry of entries) entry.settle.reject(error);
+    }
+  }
+
+  private url(queueName: string): Promise<string> {
+    let url = this.urls.get(queueName);
+    if (!url) {
+      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })).then((response) => {
+        if (!response.QueueUrl) throw new Error(`queue ${queueName} has no URL`);
+        return response.QueueUrl;
+      });
+      url.catch(() => this.urls.delete(queueName));
+      this.urls.set(queueName, url);
+    }
+    return url;
+  }
+}

@@ -1,0 +1,137 @@
+/** Lifecycle statuses, spelled as in the seed story. */
+export const CommandStatus = {
+  PENDING: 'PENDING',
+  IN_PROGRESS: 'IN_PROGRESS',
+  COMPLETED: 'COMPLETED',
+  CANCELLED: 'CANCELLED',
+  IN_TSQ: 'IN_TSQ',
+} as const;
+export type CommandStatus = (typeof CommandStatus)[keyof typeof CommandStatus];
+
+export const AuditEventType = {
+  SENT: 'SENT',
+  RECEIVED: 'RECEIVED',
+  COMPLETED: 'COMPLETED',
+  FAILED: 'FAILED',
+  RETRY_EXHAUSTED: 'RETRY_EXHAUSTED',
+  MOVED_TO_TSQ: 'MOVED_TO_TSQ',
+  OPERATOR_RETRY: 'OPERATOR_RETRY',
+  OPERATOR_CANCEL: 'OPERATOR_CANCEL',
+  OPERATOR_COMPLETE: 'OPERATOR_COMPLETE',
+} as const;
+export type AuditEventType = (typeof AuditEventType)[keyof typeof AuditEventType];
+
+/** A JSON value: what command data, results and details may hold. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type ErrorKind = 'TRANSIENT' | 'PERMANENT' | 'TIMEOUT';
+
+export interface CommandError {
+  /** TRANSIENT, PERMANENT or TIMEOUT (a transient failure caused by the handler's time limit). */
+  type: ErrorKind;
+  code: string;
+  message: string;
+  details?: JsonObject;
+}
+
+export interface AuditEvent {
+  commandId: string;
+  domain: string;
+  eventType: AuditEventType;
+  /** ISO-8601 timestamp. */
+  timestamp: string;
+  /** The attempt the event belongs to (0 before the first receive). */
+  attempt: number;
+  details: JsonObject;
+}
+
+export interface Command {
+  domain: string;
+  commandId: string;
+  commandType: string;
+  status: CommandStatus;
+  attempts: number;
+  maxAttempts: number;
+  correlationId: string;
+  replyTo?: string;
+  createdAt: string;
+  updatedAt: string;
+  lastError?: CommandError;
+  result?: JsonValue;
+  /**
+   * The payload. Stored only while the command needs it at rest (in the TSQ, or re-enqueued by an
+   * operator); on the happy path it travels in the SQS message alone (see docs/data-model.md).
+   */
+  data?: JsonObject;
+}
+
+export interface SendCommandRequest {
+  domain: string;
+  commandType: string;
+  /** Client-chosen UUID; (domain, commandId) is the idempotency key. */
+  commandId: string;
+  data: JsonObject;
+  /** Default 3. */
+  maxAttempts?: number;
+  /** Generated (a UUID) when absent. */
+  correlationId?: string;
+  /** A queue name or URL that gets one reply when the command is COMPLETED or CANCELLED. */
+  replyTo?: string;
+}
+
+export interface SendResult {
+  domain: string;
+  commandId: string;
+  correlationId: string;
+  status: CommandStatus;
+}
+
+export interface Reply {
+  domain: string;
+  commandId: string;
+  commandType: string;
+  correlationId: string;
+  outcome: 'SUCCESS' | 'CANCELLED';
+  result?: JsonValue;
+  reason?: string;
+  error?: CommandError;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface CommandQuery {
+  domain: string;
+  status?: CommandStatus;
+  commandType?: string;
+  /** ISO-8601, inclusive: createdAt >= from. */
+  from?: string;
+  /** ISO-8601, exclusive: createdAt < to. */
+  to?: string;
+  /** 1–100, default 25. */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface TsqQuery {
+  domain: string;
+  commandType?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** A command parked in the troubleshooting queue, as an operator sees it. */
+export interface TsqEntry extends Command {
+  movedToTsqAt: string;
+}
+
+export interface Logger {
+  debug(message: string, context?: Record<string, unknown>): void;
+  info(message: string, context?: Record<string, unknown>): void;
+  warn(message: string, context?: Record<string, unknown>): void;
+  error(message: string, context?: Record<string, unknown>): void;
+}

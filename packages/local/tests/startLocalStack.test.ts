@@ -1,0 +1,102 @@
+import { connect } from 'node:net';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INDEXES, TSQ_MAX_RECEIVE_COUNT, resourceNames } from '../../commandbus/src/resources.ts';
+import { JavaNotFoundError, checkJava, createClients, startLocalStack, type LocalStack } from '../src/index.ts';
+
+const NAMESPACE = 'localtest';
+const names = resourceNames(NAMESPACE);
+
+/** True if something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('startLocalStack', () => {
+  let stack: LocalStack;
+  let clients: ReturnType<typeof createClients>;
+  let queueUrls: Record<string, string>;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ namespace: NAMESPACE, domains: ['orders'] });
+    clients = createClients(stack);
+    ({ queueUrls } = await stack.provision(NAMESPACE, ['orders', 'billing']));
+  }, 60_000);
+
+  afterAll(async () => {
+    clients?.dynamodb.destroy();
+    clients?.sqs.destroy();
+    await stack?.stop();
+  });
+
+  it('exposes endpoints and AWS env vars', () => {
+    expect(stack.endpoints.dynamodb).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.endpoints.sqs).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.env()).toMatchObject({
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SQS: stack.endpoints.sqs,
+    });
+  });
+
+  it('creates the commands table with both GSIs', async () => {
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: names.table }));
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(
+      [INDEXES.byTime.name, INDEXES.tsq.name].sort(),
+    );
+  });
+
+  it('points the commands queue at the TSQ by ARN', async () => {
+    const tsq = await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrls[names.tsqQueue('billing')], AttributeNames: ['QueueArn'] }),
+    );
+    const commands = await clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrls[names.commandsQueue('billing')], AttributeNames: ['All'] }),
+    );
+    expect(JSON.parse(commands.Attributes?.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: tsq.Attributes?.QueueArn,
+      maxReceiveCount: TSQ_MAX_RECEIVE_COUNT,
+    });
+    expect(Object.keys(queueUrls)).toContain(names.repliesQueue);
+  });
+
+  it('delivers a message sent to the commands queue', async () => {
+    const QueueUrl = queueUrls[names.commandsQueue('orders')];
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"hello":"world"}' }));
+    const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 2 }));
+    expect(Messages?.map((m) => m.Body)).toEqual(['{"hello":"world"}']);
+  });
+
+  it('provisions idempotently', async () => {
+    const again = await stack.provision(NAMESPACE, ['orders', 'billing']);
+    expect(again).toEqual({ table: names.table, queueUrls });
+  });
+
+  it('kills DynamoDB Local on stop()', async () => {
+    const port = Number(new URL(stack.endpoints.dynamodb).port);
+    expect(await accepts(port)).toBe(true);
+    await stack.stop();
+    expect(await accepts(port)).toBe(false);
+    expect(await accepts(Number(new URL(stack.endpoints.sqs).port))).toBe(false);
+  });
+});
+
+describe('checkJava', () => {
+  it('throws JavaNotFoundError when java is missing', async () => {
+    await expect(checkJava('/nonexistent/java')).rejects.toBeInstanceOf(JavaNotFoundError);
+    await expect(checkJava('/nonexistent/java')).rejects.toThrow(/Java 17 or newer.*openjdk-17-jre-headless/s);
+  });
+});
