@@ -1,0 +1,113 @@
+/** S023 — success scenarios: the happy path, delays, concurrency, correlation, replies, results. */
+import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandStatus, type Reply } from '@commandbus/core';
+import { createScenario, waitFor, type Scenario } from './support/fixtures.ts';
+
+let s: Scenario;
+beforeAll(async () => {
+  s = await createScenario({ concurrency: 4 });
+});
+afterAll(async () => {
+  await s.cleanup();
+});
+
+describe('Happy path', () => {
+  it('goes PENDING → IN_PROGRESS → COMPLETED with SENT, RECEIVED, COMPLETED', async () => {
+    const commandId = crypto.randomUUID();
+    await s.behaviours.create(commandId, { type: 'success' });
+
+    const sent = await s.bus.send({ domain: 'test', commandType: 'TestCommand', commandId, data: {} });
+    expect(sent.status).toBe(CommandStatus.PENDING);
+    const command = await s.waitForCompletion(commandId);
+
+    expect(command.attempts).toBe(1);
+    const events = await s.bus.getAuditTrail(commandId);
+    expect(events.map((event) => [event.eventType, event.attempt])).toEqual([
+      ['SENT', 0],
+      ['RECEIVED', 1],
+      ['COMPLETED', 1],
+    ]);
+    expect(events.every((event) => !Number.isNaN(Date.parse(event.timestamp)))).toBe(true);
+  });
+
+  it('takes at least delay_ms for a delayed success', async () => {
+    const commandId = crypto.randomUUID();
+    await s.behaviours.create(commandId, { type: 'success', delay_ms: 500 });
+
+    await s.send({ commandId });
+    await s.waitForCompletion(commandId);
+
+    const events = await s.bus.getAuditTrail(commandId);
+    const received = events.find((event) => event.eventType === 'RECEIVED')!;
+    const completed = events.find((event) => event.eventType === 'COMPLETED')!;
+    expect(Date.parse(completed.timestamp) - Date.parse(received.timestamp)).toBeGreaterThanOrEqual(500);
+  });
+
+  it('runs 10 commands of 100 ms on concurrency 4 clearly faster than one after another', async () => {
+    const ids = Array.from({ length: 10 }, () => crypto.randomUUID());
+    await Promise.all(ids.map((commandId) => s.behaviours.create(commandId, { type: 'success', delay_ms: 100 })));
+
+    await Promise.all(ids.map((commandId) => s.send({ commandId })));
+    await Promise.all(ids.map((commandId) => s.waitForCompletion(commandId, 20_000)));
+
+    // Intervals from the audit trail: how many ran at the same time, and the span of the whole run.
+    const intervals = await Promise.all(
+      ids.map(async (commandId) => {
+        const events = await s.bus.getAuditTrail(commandId);
+        return [
+          Date.parse(events.find((event) => event.eventType === 'RECEIVED')!.timestamp),
+          Date.parse(events.find((event) => event.eventType === 'COMPLETED')!.timestamp),
+        ] as const;
+      }),
+    );
+    const peak = Math.max(...intervals.map(([start]) => intervals.filter(([a, b]) => a <= start && start < b).length));
+    const span = Math.max(...intervals.map(([, end]) => end)) - Math.min(...intervals.map(([start]) => start));
+    expect(peak).toBeGreaterThanOrEqual(2);
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(span).toBeLessThan(10 * 100);
+  });
+
+  it('keeps the correlationId given, and generates one when absent', async () => {
+    const given = crypto.randomUUID();
+    const withId = await s.send({ correlationId: given });
+    const without = await s.send();
+
+    expect((await s.waitForCompletion(withId)).correlationId).toBe(given);
+    const generated = (await s.waitForCompletion(without)).correlationId;
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated).not.toBe(given);
+  });
+
+  it('sends exactly one reply to replyTo on completion', async () => {
+    const commandId = crypto.randomUUID();
+    const correlationId = crypto.randomUUID();
+
+    await s.send({ commandId, correlationId, replyTo: s.names.repliesQueue, data: { order: 7 } });
+    await s.waitForCompletion(commandId);
+
+    const { QueueUrl } = await s.clients.sqs.send(new GetQueueUrlCommand({ QueueName: s.names.repliesQueue }));
+    const replies: Reply[] = [];
+    await waitFor('a reply', async () => {
+      const { Messages = [] } = await s.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      replies.push(...Messages.map((message) => JSON.parse(message.Body!) as Reply));
+      return replies.length > 0 ? true : undefined;
+    });
+    // Nothing more arrives after the first.
+    const { Messages: more = [] } = await s.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    replies.push(...more.map((message) => JSON.parse(message.Body!) as Reply));
+
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatchObject({ commandId, correlationId, outcome: 'SUCCESS', domain: 'test', commandType: 'TestCommand' });
+    expect(replies[0]?.result).toMatchObject({ ok: true, received: { order: 7 } });
+  });
+
+  it('gives the handler the data sent and records its result', async () => {
+    const data = { customer: 'c-1', lines: [{ sku: 'A', qty: 2 }], note: 'ünïcødé ✓' };
+
+    const commandId = await s.send({ data });
+    const command = await s.waitForCompletion(commandId);
+
+    expect(command.result).toEqual({ ok: true, attempt: 1, received: data });
+  });
+});

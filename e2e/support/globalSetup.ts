@@ -1,0 +1,25 @@
+import type { TestProject } from 'vitest/node';
+import { startLocalStack, type LocalStack } from '@commandbus/local';
+
+/**
+ * Starts the embedded AWS once for the whole E2E run (DynamoDB Local + fauxqs). Each test file
+ * provisions its own namespace of table and queues, so files never share a queue.
+ */
+let stack: LocalStack | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  const started = Date.now();
+  stack = await startLocalStack();
+  project.provide('awsEnv', stack.env());
+  process.stdout.write(`embedded AWS up in ${Date.now() - started} ms (node ${process.version})\n`);
+}
+
+export async function teardown(): Promise<void> {
+  await stack?.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    awsEnv: Record<string, string>;
+  }
+}

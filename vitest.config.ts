@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Three projects: fast unit tests of pure logic, the embedded local stack's own tests, and the E2E
+ * suite (real DynamoDB Local + fauxqs over HTTP through the AWS SDK, started once in globalSetup).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/tests/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'local',
+          include: ['packages/local/tests/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.test.ts'],
+          globalSetup: ['e2e/support/globalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+    ],
+  },
+});
