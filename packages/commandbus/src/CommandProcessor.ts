@@ -13,6 +13,7 @@ import type { RetryPolicy } from './domain/retryPolicy.ts';
 import { assertJson } from './domain/validation.ts';
 import { PermanentCommandError } from './errors.ts';
 import type { HandlerRegistry } from './HandlerRegistry.ts';
+import { requeueCommand } from './requeue.ts';
 import type { CommandStore } from './storage/CommandStore.ts';
 import type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
 import { AuditEventType, CommandStatus, type CommandError, type JsonValue, type Logger, type Reply } from './types.ts';
@@ -79,12 +80,20 @@ export class CommandProcessor {
           current = inserted.existing;
           continue;
         }
-        case 'process':
-        case 'redrive': {
+        case 'process': {
           const result = await store.apply(decision.transition);
           if (result.applied) return decision.attempt;
           current = result.current;
           continue;
+        }
+        case 'redrive': {
+          const result = await store.apply(decision.transition);
+          if (!result.applied) {
+            current = result.current;
+            continue;
+          }
+          await requeueCommand(store, this.options.transport, current!, decision.token);
+          return undefined;
         }
         case 'exhaust': {
           const result = await store.apply(decision.transition);

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sendReply } from './CommandProcessor.ts';
 import { toCommand, validateQuery } from './CommandBus.ts';
 import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
-import { encodeEnvelope } from './domain/envelope.ts';
 import {
-  enqueueFailedTransition,
   operatorCancelTransition,
   operatorCompleteTransition,
   operatorRetryTransition,
@@ -12,7 +10,8 @@ import {
   type Transition,
 } from './domain/lifecycle.ts';
 import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
-import { CommandNotFoundError, InvalidOperationError, SendFailedError } from './errors.ts';
+import { CommandNotFoundError, InvalidOperationError } from './errors.ts';
+import { requeueCommand } from './requeue.ts';
 import type { JsonValue, Page, TsqEntry, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
@@ -46,27 +45,7 @@ export class TroubleshootingQueue {
     const { domain, commandId, operator } = validateAction(action);
     const token = randomUUID();
     const state = await this.act(domain, commandId, (current) => operatorRetryTransition(current, operator, token, now()));
-    const envelope = {
-      v: 1 as const,
-      domain,
-      commandType: state.commandType,
-      commandId,
-      data: state.data ?? {},
-      maxAttempts: state.maxAttempts,
-      correlationId: state.correlationId,
-      ...(state.replyTo === undefined ? {} : { replyTo: state.replyTo }),
-      token,
-      sentAt: state.createdAt,
-    };
-    try {
-      await this.adapters.transport.sendCommand(domain, encodeEnvelope(envelope));
-    } catch (error) {
-      // Never leave a PENDING command without a message: put it back in the TSQ, with the reason.
-      await this.adapters.store.apply(
-        enqueueFailedTransition(state, token, { type: 'TRANSIENT', code: 'ENQUEUE_FAILED', message: `operator retry could not enqueue: ${String(error)}` }, now()),
-      );
-      throw new SendFailedError(`operator retry of ${domain}/${commandId} could not enqueue; it is back in the TSQ`, { cause: error });
-    }
+    await requeueCommand(this.adapters.store, this.adapters.transport, state, token);
   }
 
   async operatorCancel(action: OperatorAction & { reason: string }): Promise<void> {

@@ -3,6 +3,7 @@
  * it expects, the changes, the audit events) or a decision. Nothing here talks to AWS; the store
  * applies a transition as one conditional write, so state and audit always move together.
  */
+import { randomUUID } from 'node:crypto';
 import { InvalidOperationError } from '../errors.ts';
 import { AuditEventType, CommandStatus, type CommandError, type JsonObject, type JsonValue } from '../types.ts';
 import type { Envelope } from './envelope.ts';
@@ -57,6 +58,11 @@ export interface Transition {
 
 /** A command recorded for the first time (by the producer, or by a worker that got there first). */
 export type NewCommandRecord = Omit<CommandState, 'lastError' | 'result' | 'movedToTsqAt'> & { events: NewEvent[] };
+
+/** Recorded as the operator of a retry that came from a console/CLI redrive of the TSQ queue. */
+export const REDRIVE_OPERATOR = 'sqs-redrive';
+
+const newToken = () => randomUUID();
 
 const event = (eventType: AuditEventType, timestamp: string, attempt: number, details: JsonObject = {}): NewEvent => ({
   eventType,
@@ -127,8 +133,11 @@ export type ReceiveDecision =
   | { kind: 'process'; transition: Transition; attempt: number }
   /** The last attempt outlived the visibility timeout: no attempts left. */
   | { kind: 'exhaust'; transition: Transition; error: CommandError }
-  /** A parked copy came back from the TSQ queue (console/CLI redrive): a retry. */
-  | { kind: 'redrive'; transition: Transition; attempt: number }
+  /**
+   * A parked copy came back from the TSQ queue (console/CLI redrive): treated exactly as an operator
+   * retry — a fresh token and a fresh message — so no attempt from before can ever match again.
+   */
+  | { kind: 'redrive'; transition: Transition; token: string }
   /** The command is IN_TSQ but its parked copy may be missing: send it (again). */
   | { kind: 'repark' }
   /** A redelivery of a command already completed: the reply may not have gone out. */
@@ -147,13 +156,19 @@ export function decideReceive(current: CommandState | undefined, envelope: Envel
     if (current.status !== CommandStatus.IN_TSQ) {
       return { kind: 'drop', reason: `parked copy redriven, but the command is ${current.status} already` };
     }
-    return { kind: 'redrive', transition: redriveTransition(current, now), attempt: 1 };
+    const token = newToken();
+    return {
+      kind: 'redrive',
+      token,
+      transition: operatorRetryTransition(current, REDRIVE_OPERATOR, token, now, { source: 'StartMessageMoveTask' }),
+    };
   }
   switch (current.status) {
     case CommandStatus.PENDING:
     case CommandStatus.IN_PROGRESS: {
       if (current.attempts < current.maxAttempts) {
-        const transition = receiveTransition(envelope, current.attempts, now)!;
+        // The stored maxAttempts rules (a hand-made message cannot lower or raise it).
+        const transition = receiveTransition({ ...envelope, maxAttempts: current.maxAttempts }, current.attempts, now)!;
         transition.expect.status = current.status;
         return { kind: 'process', transition, attempt: current.attempts + 1 };
       }
@@ -178,19 +193,6 @@ export function decideReceive(current: CommandState | undefined, envelope: Envel
     case CommandStatus.CANCELLED:
       return { kind: 'drop', reason: 'already CANCELLED' };
   }
-}
-
-function redriveTransition(current: CommandState, now: string): Transition {
-  return {
-    domain: current.domain,
-    commandId: current.commandId,
-    expect: { status: CommandStatus.IN_TSQ, token: current.token, attempts: current.attempts },
-    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: now, tsq: 'leave' },
-    events: [
-      event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator: 'sqs-redrive', source: 'StartMessageMoveTask' }),
-      event(AuditEventType.RECEIVED, now, 1),
-    ],
-  };
 }
 
 /** Identifies the attempt an outcome belongs to; a late finisher's write fails on it. */
@@ -284,14 +286,21 @@ export function assertInTsq(current: CommandState, action: string): void {
 
 const fromTsq = (current: CommandState) => ({ status: CommandStatus.IN_TSQ, token: current.token, attempts: current.attempts });
 
-export function operatorRetryTransition(current: CommandState, operator: string, newToken: string, now: string): Transition {
+/** Back to PENDING with attempts reset and a new token: every older message or attempt is now stale. */
+export function operatorRetryTransition(
+  current: CommandState,
+  operator: string,
+  token: string,
+  now: string,
+  details: JsonObject = {},
+): Transition {
   assertInTsq(current, 'operatorRetry');
   return {
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.PENDING, attempts: 0, token: newToken, updatedAt: now, tsq: 'leave' },
-    events: [event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator })],
+    set: { status: CommandStatus.PENDING, attempts: 0, token, updatedAt: now, tsq: 'leave' },
+    events: [event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator, ...details })],
   };
 }
 

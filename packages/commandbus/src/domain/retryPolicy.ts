@@ -13,12 +13,21 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelaySeconds: 1, maxDelaySeconds: 300, jitter: true };
 
 export function resolveRetryPolicy(options: Partial<RetryPolicy> = {}): RetryPolicy {
-  const policy = { ...DEFAULT_RETRY_POLICY, ...options };
-  if (!Number.isFinite(policy.baseDelaySeconds) || policy.baseDelaySeconds < 0) {
-    throw new ValidationError('retryPolicy.baseDelaySeconds', `must be a number >= 0 (got ${policy.baseDelaySeconds})`);
+  // An option given as undefined means "the default", as everywhere else.
+  const policy: RetryPolicy = {
+    baseDelaySeconds: options.baseDelaySeconds ?? DEFAULT_RETRY_POLICY.baseDelaySeconds,
+    maxDelaySeconds: options.maxDelaySeconds ?? DEFAULT_RETRY_POLICY.maxDelaySeconds,
+    jitter: options.jitter ?? DEFAULT_RETRY_POLICY.jitter,
+  };
+  // SQS visibility is set in whole seconds.
+  if (!Number.isInteger(policy.baseDelaySeconds) || policy.baseDelaySeconds < 0) {
+    throw new ValidationError('retryPolicy.baseDelaySeconds', `must be a whole number of seconds >= 0 (got ${policy.baseDelaySeconds})`);
   }
-  if (!Number.isFinite(policy.maxDelaySeconds) || policy.maxDelaySeconds < policy.baseDelaySeconds || policy.maxDelaySeconds > 43_200) {
-    throw new ValidationError('retryPolicy.maxDelaySeconds', `must be between baseDelaySeconds and 43200 (got ${policy.maxDelaySeconds})`);
+  if (!Number.isInteger(policy.maxDelaySeconds) || policy.maxDelaySeconds < policy.baseDelaySeconds || policy.maxDelaySeconds > 43_200) {
+    throw new ValidationError(
+      'retryPolicy.maxDelaySeconds',
+      `must be a whole number of seconds from baseDelaySeconds to 43200 (got ${policy.maxDelaySeconds})`,
+    );
   }
   return policy;
 }
@@ -28,5 +37,5 @@ export function backoffSeconds(failedAttempt: number, policy: RetryPolicy, rando
   const exponential = policy.baseDelaySeconds * 2 ** Math.max(0, failedAttempt - 1);
   const capped = Math.min(policy.maxDelaySeconds, exponential);
   const delay = policy.jitter ? capped / 2 + random() * (capped / 2) : capped;
-  return Math.min(policy.maxDelaySeconds, Math.ceil(delay));
+  return Math.min(Math.floor(policy.maxDelaySeconds), Math.ceil(delay));
 }

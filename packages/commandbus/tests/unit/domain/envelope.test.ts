@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../../src/domain/envelope.ts';
+
+const ENVELOPE: Envelope = {
+  v: 1,
+  domain: 'payments',
+  commandType: 'DebitAccount',
+  commandId: '6f1c2a4e-8b7d-4c3a-9e5f-0a1b2c3d4e5f',
+  data: { accountId: 'A-1', amount: 42, tags: ['vip', null], nested: { ok: true } },
+  maxAttempts: 3,
+  correlationId: 'corr-1',
+  token: 'token-1',
+  sentAt: '2024-05-01T10:00:00.000Z',
+};
+
+/** The envelope as a plain object with some fields replaced (undefined removes the field). */
+function bodyWith(changes: Record<string, unknown>): string {
+  const body: Record<string, unknown> = { ...ENVELOPE };
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete body[key];
+    else body[key] = value;
+  }
+  return JSON.stringify(body);
+}
+
+describe('Function: encodeEnvelope', () => {
+  it('encodes the envelope as JSON', () => {
+    // Prepare
+    const envelope = ENVELOPE;
+
+    // Act
+    const body = encodeEnvelope(envelope);
+
+    // Assess
+    expect(JSON.parse(body)).toEqual(ENVELOPE);
+  });
+});
+
+describe('Function: decodeEnvelope', () => {
+  it('decodes what encodeEnvelope produced', () => {
+    // Prepare
+    const body = encodeEnvelope(ENVELOPE);
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded).toEqual({ ok: true, envelope: ENVELOPE });
+  });
+
+  it('keeps replyTo through a round trip', () => {
+    // Prepare
+    const envelope: Envelope = { ...ENVELOPE, replyTo: 'billing-replies' };
+
+    // Act
+    const decoded = decodeEnvelope(encodeEnvelope(envelope));
+
+    // Assess
+    expect(decoded).toEqual({ ok: true, envelope });
+  });
+
+  it('reports a body that is not JSON with the parser message', () => {
+    // Prepare
+    const body = '{"v":1,';
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.reason).toMatch(/^body is not JSON \(.+\)$/);
+  });
+
+  it.each(['[]', 'null', '42', '"text"', 'true'])('reports a JSON body %s that is not an object', (body) => {
+    // Prepare: the body
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded).toEqual({ ok: false, reason: 'body is not a JSON object' });
+  });
+
+  it.each([
+    [undefined, 'unknown envelope version undefined'],
+    [2, 'unknown envelope version 2'],
+    ['1', 'unknown envelope version "1"'],
+  ])('reports version %j as unknown', (v, reason) => {
+    // Prepare
+    const body = bodyWith({ v });
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded).toEqual({ ok: false, reason });
+  });
+
+  const stringFields = ['domain', 'commandType', 'commandId', 'correlationId', 'token', 'sentAt'];
+  const badStrings: [string, unknown][] = [
+    ['missing', undefined],
+    ['empty', ''],
+    ['a number', 7],
+    ['null', null],
+  ];
+  it.each(stringFields.flatMap((field) => badStrings.map(([label, value]) => [field, label, value] as const)))(
+    "names field '%s' when it is %s",
+    (field, _label, value) => {
+      // Prepare
+      const body = bodyWith({ [field]: value });
+
+      // Act
+      const decoded = decodeEnvelope(body);
+
+      // Assess
+      expect(decoded).toEqual({ ok: false, reason: `field '${field}' is missing or not a string` });
+    },
+  );
+
+  it.each([
+    ['missing', undefined],
+    ['null', null],
+    ['an array', [1, 2]],
+    ['a string', '{}'],
+  ])("names field 'data' when it is %s", (_label, data) => {
+    // Prepare
+    const body = bodyWith({ data });
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded).toEqual({ ok: false, reason: "field 'data' is missing or not an object" });
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['0', 0],
+    ['negative', -2],
+    ['fractional', 1.5],
+    ['a string', '3'],
+  ])("names field 'maxAttempts' when it is %s", (_label, maxAttempts) => {
+    // Prepare
+    const body = bodyWith({ maxAttempts });
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded).toEqual({ ok: false, reason: "field 'maxAttempts' is not a positive integer" });
+  });
+
+  it.each([
+    ['a number', 42],
+    ['null', null],
+    ['an object', { queue: 'x' }],
+  ])("names field 'replyTo' when it is %s", (_label, replyTo) => {
+    // Prepare
+    const body = bodyWith({ replyTo });
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded).toEqual({ ok: false, reason: "field 'replyTo' is not a string" });
+  });
+
+  it('accepts maxAttempts 1, the smallest positive integer', () => {
+    // Prepare
+    const body = bodyWith({ maxAttempts: 1 });
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded.ok && decoded.envelope.maxAttempts).toBe(1);
+  });
+});
