@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { provisionResources } from '@commandbus/local';
 import {
   CommandBus,
   CommandStatus,
-  commandsTableDefinition,
   HandlerRegistry,
-  queueDefinitions,
-  redrivePolicy,
   resourceNames,
   silentLogger,
   TroubleshootingQueue,
@@ -18,7 +16,6 @@ import {
   type WorkerOptions,
 } from '@commandbus/core';
 import { BehaviourStore, createTestCommandHandler, TEST_COMMAND, TEST_DOMAIN } from '@commandbus/testapp';
-import { CreateTableCommand, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 
 /** AWS clients pointed at the embedded stack started by globalSetup. */
@@ -34,28 +31,6 @@ export function awsClients() {
   };
 }
 
-/** Creates a fresh namespace (table + queues) through the SDK, from the shared definitions. */
-export async function provisionNamespace(clients: ReturnType<typeof awsClients>, namespace: string, domains: string[]) {
-  const names = resourceNames(namespace);
-  try {
-    await clients.dynamodb.send(new CreateTableCommand(commandsTableDefinition(names.table)));
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client: clients.dynamodb, maxWaitTime: 30 }, { TableName: names.table });
-  for (const queue of queueDefinitions(names, domains)) {
-    const attributes = { ...queue.attributes };
-    if (queue.deadLetterQueue) {
-      const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queue.deadLetterQueue }));
-      const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-      attributes.RedrivePolicy = redrivePolicy(Attributes!.QueueArn!);
-    }
-    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: attributes }));
-    await clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
-  }
-  return names;
-}
-
 export interface ScenarioOptions extends Partial<Omit<WorkerOptions, 'domain' | 'registry'>> {
   /** Start a worker right away (the seed's worker_task fixture). Default true. */
   startWorker?: boolean;
@@ -68,7 +43,8 @@ export interface ScenarioOptions extends Partial<Omit<WorkerOptions, 'domain' | 
 export async function createScenario(options: ScenarioOptions = {}) {
   const clients = awsClients();
   const namespace = `e2e-${randomUUID().slice(0, 8)}`;
-  const names = await provisionNamespace(clients, namespace, [TEST_DOMAIN]);
+  await provisionResources(clients, namespace, [TEST_DOMAIN]);
+  const names = resourceNames(namespace);
   const config: CommandBusConfig = { namespace, dynamodb: clients.dynamodb, sqs: clients.sqs, logger: silentLogger };
   const bus = new CommandBus(config);
   const tsq = new TroubleshootingQueue(config);

@@ -27,6 +27,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { buildApp, startFauxqs, type BuildAppOptions } from 'fauxqs';
+import { installMessageMoveTasks } from './messageMoveTasks.ts';
 // Relative on purpose: only the resource definitions are needed, not the whole core package.
 import { commandsTableDefinition, queueDefinitions, redrivePolicy, resourceNames } from '../../commandbus/src/resources.ts';
 
@@ -123,7 +124,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     provision: async (namespace, domains) => {
       const clients = createClients(stack);
       try {
-        const result = await provision(clients, namespace, domains);
+        const result = await provisionResources(clients, namespace, domains);
         log?.info(`provisioned table ${result.table} and queues ${Object.keys(result.queueUrls).join(', ')}`);
         return result;
       } finally {
@@ -166,7 +167,11 @@ export function createClients(stack: Pick<LocalStack, 'region' | 'endpoints' | '
 // ---------------------------------------------------------------------------------------------
 // Provisioning
 
-async function provision(
+/**
+ * Creates (idempotently) the commands table and the queues of `domains` under `namespace`, from the
+ * shared definitions, with any SDK clients: the embedded stack, LocalStack or AWS.
+ */
+export async function provisionResources(
   clients: { dynamodb: DynamoDBClient; sqs: SQSClient },
   namespace: string,
   domains: readonly string[],
@@ -271,9 +276,17 @@ async function startSqs(port: number, region: string, log: LocalStackOptions['lo
     // buildApp creates the stores it is not given; only the SQS one needs configuring.
     stores: { sqsStore } as unknown as NonNullable<BuildAppOptions['stores']>,
   });
+  let self: SQSClient | undefined;
+  installMessageMoveTasks(app, () => (self ??= new SQSClient({ region, credentials: { ...CREDENTIALS }, endpoint: `http://${LOOPBACK}:${(app.server.address() as AddressInfo).port}` })));
   await app.listen({ port, host: LOOPBACK });
   const address = app.server.address() as AddressInfo;
-  return { port: address.port, stop: () => app.close() };
+  return {
+    port: address.port,
+    stop: async () => {
+      self?.destroy();
+      await app.close();
+    },
+  };
 }
 
 type SqsStoreClass = new () => { host: string };
