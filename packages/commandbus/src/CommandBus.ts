@@ -80,6 +80,39 @@ export class CommandBus {
     const page = await this.adapters.store.query(validateQuery(query));
     return { ...page, items: page.items.map(toCommand) };
   }
+
+  /**
+   * How many commands of a domain are in each status, among those created in [from, to) (default:
+   * the last 24 hours). There is deliberately no status index (see docs/data-model.md), so this reads
+   * the time index and the items, up to `maxItems` (default 10,000); `truncated` says if it stopped.
+   */
+  async countByStatus(query: { domain: string; from?: string; to?: string; maxItems?: number }): Promise<StatusCounts> {
+    const to = query.to ?? new Date().toISOString();
+    const from = query.from ?? new Date(Date.parse(to) - 24 * 3600 * 1000).toISOString();
+    const maxItems = query.maxItems ?? 10_000;
+    if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 100_000) {
+      throw new ValidationError('maxItems', `must be an integer from 1 to 100000 (got ${maxItems})`);
+    }
+    const counts = Object.fromEntries(Object.values(CommandStatus).map((status) => [status, 0])) as Record<CommandStatus, number>;
+    let counted = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.adapters.store.query(validateQuery({ domain: query.domain, from, to, limit: 100, ...(cursor ? { cursor } : {}) }));
+      for (const state of page.items) counts[state.status]++;
+      counted += page.items.length;
+      cursor = page.nextCursor;
+    } while (cursor && counted < maxItems);
+    return { domain: query.domain, from, to, counts, counted, truncated: cursor !== undefined };
+  }
+}
+
+export interface StatusCounts {
+  domain: string;
+  from: string;
+  to: string;
+  counts: Record<CommandStatus, number>;
+  counted: number;
+  truncated: boolean;
 }
 
 export function validateQuery<T extends { domain: string; limit?: number; commandType?: string; from?: string; to?: string; status?: string }>(

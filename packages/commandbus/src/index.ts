@@ -1,11 +1,11 @@
-export { CommandBus, type CommandBusOptions } from './CommandBus.ts';
+export { CommandBus, type CommandBusOptions, type StatusCounts } from './CommandBus.ts';
 export { Worker, type WorkerOptions } from './Worker.ts';
 export { TroubleshootingQueue, type OperatorAction } from './TroubleshootingQueue.ts';
 export { HandlerRegistry, type CommandHandler, type HandlerCommand, type HandlerContext } from './HandlerRegistry.ts';
 export { CommandProcessor, type ProcessOutcome } from './CommandProcessor.ts';
 export { resolveAdapters, type CommandBusConfig, type Adapters } from './config.ts';
 export { createConsoleLogger, silentLogger } from './logger.ts';
-export { DEFAULT_RETRY_POLICY, backoffSeconds, type RetryPolicy } from './domain/retryPolicy.ts';
+export { DEFAULT_RETRY_POLICY, backoffSeconds, resolveRetryPolicy, type RetryPolicy } from './domain/retryPolicy.ts';
 export { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DATA_BYTES } from './domain/validation.ts';
 export * from './errors.ts';
 export * from './types.ts';

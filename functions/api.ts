@@ -1,0 +1,158 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { CommandBus, TroubleshootingQueue, type CommandStatus, type JsonValue, type SendCommandRequest } from '@commandbus/core';
+import middy from '@middy/core';
+import httpRouterHandler from '@middy/http-router';
+import type { Context } from 'aws-lambda';
+import { configFromEnv } from './config.ts';
+import { callerIdentity, errorResponse, HttpError, json, jsonBody, pathParameter, queryInteger, type ApiEvent, type ApiResult } from './http.ts';
+import { createLambdaLogger } from './logger.ts';
+import { openApiDocument } from './openapi.ts';
+
+type RouteHandler = (event: ApiEvent) => Promise<ApiResult>;
+
+/**
+ * The HTTP API (API Gateway HTTP API, payload v2): send and read commands, browse them, count them
+ * per status, list the TSQ and act on it. Operator actions record the caller's IAM identity.
+ */
+export function createApiHandler() {
+  const { powertools, logger } = createLambdaLogger('commandbus-api');
+  const config = configFromEnv(process.env, logger);
+  const bus = new CommandBus(config);
+  const tsq = new TroubleshootingQueue(config);
+
+  const query = (event: ApiEvent, name: string) => {
+    const value = event.queryStringParameters?.[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const requiredQuery = (event: ApiEvent, name: string) => {
+    const value = query(event, name);
+    if (value === undefined) throw new HttpError(400, 'ValidationError', `${name}: query parameter is required`);
+    return value;
+  };
+  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  const action = (event: ApiEvent) => ({
+    domain: pathParameter(event, 'domain'),
+    commandId: pathParameter(event, 'commandId'),
+    operator: callerIdentity(event),
+  });
+
+  const routes: { method: 'GET' | 'POST'; path: string; handler: RouteHandler }[] = [
+    {
+      method: 'POST',
+      path: '/commands',
+      handler: async (event) => json(202, await bus.send(jsonBody(event) as unknown as SendCommandRequest)),
+    },
+    {
+      method: 'GET',
+      path: '/commands',
+      handler: async (event) =>
+        json(
+          200,
+          await bus.queryCommands({
+            domain: requiredQuery(event, 'domain'),
+            ...optional('status', query(event, 'status') as CommandStatus | undefined),
+            ...optional('commandType', query(event, 'commandType')),
+            ...optional('from', query(event, 'from')),
+            ...optional('to', query(event, 'to')),
+            ...optional('limit', queryInteger(event, 'limit')),
+            ...optional('cursor', query(event, 'cursor')),
+          }),
+        ),
+    },
+    {
+      method: 'GET',
+      path: '/commands/{domain}/{commandId}',
+      handler: async (event) => {
+        const domain = pathParameter(event, 'domain');
+        const commandId = pathParameter(event, 'commandId');
+        const command = await bus.getCommand(domain, commandId);
+        if (!command) throw new HttpError(404, 'CommandNotFound', `command ${domain}/${commandId} not found`);
+        return json(200, command);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/commands/{domain}/{commandId}/audit',
+      handler: async (event) => {
+        const domain = pathParameter(event, 'domain');
+        const commandId = pathParameter(event, 'commandId');
+        const events = await bus.getAuditTrail(commandId, domain);
+        if (events.length === 0) throw new HttpError(404, 'CommandNotFound', `command ${domain}/${commandId} not found`);
+        return json(200, { items: events });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/domains/{domain}/counts',
+      handler: async (event) =>
+        json(
+          200,
+          await bus.countByStatus({
+            domain: pathParameter(event, 'domain'),
+            ...optional('from', query(event, 'from')),
+            ...optional('to', query(event, 'to')),
+            ...optional('maxItems', queryInteger(event, 'maxItems')),
+          }),
+        ),
+    },
+    {
+      method: 'GET',
+      path: '/tsq',
+      handler: async (event) =>
+        json(
+          200,
+          await tsq.list({
+            domain: requiredQuery(event, 'domain'),
+            ...optional('commandType', query(event, 'commandType')),
+            ...optional('limit', queryInteger(event, 'limit')),
+            ...optional('cursor', query(event, 'cursor')),
+          }),
+        ),
+    },
+    {
+      method: 'POST',
+      path: '/tsq/{domain}/{commandId}/retry',
+      handler: async (event) => {
+        await tsq.operatorRetry(action(event));
+        return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/tsq/{domain}/{commandId}/cancel',
+      handler: async (event) => {
+        const body = jsonBody(event);
+        await tsq.operatorCancel({ ...action(event), reason: body.reason as string });
+        return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/tsq/{domain}/{commandId}/complete',
+      handler: async (event) => {
+        const body = event.body ? jsonBody(event) : {};
+        await tsq.operatorComplete({ ...action(event), ...optional('resultData', body.resultData as JsonValue | undefined) });
+        return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
+      },
+    },
+    { method: 'GET', path: '/openapi.json', handler: async () => json(200, openApiDocument) },
+  ];
+
+  const router = httpRouterHandler<ApiEvent, ApiResult>({
+    routes: routes.map((route) => ({
+      ...route,
+      handler: async (event: ApiEvent) => {
+        try {
+          return await route.handler(event);
+        } catch (error) {
+          return errorResponse(error, logger);
+        }
+      },
+    })),
+    notFoundResponse: ({ method, path }) => json(404, { error: { type: 'RouteNotFound', message: `no route ${method} ${path}` } }),
+  });
+
+  return middy<ApiEvent, ApiResult, Error, Context>(router as never).use(injectLambdaContext(powertools));
+}
+
+export const handler = createApiHandler();

@@ -1,0 +1,15 @@
+/**
+ * The deployed E2E application's worker: the `test` domain's TestCommand, behaviour records in the
+ * commands table. Replace this entry (the stack's `workerEntry`) with your own registry.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HandlerRegistry, resourceNames } from '@commandbus/core';
+import { BehaviourStore, createTestCommandHandler, TEST_COMMAND, TEST_DOMAIN } from '@commandbus/testapp';
+import { createWorkerHandler } from './worker.ts';
+
+const table = process.env.COMMANDBUS_TABLE ?? resourceNames(process.env.COMMANDBUS_NAMESPACE).table;
+const behaviours = new BehaviourStore(new DynamoDBClient({}), table);
+
+export const handler = createWorkerHandler({
+  registry: new HandlerRegistry().register(TEST_DOMAIN, TEST_COMMAND, createTestCommandHandler(behaviours)),
+});

@@ -1,0 +1,102 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import {
+  CommandProcessor,
+  resolveAdapters,
+  resolveRetryPolicy,
+  type HandlerRegistry,
+  type RetryPolicy,
+  type TransportMessage,
+} from '@commandbus/core';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { configFromEnv } from './config.ts';
+import { createLambdaLogger } from './logger.ts';
+
+/** Kept from the function's remaining time so the outcome write and park still fit. */
+const SAFETY_MARGIN_MS = 2_000;
+
+export interface WorkerHandlerOptions {
+  registry: HandlerRegistry;
+  retryPolicy?: RetryPolicy;
+}
+
+/** A record the worker leaves in the queue on purpose (backoff scheduled, or a later attempt owns it). */
+class LeftInQueue extends Error {
+  constructor(outcome: string) {
+    super(`left in queue: ${outcome}`);
+    this.name = 'LeftInQueue';
+  }
+}
+
+export function toTransportMessage(record: SQSRecord): TransportMessage {
+  return {
+    messageId: record.messageId,
+    body: record.body,
+    receiptHandle: record.receiptHandle,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+    attributes: Object.fromEntries(Object.entries(record.messageAttributes ?? {}).map(([key, value]) => [key, value.stringValue ?? ''])),
+  };
+}
+
+/**
+ * The worker Lambda: an SQS batch from the event source mapping goes through the same
+ * CommandProcessor as the long-running Worker. Records are processed in parallel; a record whose
+ * message must stay in the queue is reported in batchItemFailures — never the whole batch.
+ */
+export function createWorkerHandler(options: WorkerHandlerOptions) {
+  const { powertools, logger } = createLambdaLogger('commandbus-worker');
+  const adapters = resolveAdapters(configFromEnv(process.env, logger));
+  const batch = new BatchProcessor(EventType.SQS);
+  const retryPolicy = options.retryPolicy ?? retryPolicyFromEnv(process.env);
+
+  const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const handlerTimeoutMs = Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
+    const processors = new Map<string, CommandProcessor>();
+    const processorFor = (domain: string) => {
+      let processor = processors.get(domain);
+      if (!processor) {
+        processor = new CommandProcessor({
+          domain,
+          store: adapters.store,
+          transport: adapters.transport,
+          registry: options.registry,
+          retryPolicy,
+          handlerTimeoutMs,
+          logger,
+        });
+        processors.set(domain, processor);
+      }
+      return processor;
+    };
+    const recordHandler = async (record: SQSRecord) => {
+      const outcome = await processorFor(domainOf(record)).process(toTransportMessage(record));
+      if (outcome !== 'ack') throw new LeftInQueue(outcome);
+    };
+    return processPartialResponse(event, recordHandler, batch, { context, throwOnFullBatchFailure: false });
+  };
+
+  return middy(handler).use(injectLambdaContext(powertools));
+}
+
+/**
+ * The domain a record belongs to, from its source queue name `<namespace>-<domain>-commands`:
+ * a malformed body still needs to be parked in the right TSQ.
+ */
+export function domainOf(record: SQSRecord): string {
+  const queueName = record.eventSourceARN.split(':').pop() ?? '';
+  const namespace = process.env.COMMANDBUS_NAMESPACE ?? 'commandbus';
+  const match = queueName.startsWith(`${namespace}-`) && queueName.endsWith('-commands')
+    ? queueName.slice(namespace.length + 1, -'-commands'.length)
+    : undefined;
+  if (!match) throw new Error(`record from unexpected queue ${record.eventSourceARN}`);
+  return match;
+}
+
+/** COMMANDBUS_RETRY_BASE_SECONDS / COMMANDBUS_RETRY_MAX_SECONDS, else the library's defaults. */
+function retryPolicyFromEnv(env: NodeJS.ProcessEnv): RetryPolicy {
+  const seconds = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
+  const base = seconds(env.COMMANDBUS_RETRY_BASE_SECONDS);
+  const max = seconds(env.COMMANDBUS_RETRY_MAX_SECONDS);
+  return resolveRetryPolicy({ ...(base === undefined ? {} : { baseDelaySeconds: base }), ...(max === undefined ? {} : { maxDelaySeconds: max }) });
+}
