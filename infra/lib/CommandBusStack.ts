@@ -1,0 +1,286 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, CfnTable, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Alias } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import {
+  commandsTableDefinition,
+  MAX_MESSAGE_BYTES,
+  QUEUE_DEFAULTS,
+  resourceNames,
+  TSQ_MAX_RECEIVE_COUNT,
+} from '../../packages/commandbus/src/resources.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface DomainOptions {
+  name: string;
+  /** Concurrent worker invocations for this domain's queue (event source MaximumConcurrency, ≥ 2). Default 5. */
+  maxConcurrency?: number;
+}
+
+export interface CommandBusStackProps extends StackProps {
+  /** Prefix of table and queue names. Default 'commandbus'. */
+  namespace?: string;
+  domains: DomainOptions[];
+  /** The worker Lambda's entry file (exports `handler`); default: the E2E application's worker. */
+  workerEntry?: string;
+  /** Worker function timeout. Default 30 s; each commands queue's visibility timeout is six times it. */
+  workerTimeout?: Duration;
+  /** Event source batching window. Default 1 s. */
+  batchingWindow?: Duration;
+  /** Retry backoff for the worker (seconds). Defaults: the library's (1 s base, 300 s cap). */
+  retryBaseSeconds?: number;
+  retryMaxSeconds?: number;
+}
+
+/**
+ * commandbus on AWS: the commands table, per domain a commands queue dead-lettering to its TSQ queue,
+ * a replies queue, the worker Lambda on SQS event source mappings (partial batch failures), the HTTP
+ * API Lambda behind API Gateway with IAM authorisation, and alarms on what an operator must see.
+ * Table and queues come from the same definitions the embedded local stack uses (resources.ts).
+ */
+export class CommandBusStack extends Stack {
+  readonly table: Table;
+  readonly api: HttpApi;
+
+  constructor(scope: Construct, id: string, props: CommandBusStackProps) {
+    super(scope, id, props);
+    const namespace = props.namespace ?? 'commandbus';
+    const names = resourceNames(namespace);
+    const workerTimeout = props.workerTimeout ?? Duration.seconds(30);
+    if (props.domains.length === 0) throw new Error('CommandBusStack needs at least one domain');
+
+    this.table = this.commandsTable(names.table);
+
+    const alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `${namespace} alarms`,
+      enforceSSL: true,
+      masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+    const alarm = (id: string, metric: IMetric, threshold: number, description: string) =>
+      new Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(new SnsAction(alarmTopic));
+
+    const replies = new Queue(this, 'RepliesQueue', {
+      queueName: names.repliesQueue,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+    });
+    Validations.of(replies).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "Replies are read by the callers' own consumers; whether they dead-letter is their consumer's choice.",
+    });
+
+    const domainQueues = props.domains.map((domain) => {
+      const tsq = new Queue(this, `TsqQueue-${domain.name}`, {
+        queueName: names.tsqQueue(domain.name),
+        retentionPeriod: Duration.seconds(QUEUE_DEFAULTS.tsqRetentionSeconds),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+      });
+      const commands = new Queue(this, `CommandsQueue-${domain.name}`, {
+        queueName: names.commandsQueue(domain.name),
+        visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
+        retentionPeriod: Duration.seconds(QUEUE_DEFAULTS.commandsRetentionSeconds),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+        // Above every allowed maxAttempts: the worker always decides before SQS dead-letters.
+        deadLetterQueue: { queue: tsq, maxReceiveCount: TSQ_MAX_RECEIVE_COUNT },
+      });
+      alarm(`TsqDepth-${domain.name}`, tsq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }), 1, `Commands of ${domain.name} are waiting in the troubleshooting queue`);
+      alarm(`TsqAge-${domain.name}`, tsq.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }), 3600, `A ${domain.name} command has waited in the TSQ for over an hour`);
+      return { domain, tsq, commands };
+    });
+
+    const queueUrls = Object.fromEntries([
+      [replies.queueName, replies.queueUrl],
+      ...domainQueues.flatMap(({ tsq, commands }) => [
+        [tsq.queueName, tsq.queueUrl],
+        [commands.queueName, commands.queueUrl],
+      ]),
+    ]);
+    const environment = {
+      COMMANDBUS_NAMESPACE: namespace,
+      COMMANDBUS_TABLE: this.table.tableName,
+      COMMANDBUS_QUEUE_URLS: this.toJsonString(queueUrls),
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...(props.retryBaseSeconds === undefined ? {} : { COMMANDBUS_RETRY_BASE_SECONDS: String(props.retryBaseSeconds) }),
+      ...(props.retryMaxSeconds === undefined ? {} : { COMMANDBUS_RETRY_MAX_SECONDS: String(props.retryMaxSeconds) }),
+    };
+
+    // The worker.
+    const totalConcurrency = domainQueues.reduce((sum, { domain }) => sum + Math.max(2, domain.maxConcurrency ?? 5), 0);
+    const worker = this.nodeFunction('Worker', props.workerEntry ?? path.join(root, 'functions/testWorker.ts'), {
+      timeout: workerTimeout,
+      environment,
+      // No lower than the mappings' MaximumConcurrency: throttled polls would burn receives and could
+      // dead-letter a healthy command.
+      reservedConcurrentExecutions: totalConcurrency,
+    });
+    // Item access only: the worker never queries the indexes.
+    worker.addToRolePolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }),
+    );
+    for (const { domain, tsq, commands } of domainQueues) {
+      worker.addEventSource(
+        new SqsEventSource(commands, {
+          batchSize: 10,
+          maxBatchingWindow: props.batchingWindow ?? Duration.seconds(1),
+          reportBatchItemFailures: true,
+          maxConcurrency: Math.max(2, domain.maxConcurrency ?? 5),
+        }),
+      );
+      commands.grantSendMessages(worker); // a native redrive re-enqueues under a fresh token
+      tsq.grantSendMessages(worker); // parking
+    }
+    replies.grantSendMessages(worker);
+    alarm('WorkerErrors', worker.metricErrors({ period: Duration.minutes(5) }), 1, 'The worker Lambda failed (a batch, not a command)');
+    alarm('WorkerThrottles', worker.metricThrottles({ period: Duration.minutes(5) }), 1, 'The worker Lambda was throttled');
+
+    // The HTTP API.
+    const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), { timeout: Duration.seconds(10), environment });
+    this.table.grant(apiFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem');
+    for (const { commands } of domainQueues) commands.grantSendMessages(apiFunction);
+    replies.grantSendMessages(apiFunction);
+
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    this.api = new HttpApi(this, 'HttpApi', {
+      apiName: `${namespace}-api`,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+      defaultIntegration: new HttpLambdaIntegration('ApiIntegration', apiFunction),
+    });
+    this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.GET, HttpMethod.POST], integration: new HttpLambdaIntegration('ApiRoutes', apiFunction) });
+    const stage = this.api.defaultStage!.node.defaultChild as CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        caller: '$context.identity.caller',
+        user: '$context.identity.userArn',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latency: '$context.responseLatency',
+      }),
+    };
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'Namespace', { value: namespace });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'RepliesQueueUrl', { value: replies.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn });
+    for (const { domain, tsq, commands } of domainQueues) {
+      const key = domain.name.replace(/[^A-Za-z0-9]/g, '');
+      new CfnOutput(this, `CommandsQueueUrl${key}`, { value: commands.queueUrl });
+      new CfnOutput(this, `CommandsQueueArn${key}`, { value: commands.queueArn });
+      new CfnOutput(this, `TsqQueueUrl${key}`, { value: tsq.queueUrl });
+      new CfnOutput(this, `TsqQueueArn${key}`, { value: tsq.queueArn });
+    }
+    new CfnOutput(this, 'WorkerFunctionName', { value: worker.functionName });
+    new CfnOutput(this, 'ApiFunctionName', { value: apiFunction.functionName });
+
+    this.suppressJustifiedFindings();
+  }
+
+  /** The commands table, read from the shared definition. */
+  private commandsTable(tableName: string): Table {
+    const definition = commandsTableDefinition(tableName);
+    const type = (name: string) => {
+      const attribute = definition.AttributeDefinitions.find((a) => a.AttributeName === name);
+      if (!attribute) throw new Error(`attribute ${name} is not defined`);
+      return attribute.AttributeType === 'S' ? AttributeType.STRING : attribute.AttributeType === 'N' ? AttributeType.NUMBER : AttributeType.BINARY;
+    };
+    const key = (schema: readonly { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[], kind: 'HASH' | 'RANGE') => {
+      const name = schema.find((k) => k.KeyType === kind)!.AttributeName;
+      return { name, type: type(name) };
+    };
+    const table = new Table(this, 'CommandsTable', {
+      tableName,
+      partitionKey: key(definition.KeySchema, 'HASH'),
+      sortKey: key(definition.KeySchema, 'RANGE'),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of definition.GlobalSecondaryIndexes) {
+      const projection = index.Projection;
+      table.addGlobalSecondaryIndex({
+        indexName: index.IndexName,
+        partitionKey: key(index.KeySchema, 'HASH'),
+        sortKey: key(index.KeySchema, 'RANGE'),
+        ...(projection.ProjectionType === 'INCLUDE'
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...projection.NonKeyAttributes] }
+          : { projectionType: ProjectionType.ALL }),
+      });
+    }
+    return table;
+  }
+
+  private nodeFunction(id: string, entry: string, options: { timeout: Duration; environment: Record<string, string>; reservedConcurrentExecutions?: number }) {
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    return new NodejsFunction(this, id, {
+      entry,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      logGroup,
+      tracing: Tracing.ACTIVE,
+      projectRoot: root,
+      depsLockFilePath: path.join(root, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // The Node 24 runtime ships AWS SDK v3; everything else is bundled.
+        externalModules: ['@aws-sdk/*'],
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+      ...options,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...options.environment },
+    });
+  }
+
+  /** cdk-nag findings this design accepts, each with its reason. */
+  private suppressJustifiedFindings(): void {
+    const stack = Validations.of(this);
+    stack.acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "AWSLambdaBasicExecutionRole only allows writing the functions' own CloudWatch logs.",
+    });
+    const tableId = this.getLogicalId(this.table.node.defaultChild as CfnTable);
+    stack.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+      reason: "Queries read the commands table's own indexes (byTime, tsq); the wildcard covers only those.",
+    });
+    stack.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.',
+    });
+  }
+}
