@@ -1,0 +1,177 @@
+/** The CDK stack, synthesized offline: the rules the design depends on, asserted on the template. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { commandsTableDefinition, MAX_ALLOWED_ATTEMPTS, MAX_MESSAGE_BYTES, TSQ_MAX_RECEIVE_COUNT } from '../../packages/commandbus/src/resources.ts';
+import { CommandBusStack } from '../lib/CommandBusStack.ts';
+
+type Resource = { Type: string; Properties: Record<string, any> };
+
+const DOMAINS = [{ name: 'payments', maxConcurrency: 4 }, { name: 'test' }];
+
+function synth(extra?: (stack: Stack) => void) {
+  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-')) });
+  const stack = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS });
+  extra?.(stack);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const assembly = app.synth(); // throws "Validation failed" on any unacknowledged cdk-nag finding
+  return { stack, assembly, template: Template.fromStack(stack) };
+}
+
+let template: Template;
+let resources: Record<string, Resource>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+beforeAll(() => {
+  ({ template } = synth());
+  resources = template.toJSON().Resources as Record<string, Resource>;
+}, 120_000);
+
+describe('Stack: synthesis', () => {
+  it('passes the cdk-nag AwsSolutions pack with only the acknowledged findings', () => {
+    expect(Object.keys(resources).length).toBeGreaterThan(20);
+  });
+
+  it('fails synthesis when a resource breaks an AwsSolutions rule (the check really runs)', () => {
+    const act = () => synth((stack) => new Queue(stack, 'Careless', { queueName: 'careless' }));
+
+    expect(act).toThrow(/AwsSolutions-SQS4/);
+  }, 120_000);
+});
+
+describe('Stack: queues', () => {
+  it('gives every commands queue a RedrivePolicy to its own TSQ queue, above the largest maxAttempts', () => {
+    for (const domain of DOMAINS.map((d) => d.name)) {
+      const [, commands] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === `shop-${domain}-commands`)!;
+      const [tsqId, tsq] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === `shop-${domain}-tsq`)!;
+      expect(commands.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [tsqId, 'Arn'] }, maxReceiveCount: TSQ_MAX_RECEIVE_COUNT });
+      expect(TSQ_MAX_RECEIVE_COUNT).toBeGreaterThan(MAX_ALLOWED_ATTEMPTS);
+      expect(tsq.Properties.MessageRetentionPeriod).toBeGreaterThan(commands.Properties.MessageRetentionPeriod);
+    }
+  });
+
+  it('sets MaximumMessageSize explicitly and encrypts every queue', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues).toHaveLength(DOMAINS.length * 2 + 1);
+    for (const [, queue] of queues) {
+      expect(queue.Properties.MaximumMessageSize).toBe(MAX_MESSAGE_BYTES);
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+  });
+
+  it('keeps each commands queue visibility timeout at least six times the worker timeout', () => {
+    const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('Worker'))!;
+    for (const [, queue] of ofType('AWS::SQS::Queue').filter(([, r]) => String(r.Properties.QueueName).endsWith('-commands'))) {
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * worker.Properties.Timeout);
+    }
+  });
+});
+
+describe('Stack: worker', () => {
+  it('reads each commands queue through an event source mapping with partial batch failures', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(DOMAINS.length);
+    for (const [, mapping] of mappings) {
+      expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(mapping.Properties.BatchSize).toBe(10);
+      expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
+      expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('reserves no less concurrency than the mappings may use', () => {
+    const total = ofType('AWS::Lambda::EventSourceMapping').reduce((sum, [, m]) => sum + m.Properties.ScalingConfig.MaximumConcurrency, 0);
+    const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('Worker'))!;
+    expect(worker.Properties.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(total);
+  });
+
+  it('runs both functions on nodejs24.x, arm64', () => {
+    const functions = ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api)[A-F0-9]{8}$/.test(id));
+    expect(functions).toHaveLength(2);
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+    }
+  });
+});
+
+describe('Stack: table', () => {
+  it('is on demand, with point-in-time recovery and the indexes of the shared definition', () => {
+    const definition = commandsTableDefinition('shop-commands');
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'shop-commands',
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      KeySchema: definition.KeySchema,
+      GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes.map((index) => Match.objectLike({ IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection })),
+    });
+  });
+});
+
+describe('Stack: IAM', () => {
+  const statementsOf = (rolePrefix: string) =>
+    ofType('AWS::IAM::Policy')
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref.startsWith(rolePrefix)))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+  const actions = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+  it('does not let the worker invoke the API (operator routes)', () => {
+    const worker = statementsOf('WorkerServiceRole');
+    expect(worker.length).toBeGreaterThan(0);
+    expect(actions(worker).some((action) => action.startsWith('execute-api:') || action === '*')).toBe(false);
+  });
+
+  it('gives the API and the worker DynamoDB access to the commands table only', () => {
+    const [tableId] = ofType('AWS::DynamoDB::Table')[0]!;
+    for (const prefix of ['ApiServiceRole', 'WorkerServiceRole']) {
+      const dynamo = statementsOf(prefix).filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const statement of dynamo) {
+        const targets = JSON.stringify(statement.Resource);
+        expect(targets).toContain(tableId);
+        expect(targets).not.toMatch(/table\/\*|"\*"/);
+      }
+    }
+  });
+
+  it('lets only the API query indexes; the worker reads and writes items', () => {
+    const workerActions = actions(statementsOf('WorkerServiceRole').filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:'))));
+    expect(workerActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+});
+
+describe('Stack: API', () => {
+  it('requires IAM authorisation on every route', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route');
+    expect(routes.length).toBeGreaterThan(0);
+    for (const [, route] of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('logs access on the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+  });
+});
+
+describe('Stack: alarms and outputs', () => {
+  it('alarms on TSQ depth and age per domain, and on worker errors and throttles', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const byMetric = (name: string) => alarms.filter((alarm) => alarm.MetricName === name);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(DOMAINS.length);
+    expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(DOMAINS.length);
+    expect(byMetric('Errors')).toHaveLength(1);
+    expect(byMetric('Throttles')).toHaveLength(1);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
+  });
+
+  it('outputs every endpoint, queue and table', () => {
+    const outputs = Object.keys(template.toJSON().Outputs as object);
+    for (const name of ['ApiUrl', 'TableName', 'RepliesQueueUrl', 'Namespace', 'CommandsQueueUrlpayments', 'TsqQueueArnpayments', 'CommandsQueueUrltest']) {
+      expect(outputs).toContain(name);
+    }
+  });
+});
