@@ -18,6 +18,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   commandsTableDefinition,
+  DEPLOYMENT_DEFAULTS,
   MAX_MESSAGE_BYTES,
   QUEUE_DEFAULTS,
   resourceNames,
@@ -61,7 +62,7 @@ export class CommandBusStack extends Stack {
     super(scope, id, props);
     const namespace = props.namespace ?? 'commandbus';
     const names = resourceNames(namespace);
-    const workerTimeout = props.workerTimeout ?? Duration.seconds(30);
+    const workerTimeout = props.workerTimeout ?? Duration.seconds(DEPLOYMENT_DEFAULTS.workerTimeoutSeconds);
     if (props.domains.length === 0) throw new Error('CommandBusStack needs at least one domain');
 
     this.table = this.commandsTable(names.table);
@@ -102,7 +103,7 @@ export class CommandBusStack extends Stack {
       });
       const commands = new Queue(this, `CommandsQueue-${domain.name}`, {
         queueName: names.commandsQueue(domain.name),
-        visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
+        visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * DEPLOYMENT_DEFAULTS.visibilityTimeoutFactor),
         retentionPeriod: Duration.seconds(QUEUE_DEFAULTS.commandsRetentionSeconds),
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
@@ -132,7 +133,7 @@ export class CommandBusStack extends Stack {
     };
 
     // The worker.
-    const totalConcurrency = domainQueues.reduce((sum, { domain }) => sum + Math.max(2, domain.maxConcurrency ?? 5), 0);
+    const totalConcurrency = domainQueues.reduce((sum, { domain }) => sum + Math.max(2, domain.maxConcurrency ?? DEPLOYMENT_DEFAULTS.maxConcurrency), 0);
     const worker = this.nodeFunction('Worker', props.workerEntry ?? path.join(root, 'functions/testWorker.ts'), {
       timeout: workerTimeout,
       environment,
@@ -147,10 +148,10 @@ export class CommandBusStack extends Stack {
     for (const { domain, tsq, commands } of domainQueues) {
       worker.addEventSource(
         new SqsEventSource(commands, {
-          batchSize: 10,
-          maxBatchingWindow: props.batchingWindow ?? Duration.seconds(1),
+          batchSize: DEPLOYMENT_DEFAULTS.batchSize,
+          maxBatchingWindow: props.batchingWindow ?? Duration.seconds(DEPLOYMENT_DEFAULTS.batchingWindowSeconds),
           reportBatchItemFailures: true,
-          maxConcurrency: Math.max(2, domain.maxConcurrency ?? 5),
+          maxConcurrency: Math.max(2, domain.maxConcurrency ?? DEPLOYMENT_DEFAULTS.maxConcurrency),
         }),
       );
       commands.grantSendMessages(worker); // a native redrive re-enqueues under a fresh token
@@ -161,7 +162,7 @@ export class CommandBusStack extends Stack {
     alarm('WorkerThrottles', worker.metricThrottles({ period: Duration.minutes(5) }), 1, 'The worker Lambda was throttled');
 
     // The HTTP API.
-    const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), { timeout: Duration.seconds(10), environment });
+    const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), { timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds), environment });
     this.table.grant(apiFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem');
     for (const { commands } of domainQueues) commands.grantSendMessages(apiFunction);
     replies.grantSendMessages(apiFunction);

@@ -1,0 +1,171 @@
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import {
+  CommandBusError,
+  CommandNotFoundError,
+  DuplicateCommandError,
+  InvalidOperationError,
+  SendFailedError,
+  ValidationError,
+  type AuditEvent,
+  type Command,
+  type CommandQuery,
+  type JsonValue,
+  type Page,
+  type SendCommandRequest,
+  type SendResult,
+  type StatusCounts,
+  type TsqEntry,
+  type TsqQuery,
+} from '@commandbus/core';
+
+export type ClientAuth =
+  /** The local runtime: the token it printed at start-up. */
+  | { type: 'bearer'; token: string }
+  /** AWS: SigV4 with the default credential chain (or the credentials given). */
+  | { type: 'sigv4'; region: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } };
+
+export interface CommandBusClientOptions {
+  /** The API's base URL (stack output ApiUrl, or the local runtime's URL). */
+  baseUrl: string;
+  auth: ClientAuth;
+}
+
+/** The HTTP API answered with an error the library has no class for. */
+export class ApiError extends CommandBusError {
+  constructor(
+    readonly statusCode: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(`${statusCode} ${type}: ${message}`);
+  }
+}
+
+interface ErrorBody {
+  error?: { type?: string; message?: string; field?: string; existingStatus?: string; currentStatus?: string };
+  message?: string;
+}
+
+/**
+ * The commandbus HTTP API with the library's calls and errors: send, getCommand, getAuditTrail,
+ * queryCommands, countByStatus, and the TSQ's list and operator actions (the operator is the
+ * authenticated caller).
+ */
+export class CommandBusClient {
+  private readonly signer: SignatureV4 | undefined;
+  private readonly baseUrl: URL;
+
+  constructor(private readonly options: CommandBusClientOptions) {
+    this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    if (options.auth.type === 'sigv4') {
+      this.signer = new SignatureV4({
+        service: 'execute-api',
+        region: options.auth.region,
+        credentials: options.auth.credentials ?? defaultProvider(),
+        sha256: Hash.bind(null, 'sha256'),
+      });
+    }
+  }
+
+  send(request: SendCommandRequest): Promise<SendResult> {
+    return this.request('POST', 'commands', undefined, request);
+  }
+
+  async getCommand(domain: string, commandId: string): Promise<Command | undefined> {
+    try {
+      return await this.request<Command>('GET', `commands/${enc(domain)}/${enc(commandId)}`);
+    } catch (error) {
+      if (error instanceof CommandNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async getAuditTrail(commandId: string, domain: string): Promise<AuditEvent[]> {
+    try {
+      return (await this.request<{ items: AuditEvent[] }>('GET', `commands/${enc(domain)}/${enc(commandId)}/audit`)).items;
+    } catch (error) {
+      if (error instanceof CommandNotFoundError) return [];
+      throw error;
+    }
+  }
+
+  queryCommands(query: CommandQuery): Promise<Page<Command>> {
+    return this.request('GET', 'commands', query as unknown as Record<string, unknown>);
+  }
+
+  countByStatus(query: { domain: string; from?: string; to?: string; maxItems?: number }): Promise<StatusCounts> {
+    const { domain, ...rest } = query;
+    return this.request('GET', `domains/${enc(domain)}/counts`, rest);
+  }
+
+  listTsq(query: TsqQuery): Promise<Page<TsqEntry>> {
+    return this.request('GET', 'tsq', query as unknown as Record<string, unknown>);
+  }
+
+  operatorRetry(action: { domain: string; commandId: string }): Promise<Command> {
+    return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/retry`, undefined, {});
+  }
+
+  operatorCancel(action: { domain: string; commandId: string; reason: string }): Promise<Command> {
+    return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/cancel`, undefined, { reason: action.reason });
+  }
+
+  operatorComplete(action: { domain: string; commandId: string; resultData?: JsonValue }): Promise<Command> {
+    const body = action.resultData === undefined ? {} : { resultData: action.resultData };
+    return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/complete`, undefined, body);
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, query?: Record<string, unknown>, body?: unknown): Promise<T> {
+    const url = new URL(path, this.baseUrl);
+    for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { host: url.host, accept: 'application/json' };
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.auth.type === 'bearer') {
+      headers.authorization = `Bearer ${this.options.auth.token}`;
+    } else {
+      const signed = await this.signer!.sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers,
+        ...(payload === undefined ? {} : { body: payload }),
+      });
+      Object.assign(headers, signed.headers);
+    }
+    const response = await fetch(url, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+    const text = await response.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    if (response.ok) return parsed as T;
+    throw toError(response.status, (parsed ?? {}) as ErrorBody);
+  }
+}
+
+/** The library's error classes, rebuilt from the API's error answers. */
+function toError(status: number, body: ErrorBody): Error {
+  const error = body.error ?? {};
+  const message = error.message ?? body.message ?? `HTTP ${status}`;
+  switch (error.type) {
+    case 'ValidationError': {
+      const field = error.field ?? message.split(':')[0] ?? 'request';
+      return new ValidationError(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
+    }
+    case 'CommandNotFound':
+      return Object.assign(new CommandNotFoundError('', ''), { message });
+    case 'DuplicateCommand':
+      return Object.assign(new DuplicateCommandError('', '', error.existingStatus ?? 'UNKNOWN'), { message });
+    case 'InvalidOperation':
+      return new InvalidOperationError(message, error.currentStatus ?? 'UNKNOWN');
+    case 'SendFailed':
+      return new SendFailedError(message);
+    default:
+      return new ApiError(status, error.type ?? 'HttpError', message);
+  }
+}
+
+const enc = (segment: string) => encodeURIComponent(segment);

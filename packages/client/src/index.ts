@@ -1,0 +1,1 @@
+export { ApiError, CommandBusClient, type ClientAuth, type CommandBusClientOptions } from './CommandBusClient.ts';

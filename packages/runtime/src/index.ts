@@ -1,0 +1,4 @@
+export { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from './startLocalRuntime.ts';
+export { SqsEventSource, toRecord, type SqsEventSourceOptions } from './SqsEventSource.ts';
+export { HttpApi, type HttpApiOptions } from './HttpApi.ts';
+export { invoke, lambdaContext, FunctionTimeoutError } from './lambdaContext.ts';

@@ -1,0 +1,134 @@
+import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DEPLOYMENT_DEFAULTS, resourceNames } from '@commandbus/core';
+import { createClients, startLocalStack, type LocalStack } from '@commandbus/local';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { HttpApi } from './HttpApi.ts';
+import { SqsEventSource } from './SqsEventSource.ts';
+
+const repoRoot = new URL('../../../', import.meta.url);
+
+export interface LocalRuntimeOptions {
+  namespace?: string;
+  /** Default ['test'] (the E2E application's domain). */
+  domains?: string[];
+  /** HTTP API port on 127.0.0.1; default random. */
+  port?: number;
+  token?: string;
+  /** Recorded as the operator of actions taken through the API. */
+  operator?: string;
+  /** Module exporting the worker `handler`; default functions/testWorker.ts. */
+  workerEntry?: string | URL;
+  /** Module exporting the API `handler`; default functions/api.ts. */
+  apiEntry?: string | URL;
+  workerTimeoutSeconds?: number;
+  batchSize?: number;
+  batchingWindowSeconds?: number;
+  maxConcurrency?: number;
+  retryBaseSeconds?: number;
+  retryMaxSeconds?: number;
+  /** Reuse a running embedded stack; otherwise one is started (and stopped with the runtime). */
+  stack?: LocalStack;
+  onError?: (error: unknown) => void;
+}
+
+export interface LocalRuntime {
+  apiUrl: string;
+  token: string;
+  namespace: string;
+  stack: LocalStack;
+  /** What the functions were given: the AWS_* endpoint variables and COMMANDBUS_* settings. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+type ApiHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
+
+/**
+ * The deployed shape, on this machine: the embedded AWS, the queues and table of the stack (from the
+ * same definitions), the real worker Lambda behind SQS event source mappings, and the real API
+ * Lambda behind an HTTP API on 127.0.0.1. The functions read their settings from process.env when
+ * first imported, so run one runtime per process.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const namespace = options.namespace ?? 'commandbus';
+  const domains = options.domains ?? ['test'];
+  const workerTimeoutSeconds = options.workerTimeoutSeconds ?? DEPLOYMENT_DEFAULTS.workerTimeoutSeconds;
+  const stack = options.stack ?? (await startLocalStack());
+  const ownsStack = options.stack === undefined;
+  const { table, queueUrls } = await stack.provision(namespace, domains);
+  const names = resourceNames(namespace);
+  const clients = createClients(stack);
+
+  // As the stack does: visibility timeout = 6 × the worker's function timeout.
+  const queues = await Promise.all(
+    domains.map(async (domain) => {
+      const queueUrl = queueUrls[names.commandsQueue(domain)]!;
+      await clients.sqs.send(
+        new SetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          Attributes: { VisibilityTimeout: String(workerTimeoutSeconds * DEPLOYMENT_DEFAULTS.visibilityTimeoutFactor) },
+        }),
+      );
+      const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+      return { domain, queueUrl, queueArn: Attributes!.QueueArn! };
+    }),
+  );
+
+  const env: Record<string, string> = {
+    ...stack.env(),
+    COMMANDBUS_NAMESPACE: namespace,
+    COMMANDBUS_TABLE: table,
+    COMMANDBUS_QUEUE_URLS: JSON.stringify(queueUrls),
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+    ...(options.retryBaseSeconds === undefined ? {} : { COMMANDBUS_RETRY_BASE_SECONDS: String(options.retryBaseSeconds) }),
+    ...(options.retryMaxSeconds === undefined ? {} : { COMMANDBUS_RETRY_MAX_SECONDS: String(options.retryMaxSeconds) }),
+  };
+  Object.assign(process.env, env);
+  const worker = (await import(String(options.workerEntry ?? new URL('functions/testWorker.ts', repoRoot)))) as { handler: WorkerHandler };
+  const api = (await import(String(options.apiEntry ?? new URL('functions/api.ts', repoRoot)))) as { handler: ApiHandler };
+
+  const sources = queues.map(
+    ({ domain, queueUrl, queueArn }) =>
+      new SqsEventSource({
+        sqs: clients.sqs,
+        queueUrl,
+        queueArn,
+        region: stack.region,
+        functionName: `${namespace}-worker-${domain}`,
+        handler: worker.handler,
+        batchSize: options.batchSize ?? DEPLOYMENT_DEFAULTS.batchSize,
+        batchingWindowSeconds: options.batchingWindowSeconds ?? DEPLOYMENT_DEFAULTS.batchingWindowSeconds,
+        maxConcurrency: options.maxConcurrency ?? DEPLOYMENT_DEFAULTS.maxConcurrency,
+        functionTimeoutMs: workerTimeoutSeconds * 1000,
+        ...(options.onError ? { onError: options.onError } : {}),
+      }),
+  );
+  for (const source of sources) source.start();
+
+  const http = new HttpApi({
+    handler: api.handler,
+    functionName: `${namespace}-api`,
+    functionTimeoutMs: DEPLOYMENT_DEFAULTS.apiTimeoutSeconds * 1000,
+    region: stack.region,
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.operator === undefined ? {} : { operator: options.operator }),
+  });
+  const apiUrl = await http.start();
+
+  return {
+    apiUrl,
+    token: http.token,
+    namespace,
+    stack,
+    env,
+    async stop() {
+      await http.stop();
+      await Promise.all(sources.map((source) => source.stop()));
+      clients.dynamodb.destroy();
+      clients.sqs.destroy();
+      if (ownsStack) await stack.stop();
+    },
+  };
+}
