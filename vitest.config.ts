@@ -34,9 +34,19 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['e2e/**/*.test.ts'],
+          include: ['e2e/*.test.ts'],
           globalSetup: ['e2e/support/globalSetup.ts'],
           testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        // The deployed shape: the same scenarios through the HTTP API, the worker as a Lambda.
+        test: {
+          name: 'e2e-api',
+          include: ['e2e/success-scenarios.test.ts', 'e2e/failure-scenarios.test.ts', 'e2e/api/*.test.ts'],
+          globalSetup: ['e2e/support/apiGlobalSetup.ts'],
+          testTimeout: 90_000,
           hookTimeout: 90_000,
         },
       },

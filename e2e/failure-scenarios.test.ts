@@ -1,6 +1,7 @@
 /**
  * S024 — failure scenarios: permanent failure, transient retries, exhaustion, operator actions and
- * error details, against the embedded AWS (DynamoDB Local + fauxqs) with a running worker.
+ * error details. Runs on both targets: the library with an in-process worker, and the deployed shape
+ * (HTTP API + worker Lambda under the local runtime).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandStatus } from '@commandbus/core';
@@ -49,8 +50,7 @@ describe('Permanent failure', () => {
     expect(types).toContain('MOVED_TO_TSQ');
     expect(types).not.toContain('FAILED');
     expect(statusPath(types)).toEqual([CommandStatus.PENDING, CommandStatus.IN_PROGRESS, CommandStatus.IN_TSQ]);
-    const listed = await s.tsq.list({ domain: 'test', limit: 100 });
-    expect(listed.items.map((entry) => entry.commandId)).toContain(commandId);
+    expect(await s.findInTsq(commandId)).toBeDefined();
   });
 });
 
@@ -116,13 +116,13 @@ describe('TSQ operator actions', () => {
     const commandId = await parkPermanently();
     await s.behaviours.update(commandId, { type: 'success' });
 
-    await s.tsq.operatorRetry({ domain: 'test', commandId, operator: 'test-operator' });
+    await s.tsq.operatorRetry({ domain: 'test', commandId, operator: s.operator });
     const command = await s.waitForCompletion(commandId);
 
     expect(command.status).toBe(CommandStatus.COMPLETED);
     const events = await s.bus.getAuditTrail(commandId);
     const retry = events.find((event) => event.eventType === 'OPERATOR_RETRY');
-    expect(retry?.details.operator).toBe('test-operator');
+    expect(retry?.details.operator).toBe(s.operator);
     expect(statusPath(events.map((event) => event.eventType))).toEqual([
       CommandStatus.PENDING,
       CommandStatus.IN_PROGRESS,
@@ -131,32 +131,31 @@ describe('TSQ operator actions', () => {
       CommandStatus.IN_PROGRESS,
       CommandStatus.COMPLETED,
     ]);
-    const listed = await s.tsq.list({ domain: 'test', limit: 100 });
-    expect(listed.items.map((entry) => entry.commandId)).not.toContain(commandId);
+    expect(await s.findInTsq(commandId)).toBeUndefined();
   });
 
   it('operator cancel makes the command CANCELLED with OPERATOR_CANCEL', async () => {
     const commandId = await parkPermanently();
 
-    await s.tsq.operatorCancel({ domain: 'test', commandId, operator: 'test-operator', reason: 'Test cancellation' });
+    await s.tsq.operatorCancel({ domain: 'test', commandId, operator: s.operator, reason: 'Test cancellation' });
 
     const command = await s.getCommand(commandId);
     expect(command?.status).toBe(CommandStatus.CANCELLED);
     const cancel = (await s.bus.getAuditTrail(commandId)).find((event) => event.eventType === 'OPERATOR_CANCEL');
-    expect(cancel?.details).toEqual({ operator: 'test-operator', reason: 'Test cancellation' });
+    expect(cancel?.details).toEqual({ operator: s.operator, reason: 'Test cancellation' });
   });
 
   it('operator complete makes the command COMPLETED and records operator and result data', async () => {
     const commandId = await parkPermanently();
     const resultData = { manually_resolved: true, notes: 'Fixed manually' };
 
-    await s.tsq.operatorComplete({ domain: 'test', commandId, operator: 'test-operator', resultData });
+    await s.tsq.operatorComplete({ domain: 'test', commandId, operator: s.operator, resultData });
 
     const command = await s.getCommand(commandId);
     expect(command?.status).toBe(CommandStatus.COMPLETED);
     expect(command?.result).toEqual(resultData);
     const complete = (await s.bus.getAuditTrail(commandId)).find((event) => event.eventType === 'OPERATOR_COMPLETE');
-    expect(complete?.details.operator).toBe('test-operator');
+    expect(complete?.details.operator).toBe(s.operator);
     expect(complete?.details.resultData).toEqual(resultData);
   });
 });
@@ -172,7 +171,7 @@ describe('Error details', () => {
     expect(command.lastError).toEqual({ type: 'PERMANENT', code: 'CARD_DECLINED', message: 'Issuer said no' });
     const moved = (await s.bus.getAuditTrail(commandId)).find((event) => event.eventType === 'MOVED_TO_TSQ');
     expect(moved?.details).toEqual({ errorType: 'PERMANENT', errorCode: 'CARD_DECLINED', errorMessage: 'Issuer said no' });
-    const [entry] = (await s.tsq.list({ domain: 'test', limit: 100 })).items.filter((item) => item.commandId === commandId);
+    const entry = await s.findInTsq(commandId);
     expect(entry?.lastError?.code).toBe('CARD_DECLINED');
     expect(entry?.data).toEqual({ amount: 42 });
   });

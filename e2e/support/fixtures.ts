@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { provisionResources } from '@commandbus/local';
+import { CommandBusClient } from '@commandbus/client';
 import {
   CommandBus,
   CommandStatus,
@@ -13,8 +13,17 @@ import {
   type AuditEvent,
   type Command,
   type CommandBusConfig,
+  type CommandQuery,
+  type JsonObject,
+  type JsonValue,
+  type Page,
+  type SendCommandRequest,
+  type SendResult,
+  type TsqEntry,
+  type TsqQuery,
   type WorkerOptions,
 } from '@commandbus/core';
+import { provisionResources } from '@commandbus/local';
 import { BehaviourStore, createTestCommandHandler, TEST_COMMAND, TEST_DOMAIN } from '@commandbus/testapp';
 import { inject } from 'vitest';
 
@@ -31,29 +40,83 @@ export function awsClients() {
   };
 }
 
+/** What the scenarios call: the library in-process, or the HTTP API of the deployed shape. */
+export interface BusApi {
+  send(request: SendCommandRequest): Promise<SendResult>;
+  getCommand(domain: string, commandId: string): Promise<Command | undefined>;
+  getAuditTrail(commandId: string): Promise<AuditEvent[]>;
+  queryCommands(query: CommandQuery): Promise<Page<Command>>;
+}
+export interface TsqApi {
+  list(query: TsqQuery): Promise<Page<TsqEntry>>;
+  operatorRetry(action: { domain: string; commandId: string; operator: string }): Promise<unknown>;
+  operatorCancel(action: { domain: string; commandId: string; operator: string; reason: string }): Promise<unknown>;
+  operatorComplete(action: { domain: string; commandId: string; operator: string; resultData?: JsonValue }): Promise<unknown>;
+}
+
 export interface ScenarioOptions extends Partial<Omit<WorkerOptions, 'domain' | 'registry'>> {
-  /** Start a worker right away (the seed's worker_task fixture). Default true. */
+  /** Start a worker right away (the seed's worker_task fixture). Default true. Embedded target only. */
   startWorker?: boolean;
 }
 
+export const target = () => inject('target');
+
 /**
- * One isolated E2E world: a namespace of its own, the bus, the TSQ, the test app's behaviour store
- * and (by default) a running worker for the `test` domain.
+ * One E2E world. Embedded target: a namespace of its own, the library's bus and TSQ, and (by
+ * default) a running in-process worker. API target: the deployed shape started by globalSetup,
+ * driven through the HTTP API only; the worker is the Lambda under the local runtime.
  */
 export async function createScenario(options: ScenarioOptions = {}) {
   const clients = awsClients();
-  const namespace = `e2e-${randomUUID().slice(0, 8)}`;
-  await provisionResources(clients, namespace, [TEST_DOMAIN]);
+  const where = target();
+  const api = where.kind === 'api';
+  const namespace = api ? where.namespace : `e2e-${randomUUID().slice(0, 8)}`;
+  if (!api) await provisionResources(clients, namespace, [TEST_DOMAIN]);
   const names = resourceNames(namespace);
   const config: CommandBusConfig = { namespace, dynamodb: clients.dynamodb, sqs: clients.sqs, logger: silentLogger };
-  const bus = new CommandBus(config);
-  const tsq = new TroubleshootingQueue(config);
   const behaviours = new BehaviourStore(clients.dynamodb, names.table);
   const registry = new HandlerRegistry().register(TEST_DOMAIN, TEST_COMMAND, createTestCommandHandler(behaviours));
   const { startWorker = true, ...workerOptions } = options;
 
+  let bus: BusApi;
+  let tsq: TsqApi;
+  if (api) {
+    const client = new CommandBusClient({ baseUrl: where.apiUrl, auth: { type: 'bearer', token: where.token } });
+    bus = {
+      send: (request) => client.send(request),
+      getCommand: (domain, commandId) => client.getCommand(domain, commandId),
+      getAuditTrail: (commandId) => client.getAuditTrail(commandId, TEST_DOMAIN),
+      queryCommands: (query) => client.queryCommands(query),
+    };
+    // The operator is whoever the API authenticated, not a parameter.
+    tsq = {
+      list: (query) => client.listTsq(query),
+      operatorRetry: ({ domain, commandId }) => client.operatorRetry({ domain, commandId }),
+      operatorCancel: ({ domain, commandId, reason }) => client.operatorCancel({ domain, commandId, reason }),
+      operatorComplete: ({ domain, commandId, resultData }) =>
+        client.operatorComplete({ domain, commandId, ...(resultData === undefined ? {} : { resultData }) }),
+    };
+  } else {
+    const library = new CommandBus(config);
+    const troubleshooting = new TroubleshootingQueue(config);
+    bus = {
+      send: (request) => library.send(request),
+      getCommand: (domain, commandId) => library.getCommand(domain, commandId),
+      getAuditTrail: (commandId) => library.getAuditTrail(commandId),
+      queryCommands: (query) => library.queryCommands(query),
+    };
+    tsq = {
+      list: (query) => troubleshooting.list(query),
+      operatorRetry: (action) => troubleshooting.operatorRetry(action),
+      operatorCancel: (action) => troubleshooting.operatorCancel(action),
+      operatorComplete: (action) => troubleshooting.operatorComplete(action),
+    };
+  }
+
   const workers: Worker[] = [];
+  const runs: Promise<void>[] = [];
   const createWorker = (overrides: Partial<Omit<WorkerOptions, 'domain' | 'registry'>> = {}) => {
+    if (api) throw new Error('the API target runs the worker Lambda; scenarios cannot start workers there');
     const worker = new Worker({
       ...config,
       domain: TEST_DOMAIN,
@@ -68,14 +131,13 @@ export async function createScenario(options: ScenarioOptions = {}) {
     workers.push(worker);
     return worker;
   };
-  const runs: Promise<void>[] = [];
-  if (startWorker) runs.push(createWorker().run());
+  if (startWorker && !api) runs.push(createWorker().run());
 
   const getCommand = async (commandId: string) => bus.getCommand(TEST_DOMAIN, commandId);
 
   /** Polls until the command reaches `status` (the seed's wait_for_status); says where it is on timeout. */
   const waitForStatus = async (commandId: string, status: CommandStatus, timeoutMs = 10_000): Promise<Command> => {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * (api ? 2 : 1);
     let command: Command | undefined;
     while (Date.now() < deadline) {
       command = await getCommand(commandId);
@@ -86,13 +148,30 @@ export async function createScenario(options: ScenarioOptions = {}) {
     throw new Error(`command ${commandId} did not reach ${status} in ${timeoutMs} ms: it is ${command?.status ?? 'missing'} (${trail})`);
   };
 
-  const send = async (request: { data?: Record<string, never> | Command['data']; maxAttempts?: number; correlationId?: string; replyTo?: string; commandId?: string } = {}) => {
+  const send = async (request: { data?: JsonObject; maxAttempts?: number; correlationId?: string; replyTo?: string; commandId?: string } = {}) => {
     const commandId = request.commandId ?? randomUUID();
     await bus.send({ domain: TEST_DOMAIN, commandType: TEST_COMMAND, commandId, data: request.data ?? {}, ...pick(request) });
     return commandId;
   };
 
+  /** Pages through the TSQ (it may hold other tests' commands) looking for one command. */
+  const findInTsq = async (commandId: string): Promise<TsqEntry | undefined> => {
+    let cursor: string | undefined;
+    do {
+      const page = await tsq.list({ domain: TEST_DOMAIN, limit: 100, ...(cursor ? { cursor } : {}) });
+      const found = page.items.find((item) => item.commandId === commandId);
+      if (found) return found;
+      cursor = page.nextCursor;
+    } while (cursor);
+    return undefined;
+  };
+
   return {
+    target: where,
+    /** The operator the audit trail should show for this scenario's actions. */
+    operator: api ? where.operator : 'test-operator',
+    /** How many handlers may run at once. */
+    maxParallel: api ? where.maxConcurrency * where.batchSize : (options.concurrency ?? 4),
     namespace,
     names,
     clients,
@@ -102,7 +181,7 @@ export async function createScenario(options: ScenarioOptions = {}) {
     behaviours,
     registry,
     createWorker,
-    /** Runs a worker until cleanup. */
+    /** Runs a worker until cleanup (embedded target). */
     startWorker: (overrides: Partial<Omit<WorkerOptions, 'domain' | 'registry'>> = {}) => {
       const worker = createWorker(overrides);
       runs.push(worker.run());
@@ -113,6 +192,7 @@ export async function createScenario(options: ScenarioOptions = {}) {
     waitForStatus,
     waitForCompletion: (commandId: string, timeoutMs?: number) => waitForStatus(commandId, CommandStatus.COMPLETED, timeoutMs),
     auditTypes: async (commandId: string) => (await bus.getAuditTrail(commandId)).map((event: AuditEvent) => event.eventType),
+    findInTsq,
     async cleanup() {
       await Promise.all(workers.map((worker) => worker.stop()));
       await Promise.all(runs);

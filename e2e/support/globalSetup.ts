@@ -11,6 +11,7 @@ export async function setup(project: TestProject): Promise<void> {
   const started = Date.now();
   stack = await startLocalStack();
   project.provide('awsEnv', stack.env());
+  project.provide('target', { kind: 'embedded' });
   process.stdout.write(`embedded AWS up in ${Date.now() - started} ms (node ${process.version})\n`);
 }
 
@@ -18,8 +19,13 @@ export async function teardown(): Promise<void> {
   await stack?.stop();
 }
 
+export type E2ETarget =
+  | { kind: 'embedded' }
+  | { kind: 'api'; apiUrl: string; token: string; namespace: string; operator: string; workerTimeoutSeconds: number; maxConcurrency: number; batchSize: number };
+
 declare module 'vitest' {
   export interface ProvidedContext {
     awsEnv: Record<string, string>;
+    target: E2ETarget;
   }
 }

@@ -1,0 +1,84 @@
+/**
+ * The system under test: a CommandBus (producer) and a Worker (consumer) on a fresh namespace, each
+ * with its own metered SDK clients, and a trivial handler. COMPLETED times come from the worker's
+ * DynamoDB client (see completion.ts), so nothing polls the table.
+ */
+import { CommandBus, CommandStatus, HandlerRegistry, silentLogger, Worker } from '@commandbus/core';
+import { createClients, type LocalStack } from '@commandbus/local';
+import { attachCompletionProbe, CompletionTracker } from './completion.ts';
+import type { BenchConfig } from './config.ts';
+import { benchData } from './config.ts';
+import type { BenchSystem } from './phase.ts';
+import { queueDepth, verifyStatuses } from './verify.ts';
+import { WireMeter } from './wireMeter.ts';
+
+export const BENCH_DOMAIN = 'bench';
+export const BENCH_COMMAND = 'Bench';
+const SPOT_CHECKS = 5;
+
+export async function createBusSystem(
+  stack: LocalStack,
+  config: BenchConfig,
+  namespace: string,
+  inspect: ReturnType<typeof createClients>,
+): Promise<BenchSystem> {
+  const { table, queueUrls } = await stack.provision(namespace, [BENCH_DOMAIN]);
+  const queueUrl = Object.entries(queueUrls).find(([name]) => name.endsWith(`-${BENCH_DOMAIN}-commands`))?.[1];
+  if (!queueUrl) throw new Error(`no commands queue provisioned for ${namespace}`);
+
+  const meter = new WireMeter('bus');
+  const tracker = new CompletionTracker();
+  const producer = createClients(stack);
+  const consumer = createClients(stack);
+  for (const clients of [producer, consumer]) {
+    meter.attachSqs(clients.sqs);
+    meter.attachDynamo(clients.dynamodb);
+  }
+  attachCompletionProbe(consumer.dynamodb, (commandId) => tracker.markCompleted(commandId));
+
+  // Queue URLs as a deployment would pass them from stack outputs (otherwise: one GetQueueUrl per process).
+  const common = { namespace, queueUrls, logger: silentLogger };
+  const bus = new CommandBus({ ...common, dynamodb: producer.dynamodb, sqs: producer.sqs });
+  const registry = new HandlerRegistry().register(BENCH_DOMAIN, BENCH_COMMAND, () => ({ ok: true }));
+  const worker = new Worker({
+    ...common,
+    dynamodb: consumer.dynamodb,
+    sqs: consumer.sqs,
+    domain: BENCH_DOMAIN,
+    registry,
+    concurrency: config.concurrency,
+    waitTimeSeconds: 20,
+  });
+  const running = worker.run();
+  const data = benchData(config.dataBytes);
+
+  return {
+    label: 'bus',
+    meter,
+    tracker,
+    async send(commandId) {
+      await bus.send({ domain: BENCH_DOMAIN, commandType: BENCH_COMMAND, commandId, data });
+    },
+    async verify(commandIds) {
+      const problems = await verifyStatuses(inspect.dynamodb, table, BENCH_DOMAIN, commandIds);
+      // Through the library's own read API too, for a few of them.
+      for (const commandId of commandIds.slice(0, SPOT_CHECKS)) {
+        const command = await bus.getCommand(BENCH_DOMAIN, commandId);
+        if (command?.status !== CommandStatus.COMPLETED || JSON.stringify(command.result) !== '{"ok":true}') {
+          problems.push(`getCommand(${commandId}): ${command ? `${command.status} ${JSON.stringify(command.result)}` : 'not found'}`);
+        }
+      }
+      const left = await queueDepth(inspect.sqs, queueUrl);
+      if (left > 0) problems.push(`${left} message(s) left in ${queueUrl}`);
+      return problems;
+    },
+    async stop() {
+      await worker.stop();
+      await running;
+      for (const clients of [producer, consumer]) {
+        clients.dynamodb.destroy();
+        clients.sqs.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * The raw-call floor: the SQS and DynamoDB calls a command needs, with no bus logic, on the same
+ * table definition (provisioned from resources.ts, so the same time-index GSI is written).
+ *
+ *  producer: SendMessage (an envelope-shaped ~1 KB body) → PutItem (a PENDING-like item with the
+ *            time-index keys);
+ *  consumer: long-polled ReceiveMessage (up to 10, same concurrency as the worker) → per message
+ *            UpdateItem IN_PROGRESS → UpdateItem COMPLETED → DeleteMessageBatch (batches of up to
+ *            10, flushed at 10 or after a short window).
+ *
+ * The writes are unconditional: a condition adds no capacity, and reacting to one is bus logic.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { INDEX_SHARDS, INDEXES } from '@commandbus/core';
+import { createClients, type LocalStack } from '@commandbus/local';
+import { BENCH_COMMAND, BENCH_DOMAIN } from './busRun.ts';
+import { attachCompletionProbe, CompletionTracker } from './completion.ts';
+import { benchData, type BenchConfig } from './config.ts';
+import type { BenchSystem } from './phase.ts';
+import { queueDepth, verifyStatuses } from './verify.ts';
+import { WireMeter } from './wireMeter.ts';
+
+/** Same as the transport's default delete window. */
+const DELETE_WINDOW_MS = 20;
+const MAX_ATTEMPTS = 3;
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+export async function createFloorSystem(
+  stack: LocalStack,
+  config: BenchConfig,
+  namespace: string,
+  inspect: ReturnType<typeof createClients>,
+): Promise<BenchSystem> {
+  const { table, queueUrls } = await stack.provision(namespace, [BENCH_DOMAIN]);
+  const queueUrl = Object.entries(queueUrls).find(([name]) => name.endsWith(`-${BENCH_DOMAIN}-commands`))?.[1];
+  if (!queueUrl) throw new Error(`no commands queue provisioned for ${namespace}`);
+
+  const meter = new WireMeter('floor');
+  const tracker = new CompletionTracker();
+  const producer = createClients(stack);
+  const consumerClients = createClients(stack);
+  for (const clients of [producer, consumerClients]) {
+    meter.attachSqs(clients.sqs);
+    meter.attachDynamo(clients.dynamodb);
+  }
+  attachCompletionProbe(consumerClients.dynamodb, (commandId) => tracker.markCompleted(commandId));
+
+  const data = benchData(config.dataBytes);
+  let shard = 0;
+  const consumer = new FloorConsumer(consumerClients, table, queueUrl, config.concurrency);
+  const running = consumer.run();
+
+  return {
+    label: 'floor',
+    meter,
+    tracker,
+    async send(commandId) {
+      const now = new Date().toISOString();
+      const token = randomUUID();
+      const correlationId = randomUUID();
+      const body = JSON.stringify({
+        v: 1,
+        domain: BENCH_DOMAIN,
+        commandType: BENCH_COMMAND,
+        commandId,
+        data,
+        maxAttempts: MAX_ATTEMPTS,
+        correlationId,
+        token,
+        sentAt: now,
+      });
+      await producer.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      await producer.dynamodb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            pk: S(commandId),
+            sk: S(BENCH_DOMAIN),
+            commandType: S(BENCH_COMMAND),
+            status: S('PENDING'),
+            attempts: N(0),
+            maxAttempts: N(MAX_ATTEMPTS),
+            token: S(token),
+            correlationId: S(correlationId),
+            createdAt: S(now),
+            updatedAt: S(now),
+            events: { L: [{ M: { e: S('SENT'), t: S(now), a: N(0) } }] },
+            [INDEXES.byTime.partitionKey]: S(`${BENCH_DOMAIN}#${shard++ % INDEX_SHARDS}`),
+            [INDEXES.byTime.sortKey]: S(`${now}#${commandId}`),
+          },
+        }),
+      );
+    },
+    async verify(commandIds) {
+      const problems = await verifyStatuses(inspect.dynamodb, table, BENCH_DOMAIN, commandIds);
+      const left = await queueDepth(inspect.sqs, queueUrl);
+      if (left > 0) problems.push(`${left} message(s) left in ${queueUrl}`);
+      if (consumer.errors.length > 0) problems.push(`consumer errors: ${consumer.errors.slice(0, 3).join('; ')}`);
+      return problems;
+    },
+    async stop() {
+      await consumer.stop();
+      await running;
+      for (const clients of [producer, consumerClients]) {
+        clients.dynamodb.destroy();
+        clients.sqs.destroy();
+      }
+    },
+  };
+}
+
+/** A minimal consumer: the Worker's receive loop shape, none of its lifecycle. */
+class FloorConsumer {
+  readonly errors: string[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly deletes: DeleteBatcher;
+  private slotFreed: (() => void) | undefined;
+  private poll: AbortController | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly clients: ReturnType<typeof createClients>,
+    private readonly table: string,
+    private readonly queueUrl: string,
+    private readonly concurrency: number,
+  ) {
+    this.deletes = new DeleteBatcher(clients.sqs, queueUrl, (error) => this.errors.push(`delete: ${String(error)}`));
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      const free = this.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      this.poll = new AbortController();
+      let messages: Message[];
+      try {
+        const response = await this.clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: Math.min(10, free), WaitTimeSeconds: 20 }),
+          { abortSignal: this.poll.signal },
+        );
+        messages = response.Messages ?? [];
+      } catch (error) {
+        if (this.stopping) break;
+        this.errors.push(`receive: ${String(error)}`);
+        await sleep(100);
+        continue;
+      }
+      for (const message of messages) this.track(message);
+    }
+    await Promise.allSettled([...this.inFlight]);
+    await this.deletes.flush();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.poll?.abort();
+    this.slotFreed?.();
+  }
+
+  private track(message: Message): void {
+    const work = this.process(message)
+      .catch((error: unknown) => {
+        this.errors.push(`process: ${String(error)}`);
+      })
+      .finally(() => {
+        this.inFlight.delete(work);
+        const wake = this.slotFreed;
+        this.slotFreed = undefined;
+        wake?.();
+      });
+    this.inFlight.add(work);
+  }
+
+  private async process(message: Message): Promise<void> {
+    const { commandId } = JSON.parse(message.Body ?? '{}') as { commandId: string };
+    const key = { pk: S(commandId), sk: S(BENCH_DOMAIN) };
+    const names = { '#status': 'status' };
+    await this.clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: 'SET #status = :status, attempts = :attempts, updatedAt = :now',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':status': S('IN_PROGRESS'), ':attempts': N(1), ':now': S(new Date().toISOString()) },
+      }),
+    );
+    // (the handler would run here)
+    await this.clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: 'SET #status = :status, updatedAt = :now, #result = :result',
+        ExpressionAttributeNames: { ...names, '#result': 'result' },
+        ExpressionAttributeValues: { ':status': S('COMPLETED'), ':now': S(new Date().toISOString()), ':result': { M: { ok: { BOOL: true } } } },
+      }),
+    );
+    this.deletes.add(message.ReceiptHandle ?? '');
+  }
+}
+
+/** DeleteMessageBatch of up to 10, sent when 10 are waiting or DELETE_WINDOW_MS after the first. */
+class DeleteBatcher {
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  add(receiptHandle: string): void {
+    this.pending.push(receiptHandle);
+    if (this.pending.length >= 10) this.send();
+    else this.timer ??= setTimeout(() => this.send(), DELETE_WINDOW_MS);
+  }
+
+  async flush(): Promise<void> {
+    this.send();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private send(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 10);
+      const request = this.sqs
+        .send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.queueUrl,
+            Entries: batch.map((receiptHandle, i) => ({ Id: String(i), ReceiptHandle: receiptHandle })),
+          }),
+        )
+        .then((response) => {
+          if (response.Failed?.length) this.onError(`${response.Failed.length} delete(s) failed: ${response.Failed[0]?.Code}`);
+        })
+        .catch(this.onError)
+        .finally(() => this.inFlight.delete(request));
+      this.inFlight.add(request);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/** The printed report: both systems side by side, the ratios against the floor, and the cost. */
+import type { BenchConfig } from './config.ts';
+import type { Load, PhaseResult } from './phase.ts';
+import { PRICES } from './wireMeter.ts';
+
+export const TARGETS = { dollarsPerMillion: 3.0, throughputRatio: 0.8, p50Ratio: 1.25 } as const;
+
+export interface Comparison {
+  bus: PhaseResult;
+  floor: PhaseResult;
+}
+
+const LABEL_WIDTH = 34;
+const COLUMN_WIDTH = 14;
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
+const row = (label: string, ...cells: string[]) => `  ${label.padEnd(LABEL_WIDTH)}${cells.map((cell) => cell.padStart(COLUMN_WIDTH)).join('')}`;
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+const describeLoad = (load: Load) => (load.kind === 'max' ? `as fast as possible, ${load.inFlight} sends in flight` : `${load.perSecond} commands/s`);
+const ms = (value: number) => fixed(value, 1);
+
+export function printReport(config: BenchConfig, load: Comparison, latency: Comparison | undefined): void {
+  const out: string[] = [];
+  out.push('', `=== commandbus benchmark: bus vs raw-call floor (same run, same emulators) ===`);
+  out.push(
+    `data ${config.dataBytes} B/command · worker concurrency ${config.concurrency} · warm-up ${config.warmup}/system · node ${process.version}`,
+    `each run in ${config.rounds} slice(s) per system, alternating order (bus, floor, floor, bus, …)`,
+    '',
+  );
+  out.push(row('', 'bus', 'floor', 'bus/floor'));
+
+  out.push(`Load run: ${load.bus.ids.length} commands per system, ${describeLoad(load.bus.load)}`);
+  timingRows(out, load, true);
+  if (latency) {
+    out.push(`Fixed-rate run: ${latency.bus.ids.length} commands per system at ${describeLoad(latency.bus.load)}`);
+    timingRows(out, latency, false);
+  }
+
+  out.push(`On the wire, per command (load run; counters reset after warm-up)`);
+  wireRows(out, load);
+  if (latency) {
+    out.push(`On the wire, per command (fixed-rate run: receive/delete batches are small at low rates)`);
+    wireRows(out, latency);
+  }
+
+  const busCost = load.bus.cost.dollarsPerMillion.total;
+  const throughputRatio = load.bus.throughput / load.floor.throughput;
+  out.push('', 'Verdicts');
+  out.push(
+    `  cost per million commands (load run): bus $${busCost.toFixed(3)}, floor $${load.floor.cost.dollarsPerMillion.total.toFixed(3)}` +
+      `  — target ≤ $${TARGETS.dollarsPerMillion.toFixed(2)}: ${verdict(busCost <= TARGETS.dollarsPerMillion)}`,
+  );
+  out.push(
+    `  throughput bus/floor: ${throughputRatio.toFixed(2)} (${load.bus.throughput.toFixed(1)} / ${load.floor.throughput.toFixed(1)} cmd/s)` +
+      `  — target ≥ ${TARGETS.throughputRatio}: ${verdict(throughputRatio >= TARGETS.throughputRatio)}`,
+  );
+  if (latency) {
+    const p50Ratio = latency.bus.latency.p50 / latency.floor.latency.p50;
+    out.push(
+      `  p50 latency bus/floor at ${describeLoad(latency.bus.load)}: ${p50Ratio.toFixed(2)} (${ms(latency.bus.latency.p50)} / ${ms(latency.floor.latency.p50)} ms)` +
+        `  — target ≤ ${TARGETS.p50Ratio}: ${verdict(p50Ratio <= TARGETS.p50Ratio)}`,
+    );
+  }
+  out.push(
+    `  prices: SQS $${PRICES.sqsRequest}/M requests (per 64 KB), DynamoDB $${PRICES.writeUnit}/M WCU, $${PRICES.readUnit}/M RCU` +
+      ' (table + every index, as reported; transactions doubled)',
+  );
+  console.log(out.join('\n'));
+}
+
+function timingRows(out: string[], { bus, floor }: Comparison, showThroughput: boolean): void {
+  const ratio = (a: number, b: number) => fixed(a / b, 2);
+  if (showThroughput) {
+    out.push(row('throughput (cmd/s)', fixed(bus.throughput, 1), fixed(floor.throughput, 1), ratio(bus.throughput, floor.throughput)));
+    if (bus.sliceThroughputs.length > 1) {
+      const slices = (result: PhaseResult) => result.sliceThroughputs.map((value) => value.toFixed(0)).join(' / ');
+      out.push(row('  per slice (cmd/s)', slices(bus), slices(floor)));
+    }
+  }
+  out.push(row('send rate achieved (cmd/s)', fixed(bus.sendRate, 1), fixed(floor.sendRate, 1)));
+  for (const key of ['p50', 'p95', 'p99', 'max'] as const) {
+    out.push(row(`send→COMPLETED ${key} (ms)`, ms(bus.latency[key]), ms(floor.latency[key]), ratio(bus.latency[key], floor.latency[key])));
+  }
+  out.push(row('CPU: node process (% of a core)', fixed(bus.cpu.nodePercent, 0), fixed(floor.cpu.nodePercent, 0)));
+  out.push(row('Node event loop busy (%)', fixed(bus.cpu.eventLoopPercent, 0), fixed(floor.cpu.eventLoopPercent, 0)));
+  out.push(row('CPU: DynamoDB Local JVM (%)', fixed(bus.cpu.jvmPercent, 0), fixed(floor.cpu.jvmPercent, 0)));
+}
+
+function wireRows(out: string[], { bus, floor }: Comparison): void {
+  const union = (a: Record<string, number>, b: Record<string, number>) => [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  const three = (value: number | undefined) => fixed(value ?? 0, 3);
+  const b = bus.cost;
+  const f = floor.cost;
+  for (const action of union(b.sqsRequestsByAction, f.sqsRequestsByAction)) {
+    out.push(row(`SQS ${action} req`, three(b.sqsRequestsByAction[action]), three(f.sqsRequestsByAction[action])));
+  }
+  out.push(row('SQS requests, total', three(b.sqsRequests), three(f.sqsRequests)));
+  out.push(row('SQS billable (64 KB chunks)', three(b.sqsBillable), three(f.sqsBillable)));
+  for (const op of union(b.dynamoRequestsByOp, f.dynamoRequestsByOp)) {
+    out.push(row(`DynamoDB ${op} req`, three(b.dynamoRequestsByOp[op]), three(f.dynamoRequestsByOp[op])));
+  }
+  const conditional = (result: PhaseResult) =>
+    Object.values(result.counts.dynamodb).reduce((total, count) => total + count.conditionalFailures, 0) / result.ids.length;
+  out.push(row('DynamoDB failed conditions', three(conditional(bus)), three(conditional(floor))));
+  for (const target of union(b.writeUnitsByTarget, f.writeUnitsByTarget)) {
+    out.push(row(`WCU ${target === 'table' ? 'table' : `GSI ${target}`}`, three(b.writeUnitsByTarget[target]), three(f.writeUnitsByTarget[target])));
+  }
+  if (b.unreportedFailedWrites || f.unreportedFailedWrites) {
+    out.push(row('WCU failed cond. (est. 1 each)', three(b.unreportedFailedWrites), three(f.unreportedFailedWrites)));
+  }
+  out.push(row('WCU total', three(b.writeUnits), three(f.writeUnits)));
+  for (const target of union(b.readUnitsByTarget, f.readUnitsByTarget)) {
+    out.push(row(`RCU ${target === 'table' ? 'table' : `index ${target}`}`, three(b.readUnitsByTarget[target]), three(f.readUnitsByTarget[target])));
+  }
+  out.push(row('RCU total', three(b.readUnits), three(f.readUnits)));
+  out.push(row('$ / million commands: SQS', fixed(b.dollarsPerMillion.sqs, 3), fixed(f.dollarsPerMillion.sqs, 3)));
+  out.push(row('$ / million commands: DynamoDB', fixed(b.dollarsPerMillion.writes + b.dollarsPerMillion.reads, 3), fixed(f.dollarsPerMillion.writes + f.dollarsPerMillion.reads, 3)));
+  out.push(
+    row('$ / million commands: total', fixed(b.dollarsPerMillion.total, 3), fixed(f.dollarsPerMillion.total, 3), fixed(b.dollarsPerMillion.total / f.dollarsPerMillion.total, 2)),
+  );
+}

@@ -1,0 +1,39 @@
+import type { TestProject } from 'vitest/node';
+import { startLocalRuntime, type LocalRuntime } from '@commandbus/runtime';
+
+/** Settings of the deployed-shape target; tests read them to know what to expect. */
+export const API_TARGET = {
+  namespace: 'e2e-api',
+  operator: 'arn:aws:iam::000000000000:user/e2e-operator',
+  /** Function timeout: the handler's time limit is this minus the worker's 2 s safety margin. */
+  workerTimeoutSeconds: 4,
+  maxConcurrency: 5,
+  batchSize: 10,
+} as const;
+
+/**
+ * The deployed shape, started once: the embedded AWS, the real worker Lambda behind SQS event source
+ * mappings and the real API Lambda behind the local HTTP API. Tests drive it through the API only.
+ */
+let runtime: LocalRuntime | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  const started = Date.now();
+  runtime = await startLocalRuntime({
+    namespace: API_TARGET.namespace,
+    domains: ['test'],
+    operator: API_TARGET.operator,
+    workerTimeoutSeconds: API_TARGET.workerTimeoutSeconds,
+    maxConcurrency: API_TARGET.maxConcurrency,
+    batchSize: API_TARGET.batchSize,
+    retryBaseSeconds: 1,
+    retryMaxSeconds: 2,
+  });
+  project.provide('target', { kind: 'api', apiUrl: runtime.apiUrl, token: runtime.token, ...API_TARGET });
+  project.provide('awsEnv', runtime.stack.env());
+  process.stdout.write(`local Lambda runtime up in ${Date.now() - started} ms at ${runtime.apiUrl} (node ${process.version})\n`);
+}
+
+export async function teardown(): Promise<void> {
+  await runtime?.stop();
+}
