@@ -1,8 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { remoteTarget } from './e2e/support/remoteTarget.ts';
+
+const remote = remoteTarget(process.env);
 
 /**
- * Three projects: fast unit tests of pure logic, the embedded local stack's own tests, and the E2E
- * suite (real DynamoDB Local + fauxqs over HTTP through the AWS SDK, started once in globalSetup).
+ * Projects: unit (pure logic), local (the embedded stack itself), infra (the CDK stack, synthesized
+ * offline), e2e (the library against DynamoDB Local + fauxqs over HTTP through the AWS SDK), e2e-api
+ * (the deployed shape: HTTP API + worker Lambda under the local runtime), and e2e-remote (a deployed
+ * stack on AWS or LocalStack; not part of `npm test`).
  */
 export default defineConfig({
   test: {
@@ -48,6 +53,19 @@ export default defineConfig({
           globalSetup: ['e2e/support/apiGlobalSetup.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,
+        },
+      },
+      {
+        // A deployed stack on AWS or LocalStack (npm run test:e2e:aws / test:e2e:localstack).
+        // Without one, a single skipped test says why: not run, never passed.
+        test: {
+          name: 'e2e-remote',
+          include: remote.configured
+            ? ['e2e/success-scenarios.test.ts', 'e2e/failure-scenarios.test.ts', 'e2e/api/*.test.ts']
+            : ['e2e/remote/not-configured.test.ts'],
+          globalSetup: remote.configured ? ['e2e/support/remoteGlobalSetup.ts'] : [],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -36,7 +36,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     sendParallelism: integer(env, 'SEND_PARALLELISM', 64, 1),
     latencyRate: number(env, 'RATE_LATENCY', 20, 0.001),
     latencyN: integer(env, 'LATENCY_N', 200, 0),
-    rounds: integer(env, 'ROUNDS', 2, 1),
+    rounds: integer(env, 'ROUNDS', 4, 1),
     stallTimeoutMs: integer(env, 'STALL_TIMEOUT_MS', 30_000, 1000),
   };
 }

@@ -122,13 +122,16 @@ class FloorConsumer {
   private slotFreed: (() => void) | undefined;
   private poll: AbortController | undefined;
   private stopping = false;
+  private readonly clients: ReturnType<typeof createClients>;
+  private readonly table: string;
+  private readonly queueUrl: string;
+  private readonly concurrency: number;
 
-  constructor(
-    private readonly clients: ReturnType<typeof createClients>,
-    private readonly table: string,
-    private readonly queueUrl: string,
-    private readonly concurrency: number,
-  ) {
+  constructor(clients: ReturnType<typeof createClients>, table: string, queueUrl: string, concurrency: number) {
+    this.clients = clients;
+    this.table = table;
+    this.queueUrl = queueUrl;
+    this.concurrency = concurrency;
     this.deletes = new DeleteBatcher(clients.sqs, queueUrl, (error) => this.errors.push(`delete: ${String(error)}`));
   }
 
@@ -211,12 +214,15 @@ class DeleteBatcher {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly sqs: SQSClient;
+  private readonly queueUrl: string;
+  private readonly onError: (error: unknown) => void;
 
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+  constructor(sqs: SQSClient, queueUrl: string, onError: (error: unknown) => void) {
+    this.sqs = sqs;
+    this.queueUrl = queueUrl;
+    this.onError = onError;
+  }
 
   add(receiptHandle: string): void {
     this.pending.push(receiptHandle);

@@ -73,8 +73,8 @@ function timingRows(out: string[], { bus, floor }: Comparison, showThroughput: b
   if (showThroughput) {
     out.push(row('throughput (cmd/s)', fixed(bus.throughput, 1), fixed(floor.throughput, 1), ratio(bus.throughput, floor.throughput)));
     if (bus.sliceThroughputs.length > 1) {
-      const slices = (result: PhaseResult) => result.sliceThroughputs.map((value) => value.toFixed(0)).join(' / ');
-      out.push(row('  per slice (cmd/s)', slices(bus), slices(floor)));
+      const slices = (result: PhaseResult) => result.sliceThroughputs.map((value) => value.toFixed(0)).join('/');
+      out.push(`    per slice, in run order (cmd/s): bus ${slices(bus)} · floor ${slices(floor)}`);
     }
   }
   out.push(row('send rate achieved (cmd/s)', fixed(bus.sendRate, 1), fixed(floor.sendRate, 1)));
@@ -95,6 +95,11 @@ function wireRows(out: string[], { bus, floor }: Comparison): void {
     out.push(row(`SQS ${action} req`, three(b.sqsRequestsByAction[action]), three(f.sqsRequestsByAction[action])));
   }
   out.push(row('SQS requests, total', three(b.sqsRequests), three(f.sqsRequests)));
+  const sendBody = (result: PhaseResult) => {
+    const send = result.counts.sqs.SendMessage;
+    return send ? fixed(send.bodyBytes / send.requests, 0) : 'n/a';
+  };
+  out.push(row('SQS SendMessage body (bytes, avg)', sendBody(bus), sendBody(floor)));
   out.push(row('SQS billable (64 KB chunks)', three(b.sqsBillable), three(f.sqsBillable)));
   for (const op of union(b.dynamoRequestsByOp, f.dynamoRequestsByOp)) {
     out.push(row(`DynamoDB ${op} req`, three(b.dynamoRequestsByOp[op]), three(f.dynamoRequestsByOp[op])));

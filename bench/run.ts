@@ -6,7 +6,7 @@
  * Environment: N (2000) · WARMUP (200 per system) · DATA_BYTES (1024) · CONCURRENCY (32) ·
  *   RATE (unset: the load run sends as fast as possible with SEND_PARALLELISM (64) sends in flight;
  *   set: commands/s) · RATE_LATENCY (20) and LATENCY_N (200) for the fixed-rate run (0 skips it) ·
- *   ROUNDS (2): each run is split into slices run in alternating order — bus, floor, floor, bus, … —
+ *   ROUNDS (4): each run is split into slices run in alternating order — bus, floor, floor, bus, … —
  *   so the emulators' warm-up and drift favour neither · STALL_TIMEOUT_MS (30000): a slice with no
  *   completion for this long counts its missing commands as lost.
  *

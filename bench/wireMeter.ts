@@ -74,7 +74,11 @@ export class WireMeter {
   private deleted = 0;
   private unreportedFailedWrites = 0;
 
-  constructor(readonly label: string) {}
+  readonly label: string;
+
+  constructor(label: string) {
+    this.label = label;
+  }
 
   reset(): void {
     this.sqs = new Map();

@@ -122,7 +122,7 @@ describe('TSQ operator actions', () => {
     expect(command.status).toBe(CommandStatus.COMPLETED);
     const events = await s.bus.getAuditTrail(commandId);
     const retry = events.find((event) => event.eventType === 'OPERATOR_RETRY');
-    expect(retry?.details.operator).toBe(s.operator);
+    expect(retry?.details.operator).toEqual(s.operator);
     expect(statusPath(events.map((event) => event.eventType))).toEqual([
       CommandStatus.PENDING,
       CommandStatus.IN_PROGRESS,
@@ -155,7 +155,7 @@ describe('TSQ operator actions', () => {
     expect(command?.status).toBe(CommandStatus.COMPLETED);
     expect(command?.result).toEqual(resultData);
     const complete = (await s.bus.getAuditTrail(commandId)).find((event) => event.eventType === 'OPERATOR_COMPLETE');
-    expect(complete?.details.operator).toBe(s.operator);
+    expect(complete?.details.operator).toEqual(s.operator);
     expect(complete?.details.resultData).toEqual(resultData);
   });
 });

@@ -14,12 +14,12 @@ export type ApiResult = APIGatewayProxyStructuredResultV2;
 
 /** An error whose status and message are safe to show the caller. */
 export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly type: string,
-    message: string,
-  ) {
+  readonly statusCode: number;
+  readonly type: string;
+  constructor(statusCode: number, type: string, message: string) {
     super(message);
+    this.statusCode = statusCode;
+    this.type = type;
   }
 }
 

@@ -9,24 +9,21 @@ import { createScenario, target, type Scenario } from '../support/fixtures.ts';
 
 let s: Scenario;
 let apiUrl: string;
-let token: string;
 beforeAll(async () => {
   const where = target();
-  if (where.kind !== 'api') throw new Error('this file runs in the e2e-api project');
-  ({ apiUrl, token } = where);
+  if (where.kind !== 'api') throw new Error('this file runs against an API target');
+  apiUrl = where.apiUrl.replace(/\/$/, '');
   s = await createScenario();
 });
 afterAll(async () => {
   await s.cleanup();
 });
 
-const call = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
-  const { auth = token, ...rest } = init;
-  return fetch(`${apiUrl}${path}`, {
-    ...rest,
-    headers: { 'content-type': 'application/json', ...(auth === null ? {} : { authorization: `Bearer ${auth}` }), ...(rest.headers as object) },
-  });
-};
+/** An authenticated call (bearer token locally, SigV4 on AWS). */
+const call = (path: string, init: { method?: 'GET' | 'POST'; body?: string } = {}) => s.client!.fetch(init.method ?? 'GET', path, init.body);
+/** A call with no credentials, or a made-up bearer token. */
+const unauthenticated = (path: string, method: string, authorization?: string) =>
+  fetch(`${apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
 
 describe('HTTP API: authorisation', () => {
   it('refuses every route without the token, or with a wrong one', async () => {
@@ -37,8 +34,8 @@ describe('HTTP API: authorisation', () => {
       ['POST', `/tsq/test/${crypto.randomUUID()}/retry`],
       ['GET', '/openapi.json'],
     ] as const) {
-      expect((await call(path, { method, auth: null })).status, `${method} ${path}`).toBe(403);
-      expect((await call(path, { method, auth: 'wrong' })).status, `${method} ${path}`).toBe(403);
+      expect((await unauthenticated(path, method)).status, `${method} ${path}`).toBe(403);
+      expect((await unauthenticated(path, method, 'Bearer wrong')).status, `${method} ${path}`).toBe(403);
     }
   });
 });
@@ -114,8 +111,11 @@ describe('HTTP API: OpenAPI', () => {
 
 describe('Worker Lambda', () => {
   it('stops a handler at the function timeout: a transient TIMEOUT, retried, then the TSQ', async () => {
+    const where = target();
+    if (where.kind !== 'api') throw new Error('API target expected');
     const commandId = crypto.randomUUID();
-    await s.behaviours.create(commandId, { type: 'timeout', timeout_ms: 5000 });
+    // Runs a second longer than the whole function may.
+    await s.behaviours.create(commandId, { type: 'timeout', timeout_ms: (where.workerTimeoutSeconds + 1) * 1000 });
 
     await s.send({ commandId, maxAttempts: 2 });
     const command = await s.waitForStatus(commandId, CommandStatus.IN_TSQ, 30_000);

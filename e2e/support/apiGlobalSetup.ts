@@ -29,7 +29,7 @@ export async function setup(project: TestProject): Promise<void> {
     retryBaseSeconds: 1,
     retryMaxSeconds: 2,
   });
-  project.provide('target', { kind: 'api', apiUrl: runtime.apiUrl, token: runtime.token, ...API_TARGET });
+  project.provide('target', { kind: 'api', where: 'local', apiUrl: runtime.apiUrl, auth: { type: 'bearer', token: runtime.token }, ...API_TARGET });
   project.provide('awsEnv', runtime.stack.env());
   process.stdout.write(`local Lambda runtime up in ${Date.now() - started} ms at ${runtime.apiUrl} (node ${process.version})\n`);
 }

@@ -25,18 +25,21 @@ import {
 } from '@commandbus/core';
 import { provisionResources } from '@commandbus/local';
 import { BehaviourStore, createTestCommandHandler, TEST_COMMAND, TEST_DOMAIN } from '@commandbus/testapp';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 
 /** AWS clients pointed at the embedded stack started by globalSetup. */
 export function awsClients() {
   const env = inject('awsEnv');
+  // The embedded stack gives endpoints and keys; LocalStack/AWS use the SDK's own environment.
   const common = {
-    region: env.AWS_REGION!,
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
+      : {}),
   };
   return {
-    dynamodb: new DynamoDBClient({ ...common, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB! }),
-    sqs: new SQSClient({ ...common, endpoint: env.AWS_ENDPOINT_URL_SQS! }),
+    dynamodb: new DynamoDBClient({ ...common, ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {}) }),
+    sqs: new SQSClient({ ...common, ...(env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {}) }),
   };
 }
 
@@ -80,21 +83,23 @@ export async function createScenario(options: ScenarioOptions = {}) {
 
   let bus: BusApi;
   let tsq: TsqApi;
+  let client: CommandBusClient | undefined;
   if (api) {
-    const client = new CommandBusClient({ baseUrl: where.apiUrl, auth: { type: 'bearer', token: where.token } });
+    const http = new CommandBusClient({ baseUrl: where.apiUrl, auth: where.auth });
+    client = http;
     bus = {
-      send: (request) => client.send(request),
-      getCommand: (domain, commandId) => client.getCommand(domain, commandId),
-      getAuditTrail: (commandId) => client.getAuditTrail(commandId, TEST_DOMAIN),
-      queryCommands: (query) => client.queryCommands(query),
+      send: (request) => http.send(request),
+      getCommand: (domain, commandId) => http.getCommand(domain, commandId),
+      getAuditTrail: (commandId) => http.getAuditTrail(commandId, TEST_DOMAIN),
+      queryCommands: (query) => http.queryCommands(query),
     };
     // The operator is whoever the API authenticated, not a parameter.
     tsq = {
-      list: (query) => client.listTsq(query),
-      operatorRetry: ({ domain, commandId }) => client.operatorRetry({ domain, commandId }),
-      operatorCancel: ({ domain, commandId, reason }) => client.operatorCancel({ domain, commandId, reason }),
+      list: (query) => http.listTsq(query),
+      operatorRetry: ({ domain, commandId }) => http.operatorRetry({ domain, commandId }),
+      operatorCancel: ({ domain, commandId, reason }) => http.operatorCancel({ domain, commandId, reason }),
       operatorComplete: ({ domain, commandId, resultData }) =>
-        client.operatorComplete({ domain, commandId, ...(resultData === undefined ? {} : { resultData }) }),
+        http.operatorComplete({ domain, commandId, ...(resultData === undefined ? {} : { resultData }) }),
     };
   } else {
     const library = new CommandBus(config);
@@ -137,7 +142,8 @@ export async function createScenario(options: ScenarioOptions = {}) {
 
   /** Polls until the command reaches `status` (the seed's wait_for_status); says where it is on timeout. */
   const waitForStatus = async (commandId: string, status: CommandStatus, timeoutMs = 10_000): Promise<Command> => {
-    const deadline = Date.now() + timeoutMs * (api ? 2 : 1);
+    // The deployed shape adds a batching window per receive, and a real cloud its own latency.
+    const deadline = Date.now() + timeoutMs * (api ? (where.where === 'remote' ? 4 : 2) : 1);
     let command: Command | undefined;
     while (Date.now() < deadline) {
       command = await getCommand(commandId);
@@ -168,8 +174,10 @@ export async function createScenario(options: ScenarioOptions = {}) {
 
   return {
     target: where,
-    /** The operator the audit trail should show for this scenario's actions. */
-    operator: api ? where.operator : 'test-operator',
+    /** The operator the audit trail should show (a matcher where the remote identity is not known). */
+    operator: (api ? (where.operator ?? expect.stringMatching(/.+/)) : 'test-operator') as string,
+    /** The HTTP client of an API target. */
+    client,
     /** How many handlers may run at once. */
     maxParallel: api ? where.maxConcurrency * where.batchSize : (options.concurrency ?? 4),
     namespace,

@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import type { ClientAuth } from '@commandbus/client';
 import { startLocalStack, type LocalStack } from '@commandbus/local';
 
 /**
@@ -21,7 +22,19 @@ export async function teardown(): Promise<void> {
 
 export type E2ETarget =
   | { kind: 'embedded' }
-  | { kind: 'api'; apiUrl: string; token: string; namespace: string; operator: string; workerTimeoutSeconds: number; maxConcurrency: number; batchSize: number };
+  | {
+      kind: 'api';
+      /** local: the local Lambda runtime; remote: LocalStack or AWS. */
+      where: 'local' | 'remote';
+      apiUrl: string;
+      auth: ClientAuth;
+      namespace: string;
+      /** The identity operator actions record, when known in advance. */
+      operator?: string;
+      workerTimeoutSeconds: number;
+      maxConcurrency: number;
+      batchSize: number;
+    };
 
 declare module 'vitest' {
   export interface ProvidedContext {

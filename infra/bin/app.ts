@@ -1,9 +1,11 @@
 /**
- * The CDK app (`npx cdk synth`, `npx cdk deploy`). Context:
- *   namespace  — prefix of table and queue names (default "commandbus")
- *   domains    — comma-separated domains (default "test", the E2E application's domain)
+ * The CDK app (`npx cdk synth`, `npx cdk deploy`). Context (-c key=value):
+ *   namespace            — prefix of table and queue names (default "commandbus")
+ *   domains              — comma-separated domains (default "test", the E2E application's domain)
+ *   workerTimeoutSeconds — the worker function timeout (default 30)
+ *   retryBaseSeconds, retryMaxSeconds — the worker's retry backoff (library defaults otherwise)
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CommandBusStack } from '../lib/CommandBusStack.ts';
 
@@ -15,9 +17,23 @@ const domains = ((app.node.tryGetContext('domains') as string | undefined) ?? 't
   .filter(Boolean)
   .map((name) => ({ name }));
 
+const number = (key: string) => {
+  const value = app.node.tryGetContext(key) as string | number | undefined;
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`context ${key} must be a whole number (got ${value})`);
+  return parsed;
+};
+const workerTimeoutSeconds = number('workerTimeoutSeconds');
+const retryBaseSeconds = number('retryBaseSeconds');
+const retryMaxSeconds = number('retryMaxSeconds');
+
 new CommandBusStack(app, 'CommandBus', {
   namespace,
   domains,
+  ...(workerTimeoutSeconds === undefined ? {} : { workerTimeout: Duration.seconds(workerTimeoutSeconds) }),
+  ...(retryBaseSeconds === undefined ? {} : { retryBaseSeconds }),
+  ...(retryMaxSeconds === undefined ? {} : { retryMaxSeconds }),
   description: 'commandbus: a command bus on SQS, DynamoDB, Lambda and API Gateway',
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -34,12 +34,12 @@ export interface CommandBusClientOptions {
 
 /** The HTTP API answered with an error the library has no class for. */
 export class ApiError extends CommandBusError {
-  constructor(
-    readonly statusCode: number,
-    readonly type: string,
-    message: string,
-  ) {
+  readonly statusCode: number;
+  readonly type: string;
+  constructor(statusCode: number, type: string, message: string) {
     super(`${statusCode} ${type}: ${message}`);
+    this.statusCode = statusCode;
+    this.type = type;
   }
 }
 
@@ -57,7 +57,9 @@ export class CommandBusClient {
   private readonly signer: SignatureV4 | undefined;
   private readonly baseUrl: URL;
 
-  constructor(private readonly options: CommandBusClientOptions) {
+  private readonly options: CommandBusClientOptions;
+  constructor(options: CommandBusClientOptions) {
+    this.options = options;
     this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
     if (options.auth.type === 'sigv4') {
       this.signer = new SignatureV4({
@@ -117,28 +119,37 @@ export class CommandBusClient {
     return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/complete`, undefined, body);
   }
 
-  private async request<T>(method: 'GET' | 'POST', path: string, query?: Record<string, unknown>, body?: unknown): Promise<T> {
-    const url = new URL(path, this.baseUrl);
-    for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+  /** A raw, authenticated request to the API (for routes or answers this client does not model). */
+  async fetch(method: 'GET' | 'POST', path: string, body?: string): Promise<Response> {
+    const url = new URL(path.replace(/^\//, ''), this.baseUrl);
+    return fetch(url, { method, headers: await this.headers(method, url, body), ...(body === undefined ? {} : { body }) });
+  }
+
+  private async headers(method: string, url: URL, payload: string | undefined): Promise<Record<string, string>> {
     const headers: Record<string, string> = { host: url.host, accept: 'application/json' };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     if (this.options.auth.type === 'bearer') {
       headers.authorization = `Bearer ${this.options.auth.token}`;
-    } else {
-      const signed = await this.signer!.sign({
-        method,
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers,
-        ...(payload === undefined ? {} : { body: payload }),
-      });
-      Object.assign(headers, signed.headers);
+      return headers;
     }
-    const response = await fetch(url, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+    const signed = await this.signer!.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+    });
+    return { ...headers, ...signed.headers };
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, query?: Record<string, unknown>, body?: unknown): Promise<T> {
+    const url = new URL(path, this.baseUrl);
+    for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const response = await fetch(url, { method, headers: await this.headers(method, url, payload), ...(payload === undefined ? {} : { body: payload }) });
     const text = await response.text();
     const parsed = text ? (JSON.parse(text) as unknown) : undefined;
     if (response.ok) return parsed as T;

@@ -42,7 +42,10 @@ export interface CommandProcessorOptions {
  * Lambda worker, so both follow exactly the same rules.
  */
 export class CommandProcessor {
-  constructor(private readonly options: CommandProcessorOptions) {}
+  private readonly options: CommandProcessorOptions;
+  constructor(options: CommandProcessorOptions) {
+    this.options = options;
+  }
 
   async process(message: TransportMessage): Promise<ProcessOutcome> {
     const decoded = decodeEnvelope(message.body);

@@ -39,11 +39,10 @@ interface HookableApp {
 }
 
 class SqsApiError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-  ) {
+  readonly type: string;
+  constructor(type: string, message: string) {
     super(message);
+    this.type = type;
   }
 }
 

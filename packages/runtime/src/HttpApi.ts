@@ -29,7 +29,9 @@ export class HttpApi {
   private server: Server | undefined;
   private readonly operator: string;
 
-  constructor(private readonly options: HttpApiOptions) {
+  private readonly options: HttpApiOptions;
+  constructor(options: HttpApiOptions) {
+    this.options = options;
     this.token = options.token ?? randomBytes(32).toString('hex');
     this.operator = options.operator ?? 'arn:aws:iam::000000000000:user/local-operator';
   }

@@ -30,7 +30,10 @@ export class SqsEventSource {
   private readonly abort = new AbortController();
   private pollers: Promise<void>[] = [];
 
-  constructor(private readonly options: SqsEventSourceOptions) {}
+  private readonly options: SqsEventSourceOptions;
+  constructor(options: SqsEventSourceOptions) {
+    this.options = options;
+  }
 
   start(): void {
     if (this.running) return;

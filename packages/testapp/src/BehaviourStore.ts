@@ -48,10 +48,9 @@ export function validateBehaviour(value: unknown): Behaviour {
 export class BehaviourStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
+  private readonly tableName: string;
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.tableName = tableName;
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 

@@ -5,8 +5,10 @@ import type { CommandError } from '../types.ts';
 const MAX_MESSAGE_LENGTH = 1000;
 
 export class HandlerTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
     super(`handler did not finish within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
     this.name = 'HandlerTimeoutError';
   }
 }

@@ -37,7 +37,9 @@ export class DynamoCommandStore implements CommandStore {
   private readonly byTime: ShardedIndexReader;
   private readonly tsq: ShardedIndexReader;
 
-  constructor(client: DynamoDBClient, private readonly tableName: string) {
+  private readonly tableName: string;
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.tableName = tableName;
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     const tableKeyOf = (sortKey: string, domain: string) => ({ pk: sortKey.slice(sortKey.lastIndexOf('#') + 1), sk: domain });
     this.byTime = new ShardedIndexReader(

@@ -24,13 +24,18 @@ export interface ShardedPage {
  * The cursor records, per shard, the last entry handed out, so no entry is skipped or repeated.
  */
 export class ShardedIndexReader {
-  constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly index: IndexSpec,
-    /** Rebuilds the table key of an index entry from its sort key (needed for ExclusiveStartKey). */
-    private readonly tableKeyOf: (sortKey: string, domain: string) => Item,
-  ) {}
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly index: IndexSpec;
+  /** Rebuilds the table key of an index entry from its sort key (needed for ExclusiveStartKey). */
+  private readonly tableKeyOf: (sortKey: string, domain: string) => Item;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, index: IndexSpec, tableKeyOf: (sortKey: string, domain: string) => Item) {
+    this.client = client;
+    this.tableName = tableName;
+    this.index = index;
+    this.tableKeyOf = tableKeyOf;
+  }
 
   async page(domain: string, range: { from?: string; to?: string }, limit: number, cursor?: string): Promise<ShardedPage> {
     const state = cursor === undefined ? new Array<string | null | true>(INDEX_SHARDS).fill(null) : decodeCursor(cursor);

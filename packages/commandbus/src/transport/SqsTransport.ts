@@ -31,10 +31,11 @@ export class SqsTransport implements CommandTransport {
   private readonly inFlightFlushes = new Set<Promise<void>>();
   private readonly windowMs: number;
 
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly options: SqsTransportOptions,
-  ) {
+  private readonly sqs: SQSClient;
+  private readonly options: SqsTransportOptions;
+  constructor(sqs: SQSClient, options: SqsTransportOptions) {
+    this.sqs = sqs;
+    this.options = options;
     this.windowMs = options.deleteBatchWindowMs ?? 20;
     for (const [name, url] of Object.entries(options.queueUrls ?? {})) this.urls.set(name, Promise.resolve(url));
   }
