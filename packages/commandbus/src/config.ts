@@ -36,8 +36,9 @@ export interface Adapters {
 }
 
 export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
+  // An explicit namespace decides the names; the environment only fills in what code left open.
   const names = resourceNames(config.namespace ?? process.env.COMMANDBUS_NAMESPACE ?? 'commandbus');
-  const tableName = config.tableName ?? process.env.COMMANDBUS_TABLE ?? names.table;
+  const tableName = config.tableName ?? (config.namespace === undefined ? process.env.COMMANDBUS_TABLE : undefined) ?? names.table;
   return {
     names,
     logger: config.logger ?? createConsoleLogger(),
