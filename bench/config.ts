@@ -29,7 +29,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const rate = env.RATE === undefined || env.RATE === '' ? undefined : number(env, 'RATE', 0, 0.001);
   return {
     n: integer(env, 'N', 2000, 1),
-    warmup: integer(env, 'WARMUP', 200, 0),
+    warmup: integer(env, 'WARMUP', 1000, 0),
     dataBytes: integer(env, 'DATA_BYTES', 1024, EMPTY_DATA_BYTES),
     concurrency: integer(env, 'CONCURRENCY', 32, 1),
     rate,

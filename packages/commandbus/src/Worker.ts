@@ -114,10 +114,13 @@ export class Worker {
 
   private async loop(): Promise<void> {
     const { concurrency, waitTimeSeconds, visibilityTimeout } = this.settings;
+    // Under load, wait for room for a fair batch rather than receiving one message per request:
+    // every ReceiveMessage is billed, however few messages it returns.
+    const batchRoom = Math.min(10, Math.ceil(concurrency / 2));
     let failures = 0;
     while (!this.stopping) {
       const free = concurrency - this.inFlight.size;
-      if (free <= 0) {
+      if (free <= 0 || (free < batchRoom && this.inFlight.size > 0)) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
@@ -168,7 +171,9 @@ export class Worker {
       return;
     }
     if (outcome === 'ack') {
-      await this.transport.ack(this.domain, message.receiptHandle).catch((error: unknown) => {
+      // The command's state is written; the delete is batched with others and does not hold the slot
+      // (stop() flushes what is pending).
+      void this.transport.ack(this.domain, message.receiptHandle).catch((error: unknown) => {
         this.logger.warn('delete failed; a redelivery will be recognised and dropped', { messageId: message.messageId, error: String(error) });
       });
     }

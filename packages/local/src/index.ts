@@ -26,8 +26,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { buildApp, startFauxqs, type BuildAppOptions } from 'fauxqs';
-import { installMessageMoveTasks } from './messageMoveTasks.ts';
+import { Worker } from 'node:worker_threads';
 // Relative on purpose: only the resource definitions are needed, not the whole core package.
 import { commandsTableDefinition, queueDefinitions, redrivePolicy, resourceNames } from '../../commandbus/src/resources.ts';
 
@@ -93,7 +92,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const [ddbResult, sqsResult] = await Promise.allSettled([
     startDynamoDbLocal(options.dynamodbPort ?? 0, region),
-    startSqs(options.sqsPort ?? 0, region, log),
+    startSqs(options.sqsPort ?? 0, region),
   ]);
   if (ddbResult.status === 'rejected' || sqsResult.status === 'rejected') {
     if (ddbResult.status === 'fulfilled') await ddbResult.value.stop();
@@ -251,63 +250,31 @@ interface RunningSqs {
 }
 
 /**
- * fauxqs, with two deviations from its `startFauxqs()`:
- *  - queue URLs are `http://127.0.0.1:PORT/000000000000/<name>` (the request's Host) instead of
- *    `http://sqs.<region>.localhost:PORT/...`. `*.localhost` does not resolve through getaddrinfo
- *    on most Linux hosts, and an SQSClient configured only through AWS_ENDPOINT_URL_SQS (no
- *    explicit `endpoint`) sends each request to the QueueUrl's host (useQueueUrlAsEndpoint), so
- *    those URLs fail with ENOTFOUND. fauxqs builds request-host URLs only when its SqsStore's
- *    `host` is empty, and `startFauxqs()` always sets it, hence `buildApp()` with our own store.
- *  - it listens on 127.0.0.1 only (`startFauxqs()` binds 0.0.0.0).
- * If fauxqs's internals move (SqsStore is not a public export), fall back to `startFauxqs()`.
+ * fauxqs runs in a worker thread of its own: an SQS endpoint is another machine in real life, and
+ * sharing the caller's event loop would make the emulator and the code under test slow each other
+ * down (measurably so in `npm run bench`).
  */
-async function startSqs(port: number, region: string, log: LocalStackOptions['logger']): Promise<RunningSqs> {
-  const SqsStore = await loadFauxqsSqsStore();
-  if (!SqsStore) {
-    log?.info('fauxqs internals not found; falling back to startFauxqs() (queue URLs use sqs.<region>.localhost)');
-    const server = await startFauxqs({ port, logger: false, defaultRegion: region });
-    return { port: server.port, stop: () => server.stop() };
-  }
-  const sqsStore = new SqsStore();
-  sqsStore.host = '';
-  const app = buildApp({
-    logger: false,
-    defaultRegion: region,
-    // buildApp creates the stores it is not given; only the SQS one needs configuring.
-    stores: { sqsStore } as unknown as NonNullable<BuildAppOptions['stores']>,
+function startSqs(port: number, region: string): Promise<RunningSqs> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(new URL('./sqsThread.ts', import.meta.url), { workerData: { port, region } });
+    thread.once('error', reject);
+    thread.once('message', (message: { type: 'ready'; port: number } | { type: 'error'; message: string }) => {
+      if (message.type === 'error') {
+        void thread.terminate();
+        reject(new Error(`fauxqs did not start: ${message.message}`));
+        return;
+      }
+      thread.off('error', reject);
+      resolve({
+        port: message.port,
+        stop: async () => {
+          const stopped = new Promise<void>((done) => thread.once('exit', () => done()));
+          thread.postMessage('stop');
+          await stopped;
+        },
+      });
+    });
   });
-  let self: SQSClient | undefined;
-  installMessageMoveTasks(app, () => (self ??= new SQSClient({ region, credentials: { ...CREDENTIALS }, endpoint: `http://${LOOPBACK}:${(app.server.address() as AddressInfo).port}` })));
-  await app.listen({ port, host: LOOPBACK });
-  const address = app.server.address() as AddressInfo;
-  return {
-    port: address.port,
-    stop: async () => {
-      self?.destroy();
-      await app.close();
-    },
-  };
-}
-
-type SqsStoreClass = new () => { host: string };
-
-async function loadFauxqsSqsStore(): Promise<SqsStoreClass | undefined> {
-  try {
-    // The package's exports map only exposes ".", so locate the directory through the resolver's
-    // search paths and import the file by URL (same URL as fauxqs's own import: same class).
-    const require = createRequire(import.meta.url);
-    const pkgDir = (require.resolve.paths('fauxqs') ?? [])
-      .map((dir) => path.join(dir, 'fauxqs'))
-      .find((dir) => existsSync(path.join(dir, 'package.json')));
-    if (!pkgDir) return undefined;
-    const file = path.join(pkgDir, 'dist', 'sqs', 'sqsStore.js');
-    if (!existsSync(file)) return undefined;
-    const mod = (await import(pathToFileURL(file).href)) as { SqsStore?: SqsStoreClass };
-    const SqsStore = mod.SqsStore;
-    return typeof SqsStore === 'function' && typeof new SqsStore().host === 'string' ? SqsStore : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

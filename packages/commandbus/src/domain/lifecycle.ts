@@ -54,7 +54,15 @@ export interface Transition {
     tsq?: 'enter' | 'leave';
   };
   events: NewEvent[];
+  /**
+   * When the command may not be recorded yet (its message can overtake the producer's write): create
+   * it with this identity and these first events if it does not exist, in the same single write.
+   */
+  createIfMissing?: { identity: CommandIdentity; events: NewEvent[] };
 }
+
+/** What never changes after a command is recorded. */
+export type CommandIdentity = Pick<CommandState, 'commandType' | 'maxAttempts' | 'token' | 'correlationId' | 'createdAt' | 'replyTo'>;
 
 /** A command recorded for the first time (by the producer, or by a worker that got there first). */
 export type NewCommandRecord = Omit<CommandState, 'lastError' | 'result' | 'movedToTsqAt'> & { events: NewEvent[] };
@@ -80,7 +88,7 @@ const errorDetails = (error: CommandError): JsonObject => {
 /** The record a send creates: PENDING with its SENT event. */
 export function pendingRecord(envelope: Envelope): NewCommandRecord {
   return {
-    ...identity(envelope),
+    ...identityOf(envelope),
     status: CommandStatus.PENDING,
     attempts: 0,
     updatedAt: envelope.sentAt,
@@ -91,7 +99,7 @@ export function pendingRecord(envelope: Envelope): NewCommandRecord {
 /** The record a worker creates when the message beat the producer's write (or that write was lost). */
 export function receivedRecord(envelope: Envelope, now: string): NewCommandRecord {
   return {
-    ...identity(envelope),
+    ...identityOf(envelope),
     status: CommandStatus.IN_PROGRESS,
     attempts: 1,
     updatedAt: now,
@@ -99,7 +107,7 @@ export function receivedRecord(envelope: Envelope, now: string): NewCommandRecor
   };
 }
 
-function identity(envelope: Envelope) {
+function identityOf(envelope: Envelope) {
   const base = {
     domain: envelope.domain,
     commandId: envelope.commandId,
@@ -119,12 +127,15 @@ function identity(envelope: Envelope) {
 export function receiveTransition(envelope: Envelope, attemptsBefore: number, now: string): Transition | undefined {
   if (attemptsBefore >= envelope.maxAttempts) return undefined;
   const attempt = attemptsBefore + 1;
+  const { domain: _domain, commandId: _commandId, ...identity } = identityOf(envelope);
   return {
     domain: envelope.domain,
     commandId: envelope.commandId,
     expect: { status: [CommandStatus.PENDING, CommandStatus.IN_PROGRESS], token: envelope.token, attempts: attemptsBefore },
     set: { status: CommandStatus.IN_PROGRESS, attempts: attempt, updatedAt: now },
     events: [event(AuditEventType.RECEIVED, now, attempt)],
+    // A first receive may beat the producer's write (enqueue comes first): then it records the command.
+    ...(attemptsBefore === 0 ? { createIfMissing: { identity, events: [event(AuditEventType.SENT, envelope.sentAt, 0)] } } : {}),
   };
 }
 
@@ -168,7 +179,7 @@ export function decideReceive(current: CommandState | undefined, envelope: Envel
     case CommandStatus.IN_PROGRESS: {
       if (current.attempts < current.maxAttempts) {
         // The stored maxAttempts rules (a hand-made message cannot lower or raise it).
-        const transition = receiveTransition({ ...envelope, maxAttempts: current.maxAttempts }, current.attempts, now)!;
+        const { createIfMissing: _exists, ...transition } = receiveTransition({ ...envelope, maxAttempts: current.maxAttempts }, current.attempts, now)!;
         transition.expect.status = current.status;
         return { kind: 'process', transition, attempt: current.attempts + 1 };
       }

@@ -139,7 +139,27 @@ export class DynamoCommandStore implements CommandStore {
     }
     names['#events'] = 'events';
     values[':events'] = transition.events.map(toStored);
-    sets.push('#events = list_append(#events, :events)');
+    const create = transition.createIfMissing;
+    if (create) {
+      // Upsert: identity fields only where absent, first events before this transition's.
+      const setIfAbsent = (attribute: string, value: unknown) => {
+        names[`#${attribute}`] = attribute;
+        values[`:${attribute}`] = value;
+        sets.push(`#${attribute} = if_not_exists(#${attribute}, :${attribute})`);
+      };
+      for (const [attribute, value] of Object.entries(create.identity)) if (value !== undefined && attribute !== 'token') setIfAbsent(attribute, value);
+      setIfAbsent(INDEXES.byTime.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
+      setIfAbsent(INDEXES.byTime.sortKey, timeSortKey(create.identity.createdAt, transition.commandId));
+      if (changes.token === undefined) {
+        values[':createToken'] = create.identity.token;
+        sets.push('#token = if_not_exists(#token, :createToken)');
+      }
+      values[':firstEvents'] = create.events.map(toStored);
+      sets.push('#events = list_append(if_not_exists(#events, :firstEvents), :events)');
+      conditions.splice(0, conditions.length, `attribute_not_exists(pk) OR (${conditions.join(' AND ')})`);
+    } else {
+      sets.push('#events = list_append(#events, :events)');
+    }
 
     try {
       await this.doc.send(

@@ -36,7 +36,7 @@ export class SqsTransport implements CommandTransport {
   constructor(sqs: SQSClient, options: SqsTransportOptions) {
     this.sqs = sqs;
     this.options = options;
-    this.windowMs = options.deleteBatchWindowMs ?? 20;
+    this.windowMs = options.deleteBatchWindowMs ?? 50;
     for (const [name, url] of Object.entries(options.queueUrls ?? {})) this.urls.set(name, Promise.resolve(url));
   }
 
