@@ -3,7 +3,7 @@
  * (DynamoDB Local + fauxqs). Throughput, send→COMPLETED latency, requests and capacity counted on the
  * wire, and $ per million commands.
  *
- * Environment: N (2000) · WARMUP (200 per system) · DATA_BYTES (1024) · CONCURRENCY (32) ·
+ * Environment: N (2000) · WARMUP (1000 per system) · DATA_BYTES (1024) · CONCURRENCY (32) ·
  *   RATE (unset: the load run sends as fast as possible with SEND_PARALLELISM (64) sends in flight;
  *   set: commands/s) · RATE_LATENCY (20) and LATENCY_N (200) for the fixed-rate run (0 skips it) ·
  *   ROUNDS (4): each run is split into slices run in alternating order — bus, floor, floor, bus, … —

@@ -176,6 +176,35 @@ describe('Function: receiveTransition', () => {
     });
   });
 
+  it('on a first receive, also says how to record the command if its message beat the producer', () => {
+    // Prepare
+    const envelope = makeEnvelope({ replyTo: 'replies' });
+
+    // Act
+    const first = receiveTransition(envelope, 0, NOW)!;
+    const later = receiveTransition(envelope, 1, NOW)!;
+
+    // Assess
+    expect(first.createIfMissing).toEqual({
+      identity: { commandType: 'DebitAccount', maxAttempts: 3, token: TOKEN, correlationId: 'corr-1', createdAt: SENT_AT, replyTo: 'replies' },
+      events: [{ eventType: AuditEventType.SENT, timestamp: SENT_AT, attempt: 0, details: {} }],
+    });
+    expect(first.set).toEqual({ status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: NOW });
+    expect(later.createIfMissing).toBeUndefined();
+  });
+
+  it('never creates from the slow path, where the stored command is known', () => {
+    // Prepare
+    const current = makeState({ status: CommandStatus.PENDING, attempts: 0 });
+
+    // Act
+    const decision = decideReceive(current, makeEnvelope(), false, NOW);
+
+    // Assess
+    expect(decision.kind).toBe('process');
+    expect(decision.kind === 'process' && decision.transition.createIfMissing).toBeUndefined();
+  });
+
   it('returns undefined when the guessed attempts already reach maxAttempts', () => {
     // Prepare
     const envelope = makeEnvelope({ maxAttempts: 3 });
