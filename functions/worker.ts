@@ -83,9 +83,8 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
  * The domain a record belongs to, from its source queue name `<namespace>-<domain>-commands`:
  * a malformed body still needs to be parked in the right TSQ.
  */
-export function domainOf(record: SQSRecord): string {
+export function domainOf(record: SQSRecord, namespace = process.env.COMMANDBUS_NAMESPACE ?? 'commandbus'): string {
   const queueName = record.eventSourceARN.split(':').pop() ?? '';
-  const namespace = process.env.COMMANDBUS_NAMESPACE ?? 'commandbus';
   const match = queueName.startsWith(`${namespace}-`) && queueName.endsWith('-commands')
     ? queueName.slice(namespace.length + 1, -'-commands'.length)
     : undefined;

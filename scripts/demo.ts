@@ -36,7 +36,7 @@ const DEMO: DemoCommand[] = [
 
 const END_STATES: readonly string[] = [CommandStatus.COMPLETED, CommandStatus.CANCELLED];
 const t0 = Date.now();
-const clock = () => styleText('dim', `+${((Date.now() - t0) / 1000).toFixed(2).padStart(6)}s`);
+const clock = (at = Date.now()) => styleText('dim', `+${((at - t0) / 1000).toFixed(2).padStart(6)}s`);
 const colour = (type: string) =>
   type === 'COMPLETED' || type === 'OPERATOR_COMPLETE'
     ? styleText('green', type)
@@ -92,12 +92,18 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 90_000;
   try {
     while ([...commands.values()].some((c) => !END_STATES.includes(c.status ?? '')) && Date.now() < deadline) {
+      // New events of every command, printed in the order they happened.
+      const fresh: { label: string; event: AuditEvent }[] = [];
       for (const [commandId, c] of commands) {
         const events = await bus.getAuditTrail(commandId, TEST_DOMAIN);
-        for (const event of events.slice(c.printed)) {
-          console.log(`${clock()}  ${c.label.padEnd(width)}  ${colour(event.eventType).padEnd(30)} attempt ${event.attempt}  ${styleText('dim', describeEvent(event))}`);
-        }
+        fresh.push(...events.slice(c.printed).map((event) => ({ label: c.label, event })));
         c.printed = events.length;
+      }
+      fresh.sort((a, b) => (a.event.timestamp < b.event.timestamp ? -1 : a.event.timestamp > b.event.timestamp ? 1 : 0));
+      for (const { label, event } of fresh) {
+        console.log(`${clock(Date.parse(event.timestamp))}  ${label.padEnd(width)}  ${colour(event.eventType).padEnd(30)} attempt ${event.attempt}  ${styleText('dim', describeEvent(event))}`);
+      }
+      for (const [commandId, c] of commands) {
         const command = await bus.getCommand(TEST_DOMAIN, commandId);
         c.status = command?.status;
         if (command?.status === CommandStatus.IN_TSQ && !c.resolved) {

@@ -182,10 +182,14 @@ export class Worker {
   private pause(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.poll?.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolve();
-      });
+      this.poll?.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

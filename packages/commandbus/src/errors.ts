@@ -52,8 +52,8 @@ export class InvalidOperationError extends CommandBusError {
 /** The command was accepted but a later step failed; `message` says where it is now. */
 export class SendFailedError extends CommandBusError {}
 
-/** Thrown by a handler: worth retrying (with backoff) until maxAttempts. */
-export class TransientCommandError extends CommandBusError {
+/** What a handler throws to say how its failure should be treated. */
+abstract class HandlerFailure extends CommandBusError {
   readonly code: string;
   readonly details?: JsonObject;
   constructor(code: string, message: string, details?: JsonObject) {
@@ -63,13 +63,8 @@ export class TransientCommandError extends CommandBusError {
   }
 }
 
+/** Thrown by a handler: worth retrying (with backoff) until maxAttempts. */
+export class TransientCommandError extends HandlerFailure {}
+
 /** Thrown by a handler: retrying will not help; the command goes to the TSQ at once. */
-export class PermanentCommandError extends CommandBusError {
-  readonly code: string;
-  readonly details?: JsonObject;
-  constructor(code: string, message: string, details?: JsonObject) {
-    super(message);
-    this.code = code;
-    if (details !== undefined) this.details = details;
-  }
-}
+export class PermanentCommandError extends HandlerFailure {}

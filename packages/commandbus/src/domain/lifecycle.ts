@@ -5,26 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidOperationError } from '../errors.ts';
-import { AuditEventType, CommandStatus, type CommandError, type JsonObject, type JsonValue } from '../types.ts';
+import { AuditEventType, CommandStatus, type Command, type CommandError, type JsonObject, type JsonValue } from '../types.ts';
 import type { Envelope } from './envelope.ts';
 import { backoffSeconds, type RetryPolicy } from './retryPolicy.ts';
 
 /** The stored state of a command, as the store hands it to the lifecycle. */
-export interface CommandState {
-  domain: string;
-  commandId: string;
-  commandType: string;
-  status: CommandStatus;
-  attempts: number;
-  maxAttempts: number;
+export interface CommandState extends Command {
+  /** The current enqueue token: a message carrying another one is a stale copy. */
   token: string;
-  correlationId: string;
-  replyTo?: string;
-  createdAt: string;
-  updatedAt: string;
-  lastError?: CommandError;
-  result?: JsonValue;
-  data?: JsonObject;
   movedToTsqAt?: string;
 }
 
