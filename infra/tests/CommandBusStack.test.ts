@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -25,10 +26,13 @@ function synth(extra?: (stack: Stack) => void) {
 
 let template: Template;
 let resources: Record<string, Resource>;
+let assemblyDirectory: string;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
 beforeAll(() => {
-  ({ template } = synth());
+  const synthesized = synth();
+  template = synthesized.template;
+  assemblyDirectory = synthesized.assembly.directory;
   resources = template.toJSON().Resources as Record<string, Resource>;
 }, 120_000);
 
@@ -97,6 +101,37 @@ describe('Stack: worker', () => {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
     }
+  });
+});
+
+describe('Stack: bundles', () => {
+  /** The bundled handler of a function, loaded as Lambda's Node 24 runtime would load it. */
+  const bundledHandler = async (idPrefix: string) => {
+    const [, fn] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith(idPrefix))!;
+    const asset = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const module = (await import(pathToFileURL(path.join(assemblyDirectory, `asset.${asset}`, 'index.mjs')).href)) as {
+      handler: (event: unknown, context: unknown) => Promise<unknown>;
+    };
+    return module.handler;
+  };
+  const context = { getRemainingTimeInMillis: () => 5000, functionName: 'test', awsRequestId: 'r-1' };
+
+  it('builds an API bundle that loads and serves its OpenAPI document', async () => {
+    const handler = await bundledHandler('Api');
+
+    const response = (await handler({ version: '2.0', rawPath: '/openapi.json', headers: {}, requestContext: { http: { method: 'GET', path: '/openapi.json' } } }, context)) as {
+      statusCode: number;
+      body: string;
+    };
+
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body).openapi).toBe('3.1.0');
+  });
+
+  it('builds a worker bundle that loads and answers an SQS batch with partial failures', async () => {
+    const handler = await bundledHandler('Worker');
+
+    expect(await handler({ Records: [] }, context)).toEqual({ batchItemFailures: [] });
   });
 });
 
