@@ -4,8 +4,9 @@
  * (HTTP API + worker Lambda under the local runtime).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandStatus } from '@commandbus/core';
-import { createScenario, type Scenario } from './support/fixtures.ts';
+import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { CommandStatus, type Reply } from '@commandbus/core';
+import { createScenario, waitFor, type Scenario } from './support/fixtures.ts';
 
 let s: Scenario;
 beforeAll(async () => {
@@ -143,6 +144,29 @@ describe('TSQ operator actions', () => {
     expect(command?.status).toBe(CommandStatus.CANCELLED);
     const cancel = (await s.bus.getAuditTrail(commandId)).find((event) => event.eventType === 'OPERATOR_CANCEL');
     expect(cancel?.details).toEqual({ operator: s.operator, reason: 'Test cancellation' });
+  });
+
+  it('operator cancel sends one CANCELLED reply with the reason and the last error to replyTo', async () => {
+    const commandId = crypto.randomUUID();
+    await s.behaviours.create(commandId, { type: 'fail_permanent', error_code: 'NO_STOCK', error_message: 'sold out' });
+    await s.send({ commandId, replyTo: s.names.repliesQueue });
+    await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
+
+    await s.tsq.operatorCancel({ domain: 'test', commandId, operator: s.operator, reason: 'customer gave up' });
+
+    const { QueueUrl } = await s.clients.sqs.send(new GetQueueUrlCommand({ QueueName: s.names.repliesQueue }));
+    const replies = await waitFor('the CANCELLED reply', async () => {
+      const { Messages = [] } = await s.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const ours = Messages.map((message) => JSON.parse(message.Body!) as Reply).filter((reply) => reply.commandId === commandId);
+      return ours.length > 0 ? ours : undefined;
+    });
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatchObject({
+      commandId,
+      outcome: 'CANCELLED',
+      reason: 'customer gave up',
+      error: { type: 'PERMANENT', code: 'NO_STOCK', message: 'sold out' },
+    });
   });
 
   it('operator complete makes the command COMPLETED and records operator and result data', async () => {

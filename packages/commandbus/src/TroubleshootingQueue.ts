@@ -52,7 +52,8 @@ export class TroubleshootingQueue {
     const { domain, commandId, operator } = validateAction(action);
     const reason = validateName('reason', action.reason);
     const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now()));
-    await sendReply(this.adapters.transport, state, 'CANCELLED', { reason });
+    // The reply says why it was cancelled and what went wrong before.
+    await sendReply(this.adapters.transport, state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
   }
 
   async operatorComplete(action: OperatorAction & { resultData?: JsonValue }): Promise<void> {
