@@ -36,6 +36,16 @@ export function createApiHandler() {
     operator: callerIdentity(event),
   });
 
+  /** POST /tsq/{domain}/{commandId}/<name>: act, then answer with the command as it is now. */
+  const operatorRoute = (name: string, act: (event: ApiEvent) => Promise<void>) => ({
+    method: 'POST' as const,
+    path: `/tsq/{domain}/{commandId}/${name}`,
+    handler: async (event: ApiEvent) => {
+      await act(event);
+      return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
+    },
+  });
+
   const routes: { method: 'GET' | 'POST'; path: string; handler: RouteHandler }[] = [
     {
       method: 'POST',
@@ -109,32 +119,12 @@ export function createApiHandler() {
           }),
         ),
     },
-    {
-      method: 'POST',
-      path: '/tsq/{domain}/{commandId}/retry',
-      handler: async (event) => {
-        await tsq.operatorRetry(action(event));
-        return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/tsq/{domain}/{commandId}/cancel',
-      handler: async (event) => {
-        const body = jsonBody(event);
-        await tsq.operatorCancel({ ...action(event), reason: body.reason as string });
-        return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/tsq/{domain}/{commandId}/complete',
-      handler: async (event) => {
-        const body = event.body ? jsonBody(event) : {};
-        await tsq.operatorComplete({ ...action(event), ...optional('resultData', body.resultData as JsonValue | undefined) });
-        return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
-      },
-    },
+    operatorRoute('retry', (event) => tsq.operatorRetry(action(event))),
+    operatorRoute('cancel', (event) => tsq.operatorCancel({ ...action(event), reason: jsonBody(event).reason as string })),
+    operatorRoute('complete', (event) => {
+      const body = event.body ? jsonBody(event) : {};
+      return tsq.operatorComplete({ ...action(event), ...optional('resultData', body.resultData as JsonValue | undefined) });
+    }),
     { method: 'GET', path: '/openapi.json', handler: async () => json(200, openApiDocument) },
   ];
 
