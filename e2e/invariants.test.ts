@@ -105,6 +105,16 @@ describe('Invariant 3: nothing is lost silently', () => {
     expect(command.data).toEqual({ keep: 'me' });
   });
 
+  it('parks a command whose handler returns a result too large to store, instead of looping', async () => {
+    // The test handler echoes its data in the result: 100 KB of data makes a result over the limit.
+    const commandId = await s.send({ data: { blob: 'x'.repeat(100 * 1024) } });
+
+    const command = await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
+
+    expect(command.lastError?.code).toBe('RESULT_TOO_LARGE');
+    expect(command.data).toEqual({ blob: 'x'.repeat(100 * 1024) });
+  });
+
   it('still processes a command whose send failed after enqueueing (the record write was lost)', async () => {
     // A producer whose DynamoDB write fails after SQS accepted the message.
     const store = new DynamoCommandStore(s.clients.dynamodb, s.names.table);

@@ -8,7 +8,7 @@ import {
   type CommandState,
   type Transition,
 } from './domain/lifecycle.ts';
-import { classifyError, HandlerTimeoutError } from './domain/outcome.ts';
+import { classifyError, HandlerTimeoutError, MAX_RESULT_BYTES } from './domain/outcome.ts';
 import type { RetryPolicy } from './domain/retryPolicy.ts';
 import { assertJson } from './domain/validation.ts';
 import { PermanentCommandError } from './errors.ts';
@@ -193,6 +193,11 @@ export class CommandProcessor {
         assertJson('result', result);
       } catch (error) {
         throw new PermanentCommandError('INVALID_RESULT', `handler returned a result that is not JSON: ${(error as Error).message}`);
+      }
+      // A result the item cannot hold would fail every write and loop until SQS gives up on it.
+      const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
+      if (bytes > MAX_RESULT_BYTES) {
+        throw new PermanentCommandError('RESULT_TOO_LARGE', `handler returned a result of ${bytes} bytes; the limit is ${MAX_RESULT_BYTES}`);
       }
       return result;
     } finally {

@@ -3,6 +3,9 @@ import type { CommandError } from '../types.ts';
 
 /** Keeps stored error messages bounded: an audit trail lives inside one DynamoDB item. */
 const MAX_MESSAGE_LENGTH = 1000;
+/** Error details and results share the command's DynamoDB item (400 KB) with the payload and trail. */
+export const MAX_DETAILS_BYTES = 8 * 1024;
+export const MAX_RESULT_BYTES = 64 * 1024;
 
 export class HandlerTimeoutError extends Error {
   readonly timeoutMs: number;
@@ -23,7 +26,14 @@ export function classifyError(error: unknown): CommandError {
 }
 
 function withDetails(error: CommandError, details: CommandError['details']): CommandError {
-  return details === undefined ? error : { ...error, details };
+  if (details === undefined) return error;
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(details), 'utf8');
+  } catch {
+    return { ...error, details: { dropped: 'error details were not JSON' } };
+  }
+  return bytes <= MAX_DETAILS_BYTES ? { ...error, details } : { ...error, details: { dropped: `error details of ${bytes} bytes exceed ${MAX_DETAILS_BYTES}` } };
 }
 
 function truncate(message: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HandlerTimeoutError, classifyError } from '../../../src/domain/outcome.ts';
+import { HandlerTimeoutError, MAX_DETAILS_BYTES, classifyError } from '../../../src/domain/outcome.ts';
 import { PermanentCommandError, TransientCommandError } from '../../../src/errors.ts';
 
 const LONG = 'x'.repeat(1001);
@@ -137,5 +137,21 @@ describe('Function: classifyError', () => {
     // Assess
     expect(messages).toEqual([TRUNCATED, TRUNCATED, TRUNCATED]);
     expect(nonError).toBe(`non-Error thrown: ${'x'.repeat(1000 - 'non-Error thrown: '.length)}… (truncated)`);
+  });
+});
+
+describe('Function: classifyError (details)', () => {
+  it('keeps small details and replaces oversized ones with a note, so the item stays writable', () => {
+    // Prepare
+    const small = new PermanentCommandError('X', 'x', { field: 'a' });
+    const huge = new TransientCommandError('Y', 'y', { blob: 'z'.repeat(MAX_DETAILS_BYTES) });
+
+    // Act
+    const kept = classifyError(small);
+    const dropped = classifyError(huge);
+
+    // Assess
+    expect(kept.details).toEqual({ field: 'a' });
+    expect(String(dropped.details?.dropped)).toMatch(/^error details of \d+ bytes exceed 8192$/);
   });
 });
