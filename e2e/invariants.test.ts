@@ -12,6 +12,8 @@ import {
   DuplicateCommandError,
   DynamoCommandStore,
   InvalidOperationError,
+  SqsTransport,
+  TroubleshootingQueue,
   ValidationError,
 } from '@commandbus/core';
 import { createScenario, waitFor, type Scenario } from './support/fixtures.ts';
@@ -152,6 +154,54 @@ describe('Invariant 3: nothing is lost silently', () => {
       expect((error as Error).message).toMatch(message);
     }
     expect(await s.getCommand(commandId)).toBeUndefined();
+  });
+});
+
+describe('Invariant 3: a retry can never strand a command', () => {
+  it('finishes an operator retry whose last write was lost, from the worker that receives its message', async () => {
+    const commandId = crypto.randomUUID();
+    await s.behaviours.create(commandId, { type: 'fail_permanent' });
+    await s.send({ commandId });
+    await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
+    await s.behaviours.update(commandId, { type: 'success' });
+    // An operator whose process dies right after the message is sent: its PENDING write never lands.
+    const store = new DynamoCommandStore(s.clients.dynamodb, s.names.table);
+    const dying = Object.assign(Object.create(store) as DynamoCommandStore, {
+      apply: async (transition: Parameters<DynamoCommandStore['apply']>[0]) => {
+        if (transition.set.status === CommandStatus.PENDING) throw new Error('simulated crash');
+        return store.apply(transition);
+      },
+    });
+
+    await expect(new TroubleshootingQueue({ ...s.config, store: dying }).operatorRetry({ domain: 'test', commandId, operator: 'ops' })).rejects.toThrow(
+      'simulated crash',
+    );
+    const command = await s.waitForCompletion(commandId);
+
+    expect(command.attempts).toBe(1);
+    expect(await s.auditTypes(commandId)).toEqual(['SENT', 'RECEIVED', 'MOVED_TO_TSQ', 'OPERATOR_RETRY', 'RECEIVED', 'COMPLETED']);
+  });
+
+  it('keeps the command in the TSQ, still actionable, when a retry cannot enqueue', async () => {
+    const commandId = crypto.randomUUID();
+    await s.behaviours.create(commandId, { type: 'fail_permanent' });
+    await s.send({ commandId });
+    await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
+    const transport = new SqsTransport(s.clients.sqs, { names: s.names });
+    const broken = Object.assign(Object.create(transport) as SqsTransport, {
+      sendCommand: async () => {
+        throw new Error('simulated SQS outage');
+      },
+    });
+
+    await expect(new TroubleshootingQueue({ ...s.config, transport: broken }).operatorRetry({ domain: 'test', commandId, operator: 'ops' })).rejects.toThrow(
+      /could not enqueue; it is still in the TSQ/,
+    );
+
+    expect((await s.getCommand(commandId))?.status).toBe(CommandStatus.IN_TSQ);
+    expect(await s.findInTsq(commandId)).toBeDefined();
+    await s.tsq.operatorCancel({ domain: 'test', commandId, operator: 'ops', reason: 'gave up' });
+    expect((await s.getCommand(commandId))?.status).toBe(CommandStatus.CANCELLED);
   });
 });
 

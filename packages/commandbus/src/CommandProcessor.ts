@@ -4,6 +4,7 @@ import {
   failureTransition,
   receivedRecord,
   receiveTransition,
+  REDRIVE_OPERATOR,
   successTransition,
   type CommandState,
   type Transition,
@@ -95,7 +96,7 @@ export class CommandProcessor {
             current = result.current;
             continue;
           }
-          await requeueCommand(store, this.options.transport, current!, decision.token);
+          await requeueCommand(store, this.options.transport, current!, decision.token, REDRIVE_OPERATOR, decision.details);
           return undefined;
         }
         case 'exhaust': {

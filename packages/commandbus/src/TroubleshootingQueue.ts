@@ -5,7 +5,7 @@ import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.
 import {
   operatorCancelTransition,
   operatorCompleteTransition,
-  operatorRetryTransition,
+  retryRequestTransition,
   type CommandState,
   type Transition,
 } from './domain/lifecycle.ts';
@@ -44,8 +44,8 @@ export class TroubleshootingQueue {
   async operatorRetry(action: OperatorAction): Promise<void> {
     const { domain, commandId, operator } = validateAction(action);
     const token = randomUUID();
-    const state = await this.act(domain, commandId, (current) => operatorRetryTransition(current, operator, token, now()));
-    await requeueCommand(this.adapters.store, this.adapters.transport, state, token);
+    const state = await this.act(domain, commandId, (current) => retryRequestTransition(current, operator, token, now()));
+    await requeueCommand(this.adapters.store, this.adapters.transport, state, token, operator);
   }
 
   async operatorCancel(action: OperatorAction & { reason: string }): Promise<void> {

@@ -14,6 +14,15 @@ export interface CommandState extends Command {
   /** The current enqueue token: a message carrying another one is a stale copy. */
   token: string;
   movedToTsqAt?: string;
+  /** A retry asked for while the command is still IN_TSQ, whose message may already be on its way. */
+  pendingRetry?: PendingRetry;
+}
+
+export interface PendingRetry {
+  token: string;
+  operator: string;
+  details?: JsonObject;
+  requestedAt: string;
 }
 
 export interface NewEvent {
@@ -40,6 +49,8 @@ export interface Transition {
     data?: JsonObject | null;
     /** enter: index the command in the TSQ; leave: drop it from there. */
     tsq?: 'enter' | 'leave';
+    /** null removes it. */
+    pendingRetry?: PendingRetry | null;
   };
   events: NewEvent[];
   /**
@@ -135,8 +146,9 @@ export type ReceiveDecision =
   /**
    * A parked copy came back from the TSQ queue (console/CLI redrive): treated exactly as an operator
    * retry — a fresh token and a fresh message — so no attempt from before can ever match again.
+   * `transition` records the retry request; the requeue then sends and completes it.
    */
-  | { kind: 'redrive'; transition: Transition; token: string }
+  | { kind: 'redrive'; transition: Transition; token: string; details: JsonObject }
   /** The command is IN_TSQ but its parked copy may be missing: send it (again). */
   | { kind: 'repark' }
   /** A redelivery of a command already completed: the reply may not have gone out. */
@@ -149,6 +161,10 @@ export function decideReceive(current: CommandState | undefined, envelope: Envel
     return fromTsq ? { kind: 'drop', reason: 'parked copy of a command that does not exist' } : { kind: 'create' };
   }
   if (current.token !== envelope.token) {
+    if (!fromTsq && current.status === CommandStatus.IN_TSQ && current.pendingRetry?.token === envelope.token) {
+      // The message of a retry whose last write has not landed (or never will): finish it here.
+      return { kind: 'process', attempt: 1, transition: adoptRetryTransition(current, current.pendingRetry, now) };
+    }
     return { kind: 'drop', reason: `stale copy: the command was enqueued again since (status ${current.status})` };
   }
   if (fromTsq) {
@@ -156,11 +172,8 @@ export function decideReceive(current: CommandState | undefined, envelope: Envel
       return { kind: 'drop', reason: `parked copy redriven, but the command is ${current.status} already` };
     }
     const token = newToken();
-    return {
-      kind: 'redrive',
-      token,
-      transition: operatorRetryTransition(current, REDRIVE_OPERATOR, token, now, { source: 'StartMessageMoveTask' }),
-    };
+    const details = { source: 'StartMessageMoveTask' };
+    return { kind: 'redrive', token, details, transition: retryRequestTransition(current, REDRIVE_OPERATOR, token, now, details) };
   }
   switch (current.status) {
     case CommandStatus.PENDING:
@@ -285,21 +298,48 @@ export function assertInTsq(current: CommandState, action: string): void {
 
 const fromTsq = (current: CommandState) => ({ status: CommandStatus.IN_TSQ, token: current.token, attempts: current.attempts });
 
-/** Back to PENDING with attempts reset and a new token: every older message or attempt is now stale. */
-export function operatorRetryTransition(
-  current: CommandState,
-  operator: string,
-  token: string,
-  now: string,
-  details: JsonObject = {},
-): Transition {
+/**
+ * Step 1 of a retry: remember the new token while the command stays IN_TSQ (still visible, still
+ * actionable), so that a crash before the message is sent leaves nothing stranded.
+ */
+export function retryRequestTransition(current: CommandState, operator: string, token: string, now: string, details: JsonObject = {}): Transition {
+  assertInTsq(current, 'operatorRetry');
+  const pendingRetry: PendingRetry = { token, operator, requestedAt: now, ...(Object.keys(details).length > 0 ? { details } : {}) };
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: fromTsq(current),
+    set: { status: CommandStatus.IN_TSQ, updatedAt: current.updatedAt, pendingRetry },
+    events: [],
+  };
+}
+
+/**
+ * Step 3, once the message is sent: back to PENDING with attempts reset and the new token — every
+ * older message or attempt is now stale.
+ */
+export function operatorRetryTransition(current: CommandState, operator: string, token: string, now: string, details: JsonObject = {}): Transition {
   assertInTsq(current, 'operatorRetry');
   return {
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.PENDING, attempts: 0, token, updatedAt: now, tsq: 'leave' },
+    set: { status: CommandStatus.PENDING, attempts: 0, token, updatedAt: now, tsq: 'leave', pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator, ...details })],
+  };
+}
+
+/** A worker received the retry's message before step 3 landed: steps 3 and RECEIVED in one write. */
+function adoptRetryTransition(current: CommandState, retry: PendingRetry, now: string): Transition {
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: fromTsq(current),
+    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: retry.token, updatedAt: now, tsq: 'leave', pendingRetry: null },
+    events: [
+      event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator: retry.operator, ...(retry.details ?? {}) }),
+      event(AuditEventType.RECEIVED, now, 1),
+    ],
   };
 }
 
@@ -309,7 +349,7 @@ export function operatorCancelTransition(current: CommandState, operator: string
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.CANCELLED, updatedAt: now, tsq: 'leave' },
+    set: { status: CommandStatus.CANCELLED, updatedAt: now, tsq: 'leave', pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_CANCEL, now, current.attempts, { operator, reason })],
   };
 }
@@ -320,12 +360,7 @@ export function operatorCompleteTransition(current: CommandState, operator: stri
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.COMPLETED, updatedAt: now, result: resultData, tsq: 'leave' },
+    set: { status: CommandStatus.COMPLETED, updatedAt: now, result: resultData, tsq: 'leave', pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_COMPLETE, now, current.attempts, { operator, resultData })],
   };
-}
-
-/** An operator retry whose message could not be enqueued goes back to the TSQ, with the reason. */
-export function enqueueFailedTransition(current: CommandState, token: string, error: CommandError, now: string): Transition {
-  return toTsq({ ...current, status: CommandStatus.PENDING, token, attempts: 0 }, error, current.data ?? {}, now, []);
 }

@@ -118,7 +118,7 @@ export class DynamoCommandStore implements CommandStore {
     if (changes.attempts !== undefined) set('attempts', changes.attempts);
     if (changes.token !== undefined) set('token', changes.token);
     if (changes.result !== undefined) set('result', changes.result);
-    for (const attribute of ['lastError', 'data'] as const) {
+    for (const attribute of ['lastError', 'data', 'pendingRetry'] as const) {
       const value = changes[attribute];
       if (value === null) {
         names[`#${attribute}`] = attribute;
@@ -293,7 +293,7 @@ function toState(item: Item): CommandState {
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
-  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt'] as const) {
+  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry'] as const) {
     if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
   }
   return state;

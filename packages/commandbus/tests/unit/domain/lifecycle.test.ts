@@ -3,11 +3,11 @@ import type { Envelope } from '../../../src/domain/envelope.ts';
 import {
   assertInTsq,
   decideReceive,
-  enqueueFailedTransition,
   failureTransition,
   operatorCancelTransition,
   operatorCompleteTransition,
   operatorRetryTransition,
+  retryRequestTransition,
   pendingRecord,
   receivedRecord,
   receiveTransition,
@@ -341,7 +341,7 @@ describe('Function: decideReceive', () => {
     });
   });
 
-  it('redrives a parked copy of an IN_TSQ command as an operator retry under a fresh token', () => {
+  it('redrives a parked copy of an IN_TSQ command as an operator retry request under a fresh token', () => {
     // Prepare
     const current = makeState({ status: CommandStatus.IN_TSQ, attempts: 3 });
 
@@ -352,20 +352,8 @@ describe('Function: decideReceive', () => {
     if (decision.kind !== 'redrive') throw new Error(`expected redrive, got ${decision.kind}`);
     expect(decision.token).toMatch(/^[0-9a-f-]{36}$/);
     expect(decision.token).not.toBe(TOKEN);
-    expect(decision.transition).toEqual({
-      domain: DOMAIN,
-      commandId: COMMAND_ID,
-      expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 3 },
-      set: { status: CommandStatus.PENDING, attempts: 0, token: decision.token, updatedAt: NOW, tsq: 'leave' },
-      events: [
-        {
-          eventType: AuditEventType.OPERATOR_RETRY,
-          timestamp: NOW,
-          attempt: 3,
-          details: { operator: 'sqs-redrive', source: 'StartMessageMoveTask' },
-        },
-      ],
-    });
+    expect(decision.details).toEqual({ source: 'StartMessageMoveTask' });
+    expect(decision.transition).toEqual(retryRequestTransition(current, 'sqs-redrive', decision.token, NOW, { source: 'StartMessageMoveTask' }));
   });
 
   it.each([CommandStatus.PENDING, CommandStatus.IN_PROGRESS, CommandStatus.COMPLETED, CommandStatus.CANCELLED])(
@@ -693,7 +681,7 @@ describe('Function: operatorRetryTransition', () => {
       domain: DOMAIN,
       commandId: COMMAND_ID,
       expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 3 },
-      set: { status: CommandStatus.PENDING, attempts: 0, token: 'token-2', updatedAt: NOW, tsq: 'leave' },
+      set: { status: CommandStatus.PENDING, attempts: 0, token: 'token-2', updatedAt: NOW, tsq: 'leave', pendingRetry: null },
       events: [{ eventType: AuditEventType.OPERATOR_RETRY, timestamp: NOW, attempt: 3, details: { operator: 'alice' } }],
     });
   });
@@ -712,7 +700,7 @@ describe('Function: operatorCancelTransition', () => {
       domain: DOMAIN,
       commandId: COMMAND_ID,
       expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 2 },
-      set: { status: CommandStatus.CANCELLED, updatedAt: NOW, tsq: 'leave' },
+      set: { status: CommandStatus.CANCELLED, updatedAt: NOW, tsq: 'leave', pendingRetry: null },
       events: [
         { eventType: AuditEventType.OPERATOR_CANCEL, timestamp: NOW, attempt: 2, details: { operator: 'bob', reason: 'duplicate payment' } },
       ],
@@ -733,7 +721,7 @@ describe('Function: operatorCompleteTransition', () => {
       domain: DOMAIN,
       commandId: COMMAND_ID,
       expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 1 },
-      set: { status: CommandStatus.COMPLETED, updatedAt: NOW, result: { settledManually: true }, tsq: 'leave' },
+      set: { status: CommandStatus.COMPLETED, updatedAt: NOW, result: { settledManually: true }, tsq: 'leave', pendingRetry: null },
       events: [
         {
           eventType: AuditEventType.OPERATOR_COMPLETE,
@@ -768,50 +756,66 @@ describe('Function: operator transitions outside the TSQ', () => {
   });
 });
 
-describe('Function: enqueueFailedTransition', () => {
-  const enqueueError: CommandError = { type: 'TRANSIENT', code: 'ENQUEUE_FAILED', message: 'SQS unavailable' };
-  const enqueueDetails = { errorType: 'TRANSIENT', errorCode: 'ENQUEUE_FAILED', errorMessage: 'SQS unavailable' };
-
-  it('moves the re-enqueued command back to the TSQ, expecting PENDING with the new token and 0 attempts', () => {
+describe('Function: retryRequestTransition', () => {
+  it('keeps the command IN_TSQ and records the new token and operator, expecting the parked state', () => {
     // Prepare
-    const current = makeState({ status: CommandStatus.IN_TSQ, attempts: 3, data: DATA });
+    const current = makeState({ status: CommandStatus.IN_TSQ, attempts: 3, updatedAt: SENT_AT });
 
     // Act
-    const transition = enqueueFailedTransition(current, 'token-2', enqueueError, NOW);
+    const transition = retryRequestTransition(current, 'alice', 'token-2', NOW);
 
     // Assess
     expect(transition).toEqual({
       domain: DOMAIN,
       commandId: COMMAND_ID,
-      expect: { status: CommandStatus.PENDING, token: 'token-2', attempts: 0 },
-      set: { status: CommandStatus.IN_TSQ, updatedAt: NOW, lastError: enqueueError, data: DATA, tsq: 'enter' },
-      events: [{ eventType: AuditEventType.MOVED_TO_TSQ, timestamp: NOW, attempt: 0, details: enqueueDetails }],
+      expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 3 },
+      set: { status: CommandStatus.IN_TSQ, updatedAt: SENT_AT, pendingRetry: { token: 'token-2', operator: 'alice', requestedAt: NOW } },
+      events: [],
     });
   });
 
-  it('stores an empty payload when the command has none', () => {
+  it('is refused outside the TSQ', () => {
+    expect(() => retryRequestTransition(makeState({ status: CommandStatus.COMPLETED }), 'alice', 'token-2', NOW)).toThrow(InvalidOperationError);
+  });
+});
+
+describe('Function: decideReceive (a retry whose last write has not landed)', () => {
+  it('adopts the retry when its message arrives while the command is still IN_TSQ with that pending token', () => {
     // Prepare
-    const current = makeState({ status: CommandStatus.IN_TSQ, attempts: 3 });
+    const current = makeState({
+      status: CommandStatus.IN_TSQ,
+      attempts: 3,
+      pendingRetry: { token: 'token-2', operator: 'alice', requestedAt: SENT_AT },
+    });
 
     // Act
-    const transition = enqueueFailedTransition(current, 'token-2', enqueueError, NOW);
+    const decision = decideReceive(current, makeEnvelope({ token: 'token-2' }), false, NOW);
 
     // Assess
-    expect(transition.set.data).toEqual({});
+    expect(decision).toEqual({
+      kind: 'process',
+      attempt: 1,
+      transition: {
+        domain: DOMAIN,
+        commandId: COMMAND_ID,
+        expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 3 },
+        set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: 'token-2', updatedAt: NOW, tsq: 'leave', pendingRetry: null },
+        events: [
+          { eventType: AuditEventType.OPERATOR_RETRY, timestamp: NOW, attempt: 3, details: { operator: 'alice' } },
+          { eventType: AuditEventType.RECEIVED, timestamp: NOW, attempt: 1, details: {} },
+        ],
+      },
+    });
   });
 
-  it('applies to exactly the state an operator retry leaves behind', () => {
+  it('drops a message whose token is neither the current one nor the pending one', () => {
     // Prepare
-    const parked = makeState({ status: CommandStatus.IN_TSQ, attempts: 3, data: DATA });
-    const reEnqueued = afterApplying(parked, operatorRetryTransition(parked, 'alice', 'token-2', NOW));
-    const alreadyReceived = { ...reEnqueued, status: CommandStatus.IN_PROGRESS, attempts: 1 };
+    const current = makeState({ status: CommandStatus.IN_TSQ, pendingRetry: { token: 'token-3', operator: 'alice', requestedAt: SENT_AT } });
 
     // Act
-    const transition = enqueueFailedTransition(parked, 'token-2', enqueueError, NOW);
+    const decision = decideReceive(current, makeEnvelope({ token: 'token-2' }), false, NOW);
 
     // Assess
-    expect(conditionHolds(transition.expect, reEnqueued)).toBe(true);
-    expect(conditionHolds(transition.expect, parked)).toBe(false);
-    expect(conditionHolds(transition.expect, alreadyReceived)).toBe(false);
+    expect(decision.kind).toBe('drop');
   });
 });
