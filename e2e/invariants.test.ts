@@ -117,6 +117,39 @@ describe('Invariant 3: nothing is lost silently', () => {
     expect(command.data).toEqual({ blob: 'x'.repeat(100 * 1024) });
   });
 
+  it('parks a command without its payload when the item would exceed 400 KB; the parked copy still redrives it', async () => {
+    const scoped = await createScenario({ startWorker: false });
+    // DynamoDB refuses item writes over 400 KB; a worker store that does so for every write with a payload.
+    const store = new DynamoCommandStore(scoped.clients.dynamodb, scoped.names.table);
+    const tooLarge = Object.assign(Object.create(store) as DynamoCommandStore, {
+      apply: async (transition: Parameters<DynamoCommandStore['apply']>[0]) => {
+        if (transition.set.data !== undefined) {
+          throw Object.assign(new Error('Item size to update has exceeded the maximum allowed size'), { name: 'ValidationException' });
+        }
+        return store.apply(transition);
+      },
+    });
+    scoped.startWorker({ store: tooLarge });
+    try {
+      const commandId = crypto.randomUUID();
+      await scoped.behaviours.create(commandId, { type: 'fail_permanent', error_code: 'BIG' });
+
+      await scoped.send({ commandId, data: { keep: 'me' } });
+      const parked = await scoped.waitForStatus(commandId, CommandStatus.IN_TSQ);
+
+      expect(parked.data).toBeUndefined();
+      expect(parked.lastError?.code).toBe('BIG');
+      expect(parked.lastError?.message).toMatch(/payload not stored/);
+      await expect(scoped.tsq.operatorRetry({ domain: 'test', commandId, operator: 'ops' })).rejects.toThrow(/redrive its parked copy/);
+      await scoped.behaviours.update(commandId, { type: 'success' });
+      await redrive(scoped);
+      const done = await scoped.waitForCompletion(commandId);
+      expect(done.result).toMatchObject({ received: { keep: 'me' } });
+    } finally {
+      await scoped.cleanup();
+    }
+  });
+
   it('still processes a command whose send failed after enqueueing (the record write was lost)', async () => {
     // A producer whose DynamoDB write fails after SQS accepted the message.
     const store = new DynamoCommandStore(s.clients.dynamodb, s.names.table);

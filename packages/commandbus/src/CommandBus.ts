@@ -8,7 +8,7 @@ import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type P
 import type { Adapters } from './config.ts';
 
 export interface CommandBusOptions extends CommandBusConfig {
-  /** Largest accepted `data`, as JSON bytes. Default 200 KiB. */
+  /** Largest accepted `data`, as JSON bytes. Default 128 KiB. */
   maxDataBytes?: number;
 }
 

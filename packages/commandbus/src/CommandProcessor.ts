@@ -6,6 +6,7 @@ import {
   receiveTransition,
   REDRIVE_OPERATOR,
   successTransition,
+  withoutPayload,
   type CommandState,
   type Transition,
 } from './domain/lifecycle.ts';
@@ -96,11 +97,12 @@ export class CommandProcessor {
             current = result.current;
             continue;
           }
-          await requeueCommand(store, this.options.transport, current!, decision.token, REDRIVE_OPERATOR, decision.details);
+          // The parked copy carries the payload, even when the item could not store it.
+          await requeueCommand(store, this.options.transport, { ...current!, data: envelope.data }, decision.token, REDRIVE_OPERATOR, decision.details);
           return undefined;
         }
         case 'exhaust': {
-          const result = await store.apply(decision.transition);
+          const result = await this.applyParking(decision.transition);
           if (!result.applied) {
             current = result.current;
             continue;
@@ -151,7 +153,7 @@ export class CommandProcessor {
               return 'ack';
             };
     }
-    const applied = await store.apply(transition);
+    const applied = transition.set.tsq === 'enter' ? await this.applyParking(transition) : await store.apply(transition);
     if (!applied.applied) {
       // A later attempt (after a visibility timeout) or an operator owns the command now.
       logger.warn('late result ignored', { ...log, currentStatus: applied.current?.status, currentAttempts: applied.current?.attempts });
@@ -203,6 +205,17 @@ export class CommandProcessor {
       return result;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** Parks the command; if its item would outgrow DynamoDB's limit, parks it without the payload. */
+  private async applyParking(transition: Transition) {
+    try {
+      return await this.options.store.apply(transition);
+    } catch (error) {
+      if (!isItemTooLarge(error)) throw error;
+      this.options.logger.error('command item too large: parking without its payload', { commandId: transition.commandId });
+      return this.options.store.apply(withoutPayload(transition));
     }
   }
 
@@ -286,3 +299,8 @@ export async function sendReply(
 }
 
 const now = () => new Date().toISOString();
+
+/** DynamoDB's answer to a write that would make an item larger than 400 KB. */
+function isItemTooLarge(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationException' && /item size|exceeded the maximum allowed size/i.test(error.message);
+}

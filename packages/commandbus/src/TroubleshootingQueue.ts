@@ -5,6 +5,7 @@ import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.
 import {
   operatorCancelTransition,
   operatorCompleteTransition,
+  PAYLOAD_NOT_STORED,
   retryRequestTransition,
   type CommandState,
   type Transition,
@@ -44,7 +45,12 @@ export class TroubleshootingQueue {
   async operatorRetry(action: OperatorAction): Promise<void> {
     const { domain, commandId, operator } = validateAction(action);
     const token = randomUUID();
-    const state = await this.act(domain, commandId, (current) => retryRequestTransition(current, operator, token, now()));
+    const state = await this.act(domain, commandId, (current) => {
+      if (current.status === 'IN_TSQ' && current.data === undefined) {
+        throw new InvalidOperationError(`${domain}/${commandId}: ${PAYLOAD_NOT_STORED}`, current.status);
+      }
+      return retryRequestTransition(current, operator, token, now());
+    });
     await requeueCommand(this.adapters.store, this.adapters.transport, state, token, operator);
   }
 

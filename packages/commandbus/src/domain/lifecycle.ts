@@ -78,6 +78,9 @@ const event = (eventType: AuditEventType, timestamp: string, attempt: number, de
   details,
 });
 
+/** What a FAILED event keeps: type, code and message (the full details stay on lastError and MOVED_TO_TSQ). */
+const failureSummary = (error: CommandError): JsonObject => ({ errorType: error.type, errorCode: error.code, errorMessage: error.message });
+
 const errorDetails = (error: CommandError): JsonObject => {
   const details: JsonObject = { errorType: error.type, errorCode: error.code, errorMessage: error.message };
   if (error.details) details.errorDetails = error.details;
@@ -193,7 +196,7 @@ export function decideReceive(current: CommandState | undefined, envelope: Envel
         kind: 'exhaust',
         error,
         transition: toTsq(current, error, envelope.data, now, [
-          event(AuditEventType.FAILED, now, current.attempts, errorDetails(error)),
+          event(AuditEventType.FAILED, now, current.attempts, failureSummary(error)),
           event(AuditEventType.RETRY_EXHAUSTED, now, current.attempts, { maxAttempts: current.maxAttempts }),
         ]),
       };
@@ -246,7 +249,8 @@ export function failureTransition(
   if (error.type === 'PERMANENT') {
     return { kind: 'tsq', transition: toTsq(state, error, data, now, []) };
   }
-  const failed = event(AuditEventType.FAILED, now, ref.attempt, errorDetails(error));
+  // Each attempt's event stays small: a command's whole trail lives in one 400 KB item.
+  const failed = event(AuditEventType.FAILED, now, ref.attempt, failureSummary(error));
   if (ref.attempt < ref.maxAttempts) {
     return {
       kind: 'retry',
@@ -364,3 +368,26 @@ export function operatorCompleteTransition(current: CommandState, operator: stri
     events: [event(AuditEventType.OPERATOR_COMPLETE, now, current.attempts, { operator, resultData })],
   };
 }
+
+/**
+ * The same parking without the payload and without error details, for when the item would exceed
+ * DynamoDB's 400 KB: the command still reaches the TSQ, with the reason; its payload survives in the
+ * parked SQS copy (redrive it from there).
+ */
+export function withoutPayload(transition: Transition): Transition {
+  const strip = (details: JsonObject): JsonObject => {
+    const { errorDetails: _dropped, ...rest } = details;
+    return rest;
+  };
+  const lastError = transition.set.lastError
+    ? { type: transition.set.lastError.type, code: transition.set.lastError.code, message: `${transition.set.lastError.message} [${PAYLOAD_NOT_STORED}]` }
+    : undefined;
+  const { data: _data, ...set } = transition.set;
+  return {
+    ...transition,
+    set: { ...set, ...(lastError ? { lastError } : {}) },
+    events: transition.events.map((e) => ({ ...e, details: strip(e.details) })),
+  };
+}
+
+export const PAYLOAD_NOT_STORED = 'payload not stored: the command item would exceed 400 KB; redrive its parked copy from the TSQ queue';

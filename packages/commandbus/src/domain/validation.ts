@@ -10,9 +10,10 @@ const IDENTIFIER_MAX = 128;
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /**
  * Default ceiling for serialized data. The message must fit SQS (256 KiB on our queues) and, when a
- * command is parked, the DynamoDB item (400 KB) together with its audit trail.
+ * command is parked, the DynamoDB item (400 KB, where nested data takes more room than its JSON)
+ * together with its audit trail.
  */
-export const DEFAULT_MAX_DATA_BYTES = 200 * 1024;
+export const DEFAULT_MAX_DATA_BYTES = 128 * 1024;
 
 export function validateUuid(field: string, value: unknown): string {
   if (typeof value !== 'string' || !UUID.test(value)) {

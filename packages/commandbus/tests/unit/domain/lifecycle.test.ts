@@ -8,6 +8,7 @@ import {
   operatorCompleteTransition,
   operatorRetryTransition,
   retryRequestTransition,
+  withoutPayload,
   pendingRecord,
   receivedRecord,
   receiveTransition,
@@ -15,7 +16,7 @@ import {
   type CommandState,
   type Transition,
 } from '../../../src/domain/lifecycle.ts';
-import type { RetryPolicy } from '../../../src/domain/retryPolicy.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../../src/domain/retryPolicy.ts';
 import { InvalidOperationError } from '../../../src/errors.ts';
 import { AuditEventType, CommandStatus, type CommandError } from '../../../src/types.ts';
 
@@ -753,6 +754,27 @@ describe('Function: operator transitions outside the TSQ', () => {
     // Assess
     expect(act).toThrow(InvalidOperationError);
     expect(act).toThrow(`${name} is allowed only for a command in the troubleshooting queue; ${DOMAIN}/${COMMAND_ID} is ${status}`);
+  });
+});
+
+describe('Function: withoutPayload', () => {
+  it('drops the payload and error details but keeps the status, the events and the reason', () => {
+    // Prepare
+    const error: CommandError = { type: 'PERMANENT', code: 'BIG', message: 'too big', details: { huge: 'x' } };
+    const parking = failureTransition({ domain: DOMAIN, commandId: COMMAND_ID, token: TOKEN, attempt: 1, maxAttempts: 3 }, error, DATA, DEFAULT_RETRY_POLICY, NOW);
+
+    // Act
+    const slim = withoutPayload(parking.transition);
+
+    // Assess
+    expect(slim.set.data).toBeUndefined();
+    expect(slim.set.status).toBe(CommandStatus.IN_TSQ);
+    expect(slim.set.tsq).toBe('enter');
+    expect(slim.set.lastError).toEqual({ type: 'PERMANENT', code: 'BIG', message: expect.stringMatching(/^too big \[payload not stored/) });
+    expect(slim.events).toEqual([
+      { eventType: AuditEventType.MOVED_TO_TSQ, timestamp: NOW, attempt: 1, details: { errorType: 'PERMANENT', errorCode: 'BIG', errorMessage: 'too big' } },
+    ]);
+    expect(slim.expect).toEqual(parking.transition.expect);
   });
 });
 

@@ -416,7 +416,7 @@ describe('Function: validateSendRequest', () => {
     expect(error.message).toBe('request: must be an object');
   });
 
-  it('applies the 200 KiB default data limit', () => {
+  it('applies the 128 KiB default data limit', () => {
     // Prepare: {"blob":"…"} has 11 bytes around the string
     const atLimit = request({ data: { blob: 'x'.repeat(DEFAULT_MAX_DATA_BYTES - 11) } });
     const overLimit = request({ data: { blob: 'x'.repeat(DEFAULT_MAX_DATA_BYTES - 10) } });
@@ -426,9 +426,9 @@ describe('Function: validateSendRequest', () => {
     const error = validationErrorOf(() => validateSendRequest(overLimit));
 
     // Assess
-    expect(DEFAULT_MAX_DATA_BYTES).toBe(204_800);
+    expect(DEFAULT_MAX_DATA_BYTES).toBe(131_072);
     expect(accepted).not.toThrow();
-    expect(error.message).toBe('data: is 204801 bytes as JSON; the limit is 204800 bytes (SQS message and DynamoDB item sizes)');
+    expect(error.message).toBe('data: is 131073 bytes as JSON; the limit is 131072 bytes (SQS message and DynamoDB item sizes)');
   });
 
   it('applies a custom data limit', () => {
