@@ -154,7 +154,7 @@ export const openApiDocument = {
           data: { type: 'object' },
           maxAttempts: { type: 'integer', minimum: 1, maximum: 25, default: 3 },
           correlationId: { type: 'string' },
-          replyTo: { type: 'string', description: 'queue name or URL' },
+          replyTo: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,75}(\\.fifo)?$', description: 'the name of a queue (same account) for the reply' },
         },
       },
       SendResult: {

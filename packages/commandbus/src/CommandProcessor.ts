@@ -114,7 +114,14 @@ export class CommandProcessor {
           await this.park(envelope, current?.lastError);
           return undefined;
         case 'resend-reply':
-          await this.reply(decision.state, 'SUCCESS', { result: decision.state.result ?? null });
+          try {
+            await this.reply(decision.state, 'SUCCESS', { result: decision.state.result ?? null });
+          } catch (error) {
+            // The command is done; a reply that keeps failing must not keep its message cycling
+            // until SQS parks it as if the command had failed.
+            if (message.receiveCount < MAX_REPLY_ATTEMPTS) throw error;
+            logger.error('reply could not be sent; giving up', { commandId: envelope.commandId, replyTo: envelope.replyTo, error: String(error) });
+          }
           return undefined;
         case 'drop':
           logger.info('dropping message', { commandId: envelope.commandId, reason: decision.reason });
@@ -299,6 +306,9 @@ export async function sendReply(
 }
 
 const now = () => new Date().toISOString();
+
+/** Receives of a completed command's message spent on sending its reply before giving up. */
+const MAX_REPLY_ATTEMPTS = 5;
 
 /** DynamoDB's answer to a write that would make an item larger than 400 KB. */
 function isItemTooLarge(error: unknown): boolean {

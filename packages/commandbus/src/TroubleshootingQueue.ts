@@ -13,7 +13,7 @@ import {
 import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
 import { CommandNotFoundError, InvalidOperationError } from './errors.ts';
 import { requeueCommand } from './requeue.ts';
-import type { JsonValue, Page, TsqEntry, TsqQuery } from './types.ts';
+import type { JsonValue, Page, Reply, TsqEntry, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
   domain: string;
@@ -59,7 +59,7 @@ export class TroubleshootingQueue {
     const reason = validateName('reason', action.reason);
     const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now()));
     // The reply says why it was cancelled and what went wrong before.
-    await sendReply(this.adapters.transport, state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
+    await this.reply(state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
   }
 
   async operatorComplete(action: OperatorAction & { resultData?: JsonValue }): Promise<void> {
@@ -67,7 +67,16 @@ export class TroubleshootingQueue {
     const resultData = action.resultData ?? null;
     assertJson('resultData', resultData);
     const state = await this.act(domain, commandId, (current) => operatorCompleteTransition(current, operator, resultData, now()));
-    await sendReply(this.adapters.transport, state, 'SUCCESS', { result: resultData });
+    await this.reply(state, 'SUCCESS', { result: resultData });
+  }
+
+  /** The action has happened; a reply that cannot be sent is logged, not turned into a failed action. */
+  private async reply(state: CommandState, outcome: Reply['outcome'], extra: Partial<Reply>): Promise<void> {
+    try {
+      await sendReply(this.adapters.transport, state, outcome, extra);
+    } catch (error) {
+      this.adapters.logger.error('reply could not be sent', { commandId: state.commandId, replyTo: state.replyTo, error: String(error) });
+    }
   }
 
   /** Reads, checks IN_TSQ, writes conditionally; a concurrent change is re-read and re-checked. */

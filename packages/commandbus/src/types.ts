@@ -76,7 +76,7 @@ export interface SendCommandRequest {
   maxAttempts?: number;
   /** Generated (a UUID) when absent. */
   correlationId?: string;
-  /** A queue name or URL that gets one reply when the command is COMPLETED or CANCELLED. */
+  /** The name of a queue that gets one reply when the command is COMPLETED or CANCELLED. */
   replyTo?: string;
 }
 

@@ -46,6 +46,17 @@ export function validateName(field: string, value: unknown): string {
   return value;
 }
 
+/**
+ * A queue *name* (not a URL): replies go only to queues of the configured account and endpoint,
+ * never to a host a caller picked (the request is signed with the worker's credentials).
+ */
+export function validateQueueName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,75}(\.fifo)?$/.test(value)) {
+    throw new ValidationError(field, `must be an SQS queue name: 1-80 letters, digits, '-' or '_' (got ${describe(value)})`);
+  }
+  return value;
+}
+
 export function validateMaxAttempts(value: unknown): number {
   if (value === undefined) return DEFAULT_MAX_ATTEMPTS;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ALLOWED_ATTEMPTS) {
@@ -94,7 +105,7 @@ export function validateSendRequest(request: SendCommandRequest, maxDataBytes = 
     maxAttempts: validateMaxAttempts(request.maxAttempts),
     correlationId: request.correlationId === undefined ? randomUUID() : validateName('correlationId', request.correlationId),
   };
-  if (request.replyTo !== undefined) normalized.replyTo = validateName('replyTo', request.replyTo);
+  if (request.replyTo !== undefined) normalized.replyTo = validateQueueName('replyTo', request.replyTo);
   return normalized;
 }
 

@@ -20,7 +20,7 @@ export interface CommandTransport {
   sendCommand(domain: string, body: string): Promise<void>;
   /** Puts a copy in the domain's TSQ queue, where the console/CLI can redrive it. */
   park(domain: string, body: string, attributes: Record<string, string>): Promise<void>;
-  /** `replyTo` is a queue name or URL. */
+  /** `replyTo` is a queue name (of the configured account and endpoint). */
   sendReply(replyTo: string, body: string): Promise<void>;
   receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]>;
   /** Deletes a handled message (may be batched; `flush` sends what is waiting). */

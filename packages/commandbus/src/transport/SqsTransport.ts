@@ -57,8 +57,7 @@ export class SqsTransport implements CommandTransport {
   }
 
   async sendReply(replyTo: string, body: string): Promise<void> {
-    const queueUrl = /^https?:\/\//.test(replyTo) ? replyTo : await this.url(replyTo);
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.url(replyTo), MessageBody: body }));
   }
 
   async receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]> {

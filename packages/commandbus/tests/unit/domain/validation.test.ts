@@ -373,6 +373,12 @@ describe('Function: validateSendRequest', () => {
     expect(first).not.toBe(second);
   });
 
+  it('accepts standard and FIFO queue names for replyTo, never URLs', () => {
+    expect(validateSendRequest(request({ replyTo: 'orders_replies-1' })).replyTo).toBe('orders_replies-1');
+    expect(validateSendRequest(request({ replyTo: 'orders-replies.fifo' })).replyTo).toBe('orders-replies.fifo');
+    expect(() => validateSendRequest(request({ replyTo: 'http://127.0.0.1:4566/000000000000/q' }))).toThrow(/^replyTo: must be an SQS queue name/);
+  });
+
   it('keeps a given correlationId, replyTo and maxAttempts', () => {
     // Prepare
     const input = request({ correlationId: 'order-77', replyTo: 'billing-replies', maxAttempts: 5 });
@@ -395,6 +401,8 @@ describe('Function: validateSendRequest', () => {
     ['maxAttempts', { maxAttempts: 26 }],
     ['correlationId', { correlationId: '' }],
     ['replyTo', { replyTo: ' ' }],
+    ['replyTo', { replyTo: 'https://attacker.example/queue' }],
+    ['replyTo', { replyTo: 'x'.repeat(81) }],
   ])('names %s when it is invalid', (field, overrides) => {
     // Prepare
     const input = request(overrides);
