@@ -4,9 +4,8 @@
  * (HTTP API + worker Lambda under the local runtime).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { CommandStatus, type Reply } from '@commandbus/core';
-import { createScenario, waitFor, type Scenario } from './support/fixtures.ts';
+import { CommandStatus } from '@commandbus/core';
+import { createScenario, type Scenario } from './support/fixtures.ts';
 
 let s: Scenario;
 beforeAll(async () => {
@@ -154,12 +153,7 @@ describe('TSQ operator actions', () => {
 
     await s.tsq.operatorCancel({ domain: 'test', commandId, operator: s.operator, reason: 'customer gave up' });
 
-    const { QueueUrl } = await s.clients.sqs.send(new GetQueueUrlCommand({ QueueName: s.names.repliesQueue }));
-    const replies = await waitFor('the CANCELLED reply', async () => {
-      const { Messages = [] } = await s.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      const ours = Messages.map((message) => JSON.parse(message.Body!) as Reply).filter((reply) => reply.commandId === commandId);
-      return ours.length > 0 ? ours : undefined;
-    });
+    const replies = await s.collectReplies(commandId);
     expect(replies).toHaveLength(1);
     expect(replies[0]).toMatchObject({
       commandId,

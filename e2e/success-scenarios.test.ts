@@ -1,8 +1,7 @@
 /** S023 — success scenarios: the happy path, delays, concurrency, correlation, replies, results (both targets). */
-import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandStatus, type Reply } from '@commandbus/core';
-import { createScenario, waitFor, type Scenario } from './support/fixtures.ts';
+import { CommandStatus } from '@commandbus/core';
+import { createScenario, type Scenario } from './support/fixtures.ts';
 
 let s: Scenario;
 beforeAll(async () => {
@@ -95,16 +94,7 @@ describe('Happy path', () => {
     await s.send({ commandId, correlationId, replyTo: s.names.repliesQueue, data: { order: 7 } });
     await s.waitForCompletion(commandId);
 
-    const { QueueUrl } = await s.clients.sqs.send(new GetQueueUrlCommand({ QueueName: s.names.repliesQueue }));
-    const replies: Reply[] = [];
-    await waitFor('a reply', async () => {
-      const { Messages = [] } = await s.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      replies.push(...Messages.map((message) => JSON.parse(message.Body!) as Reply).filter((reply) => reply.commandId === commandId));
-      return replies.length > 0 ? true : undefined;
-    });
-    // Nothing more arrives after the first.
-    const { Messages: more = [] } = await s.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-    replies.push(...more.map((message) => JSON.parse(message.Body!) as Reply).filter((reply) => reply.commandId === commandId));
+    const replies = await s.collectReplies(commandId);
 
     expect(replies).toHaveLength(1);
     expect(replies[0]).toMatchObject({ commandId, correlationId, outcome: 'SUCCESS', domain: 'test', commandType: 'TestCommand' });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CommandBusClient } from '@commandbus/client';
 import {
   CommandBus,
@@ -17,6 +17,7 @@ import {
   type JsonObject,
   type JsonValue,
   type Page,
+  type Reply,
   type SendCommandRequest,
   type SendResult,
   type TsqEntry,
@@ -172,8 +173,36 @@ export async function createScenario(options: ScenarioOptions = {}) {
     return undefined;
   };
 
+  /**
+   * Every reply to one command on the replies queue (shared with other tests on the API target):
+   * ours are deleted, others hidden only briefly. After the first, it listens a little longer, so a
+   * second reply would be seen.
+   */
+  const collectReplies = async (commandId: string): Promise<Reply[]> => {
+    const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: names.repliesQueue }));
+    const replies = new Map<string, Reply>();
+    const poll = async () => {
+      const { Messages = [] } = await clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 2 }),
+      );
+      for (const message of Messages) {
+        const reply = JSON.parse(message.Body!) as Reply;
+        if (reply.commandId !== commandId) continue;
+        replies.set(message.MessageId!, reply);
+        await clients.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+      }
+    };
+    await waitFor(`a reply to ${commandId}`, async () => {
+      await poll();
+      return replies.size > 0 ? true : undefined;
+    }, api ? 20_000 : 10_000);
+    for (let round = 0; round < 3; round++) await poll();
+    return [...replies.values()];
+  };
+
   return {
     target: where,
+    collectReplies,
     /** The operator the audit trail should show (a matcher where the remote identity is not known). */
     operator: (api ? (where.operator ?? expect.stringMatching(/.+/)) : 'test-operator') as string,
     /** The HTTP client of an API target. */

@@ -199,11 +199,13 @@ export class DynamoCommandStore implements CommandStore {
         ConsistentRead: true,
       }),
     );
-    return (response.Items ?? [])
-      .flatMap((item) =>
-        ((item.events as StoredEvent[] | undefined) ?? []).map((stored) => fromStored(stored, item.pk as string, item.sk as string)),
-      )
-      .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    // The order within an item is the order of the writes (clocks of different hosts may disagree);
+    // only commands of different domains sharing the id are ordered by their first event.
+    const trails = (response.Items ?? []).map((item) =>
+      ((item.events as StoredEvent[] | undefined) ?? []).map((stored) => fromStored(stored, item.pk as string, item.sk as string)),
+    );
+    const firstAt = (trail: AuditEvent[]) => trail[0]?.timestamp ?? '';
+    return trails.sort((a, b) => (firstAt(a) < firstAt(b) ? -1 : firstAt(a) > firstAt(b) ? 1 : 0)).flat();
   }
 
   async query(query: CommandQuery): Promise<Page<CommandState>> {
