@@ -10,6 +10,16 @@ import { openApiDocument } from './openapi.ts';
 
 type RouteHandler = (event: ApiEvent) => Promise<ApiResult>;
 
+/** Lambda answers at most 6 MB; a page of parked payloads could exceed it. */
+const MAX_PAGE_BYTES = 5 * 1024 * 1024;
+
+/** A page as JSON, leaving the payloads out (each marked `dataOmitted`) when it would be too large. */
+export function pageResponse(page: { items: { data?: unknown }[]; nextCursor?: string }): ApiResult {
+  const response = json(200, page);
+  if (Buffer.byteLength(response.body ?? '', 'utf8') <= MAX_PAGE_BYTES) return response;
+  return json(200, { ...page, items: page.items.map(({ data, ...item }) => (data === undefined ? item : { ...item, dataOmitted: true })) });
+}
+
 /**
  * The HTTP API (API Gateway HTTP API, payload v2): send and read commands, browse them, count them
  * per status, list the TSQ and act on it. Operator actions record the caller's IAM identity.
@@ -56,8 +66,7 @@ export function createApiHandler() {
       method: 'GET',
       path: '/commands',
       handler: async (event) =>
-        json(
-          200,
+        pageResponse(
           await bus.queryCommands({
             domain: requiredQuery(event, 'domain'),
             ...optional('status', query(event, 'status') as CommandStatus | undefined),
@@ -109,8 +118,7 @@ export function createApiHandler() {
       method: 'GET',
       path: '/tsq',
       handler: async (event) =>
-        json(
-          200,
+        pageResponse(
           await tsq.list({
             domain: requiredQuery(event, 'domain'),
             ...optional('commandType', query(event, 'commandType')),

@@ -110,7 +110,7 @@ describe('HTTP API: OpenAPI', () => {
 });
 
 describe('Worker Lambda', () => {
-  it('stops a handler at the function timeout: a transient TIMEOUT, retried, then the TSQ', async () => {
+  it('stops a handler at its time limit inside the function timeout: a transient TIMEOUT, retried, then the TSQ', async () => {
     const where = target();
     if (where.kind !== 'api') throw new Error('API target expected');
     const commandId = crypto.randomUUID();

@@ -38,3 +38,21 @@ describe('Function: callerIdentity', () => {
     expect(() => callerIdentity(event({ requestContext: {} as ApiEvent['requestContext'] }))).toThrow(HttpError);
   });
 });
+
+describe('Function: pageResponse', () => {
+  it('keeps payloads in a page that fits, and leaves them out (marked) when it would pass 5 MB', async () => {
+    const { pageResponse } = await import('../api.ts');
+    const item = (n: number) => ({ commandId: String(n), data: { blob: 'x'.repeat(100 * 1024) } });
+
+    const small = JSON.parse(pageResponse({ items: [item(1)] }).body!) as { items: { data?: unknown; dataOmitted?: boolean }[] };
+    const large = JSON.parse(pageResponse({ items: Array.from({ length: 60 }, (_, n) => item(n)), nextCursor: 'c' }).body!) as {
+      items: { data?: unknown; dataOmitted?: boolean }[];
+      nextCursor: string;
+    };
+
+    expect(small.items[0]?.data).toEqual({ blob: 'x'.repeat(100 * 1024) });
+    expect(large.items).toHaveLength(60);
+    expect(large.items.every((entry) => entry.data === undefined && entry.dataOmitted === true)).toBe(true);
+    expect(large.nextCursor).toBe('c');
+  });
+});

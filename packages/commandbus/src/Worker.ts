@@ -19,7 +19,7 @@ export interface WorkerOptions extends CommandBusConfig {
   visibilityTimeout?: number;
   /** Handler time limit in ms; default 80% of the visibility timeout, so a timeout is recorded first. */
   handlerTimeoutMs?: number;
-  /** Long-poll wait, 0–20 s, default 20. */
+  /** Long-poll wait, 1–20 s, default 20 (0 would spin on an empty queue). */
   waitTimeSeconds?: number;
   retryPolicy?: Partial<RetryPolicy>;
 }
@@ -46,7 +46,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     concurrency: integer('concurrency', options.concurrency ?? 10, 1, 1000),
     visibilityTimeout,
     handlerTimeoutMs: integer('handlerTimeoutMs', options.handlerTimeoutMs ?? Math.floor(visibilityTimeout * 800), 1, 43_200_000),
-    waitTimeSeconds: integer('waitTimeSeconds', options.waitTimeSeconds ?? 20, 0, 20),
+    waitTimeSeconds: integer('waitTimeSeconds', options.waitTimeSeconds ?? 20, 1, 20),
   };
 }
 

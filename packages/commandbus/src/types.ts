@@ -106,6 +106,7 @@ export interface Page<T> {
 
 export interface CommandQuery {
   domain: string;
+  /** With IN_TSQ, the TSQ index is read and from/to apply to the time the command was parked. */
   status?: CommandStatus;
   commandType?: string;
   /** ISO-8601, inclusive: createdAt >= from. */

@@ -389,6 +389,9 @@ async function startDynamoDbLocal(requestedPort: number, region: string): Promis
     // One database for every access key / region, so any client configuration sees the same tables.
     '-sharedDb',
     '-disableTelemetry',
+    // CORS defaults to '*': no web page other than one served from 127.0.0.1 may drive it.
+    '-cors',
+    'http://127.0.0.1',
     // NOTE: DynamoDB Local has no bind-address option (its Jetty server is created with just a
     // port), so it listens on all interfaces, not only 127.0.0.1. We only ever *connect* via
     // 127.0.0.1. Do not run this on a host whose ports are reachable from untrusted networks.

@@ -69,8 +69,14 @@ export class SqsEventSource {
     while (batch.length < batchSize && this.running) {
       const remaining = windowEnds - Date.now();
       if (remaining <= 0) break;
-      // Whole seconds only: wait at most what is left of the window, rounded down.
-      batch.push(...(await this.receive(batchSize - batch.length, Math.floor(remaining / 1000))));
+      try {
+        // Whole seconds only: wait at most what is left of the window, rounded down.
+        batch.push(...(await this.receive(batchSize - batch.length, Math.floor(remaining / 1000))));
+      } catch (error) {
+        // What was gathered is still invoked; a failed or aborted top-up only ends the window.
+        if (this.running) this.options.onError?.(error);
+        break;
+      }
       if (remaining < 1000) break;
     }
     return batch;
@@ -107,12 +113,14 @@ export class SqsEventSource {
     const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     const done = messages.filter((message) => !failed.has(message.MessageId!));
     for (let i = 0; i < done.length; i += 10) {
-      await options.sqs.send(
+      const { Failed = [] } = await options.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: options.queueUrl,
           Entries: done.slice(i, i + 10).map((message, n) => ({ Id: String(n), ReceiptHandle: message.ReceiptHandle! })),
         }),
       );
+      // Not deleted: redelivered later and dropped as a stale copy by the worker.
+      if (Failed.length > 0) options.onError?.(new Error(`DeleteMessageBatch failed for ${Failed.length} record(s): ${Failed[0]?.Code}`));
     }
   }
 }

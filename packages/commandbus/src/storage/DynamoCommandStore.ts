@@ -247,7 +247,12 @@ export class DynamoCommandStore implements CommandStore {
     const found = new Map<string, CommandState>();
     for (let i = 0; i < keys.length; i += 100) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-      for (let tries = 0; pending && pending.length > 0 && tries < 5; tries++) {
+      for (let tries = 0; pending && pending.length > 0; tries++) {
+        if (tries === 6) {
+          // Never hand out a page with holes: the cursor would move past the missing commands.
+          throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${tries} tries (throttled); try the page again`);
+        }
+        if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** tries));
         const response: BatchGetCommandOutput = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
         );

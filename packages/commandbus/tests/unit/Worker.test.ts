@@ -59,7 +59,7 @@ describe('Function: resolveWorkerOptions', () => {
 
   it('accepts every boundary value', () => {
     // Prepare
-    const lowest = options({ concurrency: 1, visibilityTimeout: 1, handlerTimeoutMs: 1, waitTimeSeconds: 0 });
+    const lowest = options({ concurrency: 1, visibilityTimeout: 1, handlerTimeoutMs: 1, waitTimeSeconds: 1 });
     const highest = options({ concurrency: 1000, visibilityTimeout: 43_200, handlerTimeoutMs: 43_200_000, waitTimeSeconds: 20 });
 
     // Act
@@ -67,7 +67,7 @@ describe('Function: resolveWorkerOptions', () => {
     const high = resolveWorkerOptions(highest);
 
     // Assess
-    expect(low).toEqual({ concurrency: 1, visibilityTimeout: 1, handlerTimeoutMs: 1, waitTimeSeconds: 0 });
+    expect(low).toEqual({ concurrency: 1, visibilityTimeout: 1, handlerTimeoutMs: 1, waitTimeSeconds: 1 });
     expect(high).toEqual({ concurrency: 1000, visibilityTimeout: 43_200, handlerTimeoutMs: 43_200_000, waitTimeSeconds: 20 });
   });
 
@@ -80,9 +80,9 @@ describe('Function: resolveWorkerOptions', () => {
     ['visibilityTimeout', 1.5, 'visibilityTimeout: must be an integer from 1 to 43200 (got 1.5)'],
     ['handlerTimeoutMs', 0, 'handlerTimeoutMs: must be an integer from 1 to 43200000 (got 0)'],
     ['handlerTimeoutMs', 43_200_001, 'handlerTimeoutMs: must be an integer from 1 to 43200000 (got 43200001)'],
-    ['waitTimeSeconds', -1, 'waitTimeSeconds: must be an integer from 0 to 20 (got -1)'],
-    ['waitTimeSeconds', 21, 'waitTimeSeconds: must be an integer from 0 to 20 (got 21)'],
-    ['waitTimeSeconds', Number.NaN, 'waitTimeSeconds: must be an integer from 0 to 20 (got NaN)'],
+    ['waitTimeSeconds', 0, 'waitTimeSeconds: must be an integer from 1 to 20 (got 0)'],
+    ['waitTimeSeconds', 21, 'waitTimeSeconds: must be an integer from 1 to 20 (got 21)'],
+    ['waitTimeSeconds', Number.NaN, 'waitTimeSeconds: must be an integer from 1 to 20 (got NaN)'],
   ] as const)('rejects %s = %s with a message naming the option and its range', (name, value, message) => {
     // Prepare
     const input = options({ [name]: value });
