@@ -352,6 +352,35 @@ describe('Invariant 6: native redrive is a retry; stale copies are dropped', () 
   });
 });
 
+describe('The TSQ sweeper', () => {
+  it('removes the stale and duplicate copies from the TSQ queue and keeps the live ones', async () => {
+    const scoped = await createScenario();
+    try {
+      const ids = { waiting: crypto.randomUUID(), cancelled: crypto.randomUUID(), completed: crypto.randomUUID() };
+      for (const commandId of Object.values(ids)) {
+        await scoped.behaviours.create(commandId, { type: 'fail_permanent' });
+        await scoped.send({ commandId });
+      }
+      for (const commandId of Object.values(ids)) await scoped.waitForStatus(commandId, CommandStatus.IN_TSQ);
+      await scoped.tsq.operatorCancel({ domain: 'test', commandId: ids.cancelled, operator: 'ops', reason: 'not needed' });
+      await scoped.tsq.operatorComplete({ domain: 'test', commandId: ids.completed, operator: 'ops' });
+      const sweeper = new TroubleshootingQueue(scoped.config);
+
+      const first = await sweeper.sweep('test');
+      const second = await sweeper.sweep('test');
+
+      expect(first).toEqual({ examined: 3, removed: 2, kept: 1 });
+      expect(second).toEqual({ examined: 1, removed: 0, kept: 1 });
+      // The live copy is visible again and still redrives the waiting command.
+      await scoped.behaviours.update(ids.waiting, { type: 'success' });
+      await redrive(scoped);
+      await scoped.waitForCompletion(ids.waiting);
+    } finally {
+      await scoped.cleanup();
+    }
+  });
+});
+
 async function queueUrl(name: string, scenario: Scenario = s): Promise<string> {
   const { QueueUrl } = await scenario.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
   return QueueUrl!;

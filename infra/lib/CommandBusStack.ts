@@ -13,6 +13,8 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -161,6 +163,15 @@ export class CommandBusStack extends Stack {
     alarm('WorkerErrors', worker.metricErrors({ period: Duration.minutes(5) }), 1, 'The worker Lambda failed (a batch, not a command)');
     alarm('WorkerThrottles', worker.metricThrottles({ period: Duration.minutes(5) }), 1, 'The worker Lambda was throttled');
 
+    // The TSQ sweeper: keeps the TSQ queues' depth and age (and their alarms) true.
+    const sweeper = this.nodeFunction('TsqSweeper', path.join(root, 'functions/tsqSweeper.ts'), {
+      timeout: Duration.minutes(2),
+      environment: { ...environment, COMMANDBUS_DOMAINS: props.domains.map((domain) => domain.name).join(',') },
+    });
+    sweeper.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [this.table.tableArn] }));
+    for (const { tsq } of domainQueues) tsq.grantConsumeMessages(sweeper);
+    new Rule(this, 'TsqSweepSchedule', { schedule: Schedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper)] });
+
     // The HTTP API.
     const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), { timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds), environment });
     this.table.grant(apiFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem');
@@ -201,6 +212,7 @@ export class CommandBusStack extends Stack {
     }
     new CfnOutput(this, 'WorkerFunctionName', { value: worker.functionName });
     new CfnOutput(this, 'ApiFunctionName', { value: apiFunction.functionName });
+    new CfnOutput(this, 'TsqSweeperFunctionName', { value: sweeper.functionName });
 
     this.suppressJustifiedFindings();
   }

@@ -94,9 +94,9 @@ describe('Stack: worker', () => {
     expect(worker.Properties.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(total);
   });
 
-  it('runs both functions on nodejs24.x, arm64', () => {
-    const functions = ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api)[A-F0-9]{8}$/.test(id));
-    expect(functions).toHaveLength(2);
+  it('runs every function on nodejs24.x, arm64', () => {
+    const functions = ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
+    expect(functions).toHaveLength(3);
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -161,9 +161,9 @@ describe('Stack: IAM', () => {
     expect(actions(worker).some((action) => action.startsWith('execute-api:') || action === '*')).toBe(false);
   });
 
-  it('gives the API and the worker DynamoDB access to the commands table only', () => {
+  it('gives every function DynamoDB access to the commands table only', () => {
     const [tableId] = ofType('AWS::DynamoDB::Table')[0]!;
-    for (const prefix of ['ApiServiceRole', 'WorkerServiceRole']) {
+    for (const prefix of ['ApiServiceRole', 'WorkerServiceRole', 'TsqSweeperServiceRole']) {
       const dynamo = statementsOf(prefix).filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:')));
       expect(dynamo.length).toBeGreaterThan(0);
       for (const statement of dynamo) {
@@ -177,6 +177,24 @@ describe('Stack: IAM', () => {
   it('lets only the API query indexes; the worker reads and writes items', () => {
     const workerActions = actions(statementsOf('WorkerServiceRole').filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:'))));
     expect(workerActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+});
+
+describe('Stack: TSQ sweeper', () => {
+  it('runs every 5 minutes over every domain, with item reads and TSQ queue access only', () => {
+    const [sweeperId, sweeper] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('TsqSweeper'))!;
+    expect(sweeper.Properties.Environment.Variables.COMMANDBUS_DOMAINS).toBe('payments,test');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweeperId, 'Arn'] } })],
+    });
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref.startsWith('TsqSweeperServiceRole')))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+    expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
+    expect(actions).not.toContain('sqs:SendMessage');
+    expect(JSON.stringify(statements.filter((st) => JSON.stringify(st.Action).includes('sqs:')).map((st) => st.Resource))).not.toMatch(/CommandsQueue/);
   });
 });
 

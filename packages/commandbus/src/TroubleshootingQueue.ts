@@ -11,6 +11,7 @@ import {
   type Transition,
 } from './domain/lifecycle.ts';
 import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
+import { decodeEnvelope, PARKED_ATTRIBUTE } from './domain/envelope.ts';
 import { CommandNotFoundError, InvalidOperationError } from './errors.ts';
 import { requeueCommand } from './requeue.ts';
 import type { JsonValue, Page, Reply, TsqEntry, TsqQuery } from './types.ts';
@@ -68,6 +69,51 @@ export class TroubleshootingQueue {
     assertJson('resultData', resultData);
     const state = await this.act(domain, commandId, (current) => operatorCompleteTransition(current, operator, resultData, now()));
     await this.reply(state, 'SUCCESS', { result: resultData });
+  }
+
+  /**
+   * Removes the TSQ queue's stale copies — parked copies of commands an operator has since retried,
+   * cancelled or completed, and duplicate copies — so the queue's depth and age (and their alarms)
+   * show what really waits for an operator. Live copies, and messages SQS itself dead-lettered, stay.
+   * Run it on a schedule (the stack does, every 5 minutes).
+   */
+  async sweep(domain: string, options: { maxMessages?: number } = {}): Promise<{ examined: number; removed: number; kept: number }> {
+    validateDomain(domain);
+    const { store, transport } = this.adapters;
+    const maxMessages = options.maxMessages ?? 1000;
+    const live = new Set<string>();
+    const held: string[] = [];
+    let examined = 0;
+    let removed = 0;
+    try {
+      while (examined < maxMessages) {
+        // Everything examined stays hidden until released below, so no message is seen twice.
+        const messages = await transport.receiveParked(domain, { maxMessages: Math.min(10, maxMessages - examined), visibilityTimeoutSeconds: 60 });
+        if (messages.length === 0) break;
+        for (const message of messages) {
+          examined++;
+          const decoded = decodeEnvelope(message.body);
+          const parkedByUs = message.attributes[PARKED_ATTRIBUTE] === '1';
+          let stale = false;
+          if (decoded.ok && parkedByUs) {
+            const { commandId, token } = decoded.envelope;
+            const state = await store.get(domain, commandId);
+            const key = `${commandId}|${token}`;
+            stale = !state || state.status !== 'IN_TSQ' || state.token !== token || live.has(key);
+            live.add(key);
+          }
+          if (stale) {
+            await transport.deleteParked(domain, message.receiptHandle);
+            removed++;
+          } else {
+            held.push(message.receiptHandle);
+          }
+        }
+      }
+    } finally {
+      for (const receiptHandle of held) await transport.releaseParked(domain, receiptHandle);
+    }
+    return { examined, removed, kept: examined - removed };
   }
 
   /** The action has happened; a reply that cannot be sent is logged, not turned into a failed action. */

@@ -28,4 +28,9 @@ export interface CommandTransport {
   /** Makes the message visible again after `seconds` (the retry backoff). */
   delay(domain: string, receiptHandle: string, seconds: number): Promise<void>;
   flush(): Promise<void>;
+  /** Messages waiting in the domain's TSQ queue (for the sweeper), hidden for `visibilityTimeoutSeconds`. */
+  receiveParked(domain: string, options: { maxMessages: number; visibilityTimeoutSeconds: number }): Promise<TransportMessage[]>;
+  deleteParked(domain: string, receiptHandle: string): Promise<void>;
+  /** Makes a parked message visible again at once. */
+  releaseParked(domain: string, receiptHandle: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -60,10 +61,28 @@ export class SqsTransport implements CommandTransport {
     await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.url(replyTo), MessageBody: body }));
   }
 
-  async receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]> {
+  receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]> {
+    return this.receiveFrom(this.options.names.commandsQueue(domain), options);
+  }
+
+  receiveParked(domain: string, options: { maxMessages: number; visibilityTimeoutSeconds: number }): Promise<TransportMessage[]> {
+    return this.receiveFrom(this.options.names.tsqQueue(domain), { ...options, waitTimeSeconds: 0 });
+  }
+
+  async deleteParked(domain: string, receiptHandle: string): Promise<void> {
+    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: await this.url(this.options.names.tsqQueue(domain)), ReceiptHandle: receiptHandle }));
+  }
+
+  async releaseParked(domain: string, receiptHandle: string): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: await this.url(this.options.names.tsqQueue(domain)), ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+    );
+  }
+
+  private async receiveFrom(queueName: string, options: ReceiveOptions): Promise<TransportMessage[]> {
     const response = await this.sqs.send(
       new ReceiveMessageCommand({
-        QueueUrl: await this.url(this.options.names.commandsQueue(domain)),
+        QueueUrl: await this.url(queueName),
         MaxNumberOfMessages: options.maxMessages,
         WaitTimeSeconds: options.waitTimeSeconds,
         VisibilityTimeout: options.visibilityTimeoutSeconds,

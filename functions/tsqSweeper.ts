@@ -1,0 +1,22 @@
+/**
+ * Scheduled every few minutes: removes stale copies from each domain's TSQ queue, so its depth and
+ * age — and the alarms on them — show only what still waits for an operator.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { TroubleshootingQueue } from '@commandbus/core';
+import middy from '@middy/core';
+import { configFromEnv } from './config.ts';
+import { createLambdaLogger } from './logger.ts';
+
+const { powertools, logger } = createLambdaLogger('commandbus-tsq-sweeper');
+const tsq = new TroubleshootingQueue(configFromEnv(process.env, logger));
+const domains = (process.env.COMMANDBUS_DOMAINS ?? '').split(',').filter(Boolean);
+
+export const handler = middy(async () => {
+  const results: Record<string, { examined: number; removed: number; kept: number }> = {};
+  for (const domain of domains) {
+    results[domain] = await tsq.sweep(domain);
+    logger.info('swept TSQ queue', { domain, ...results[domain] });
+  }
+  return results;
+}).use(injectLambdaContext(powertools));
