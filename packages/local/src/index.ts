@@ -7,9 +7,8 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -27,6 +26,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { Worker } from 'node:worker_threads';
+import type { RunningSqs } from './sqsServer.ts';
 // Relative on purpose: only the resource definitions are needed, not the whole core package.
 import { commandsTableDefinition, queueDefinitions, redrivePolicy, resourceNames } from '../../commandbus/src/resources.ts';
 
@@ -243,11 +243,6 @@ async function createQueue(client: SQSClient, name: string, attributes: Record<s
 
 // ---------------------------------------------------------------------------------------------
 // SQS (fauxqs)
-
-interface RunningSqs {
-  port: number;
-  stop(): Promise<void>;
-}
 
 /**
  * fauxqs runs in a worker thread of its own: an SQS endpoint is another machine in real life, and
