@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { invoke } from './lambdaContext.ts';
+import { FunctionTimeoutError, invoke } from './lambdaContext.ts';
 
 export interface SqsEventSourceOptions {
   sqs: SQSClient;
@@ -108,7 +108,11 @@ export class SqsEventSource {
       });
     } catch (error) {
       options.onError?.(error);
-      return; // the whole batch returns after its visibility timeout
+      // The whole batch returns after its visibility timeout. A timed-out handler cannot be killed
+      // here as Lambda would: this poller (one execution environment) stays busy until it stops,
+      // so the mapping never runs more than maxConcurrency handlers at once.
+      if (error instanceof FunctionTimeoutError) await error.settled;
+      return;
     }
     const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     const done = messages.filter((message) => !failed.has(message.MessageId!));

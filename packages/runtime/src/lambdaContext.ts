@@ -22,9 +22,15 @@ export function lambdaContext(functionName: string, timeoutMs: number, region: s
 }
 
 export class FunctionTimeoutError extends Error {
-  constructor(functionName: string, timeoutMs: number) {
+  /**
+   * Settles when the timed-out handler really stops. Lambda would kill it; here it runs on, so a
+   * caller that models one execution environment waits for this before reusing it.
+   */
+  readonly settled: Promise<unknown>;
+  constructor(functionName: string, timeoutMs: number, settled: Promise<unknown>) {
     super(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds (${functionName})`);
     this.name = 'FunctionTimeoutError';
+    this.settled = settled;
   }
 }
 
@@ -36,11 +42,16 @@ export async function invoke<E, R>(
 ): Promise<R> {
   const context = lambdaContext(options.functionName, options.timeoutMs, options.region);
   let timer: NodeJS.Timeout | undefined;
+  const running = handler(event, context);
+  const settled = running.then(
+    () => undefined,
+    () => undefined,
+  );
   try {
     return await Promise.race([
-      handler(event, context),
+      running,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new FunctionTimeoutError(options.functionName, options.timeoutMs)), options.timeoutMs);
+        timer = setTimeout(() => reject(new FunctionTimeoutError(options.functionName, options.timeoutMs, settled)), options.timeoutMs);
       }),
     ]);
   } finally {
