@@ -4,16 +4,14 @@
  * DynamoDB client (see completion.ts), so nothing polls the table.
  */
 import { CommandBus, CommandStatus, HandlerRegistry, silentLogger, Worker } from '@commandbus/core';
-import { createClients, type LocalStack } from '@commandbus/local';
-import { attachCompletionProbe, CompletionTracker } from './completion.ts';
+import type { createClients, LocalStack } from '@commandbus/local';
 import type { BenchConfig } from './config.ts';
 import { benchData } from './config.ts';
 import type { BenchSystem } from './phase.ts';
 import { queueDepth, verifyStatuses } from './verify.ts';
-import { WireMeter } from './wireMeter.ts';
+import { BENCH_COMMAND, BENCH_DOMAIN, meteredSetup } from './meteredSetup.ts';
 
-export const BENCH_DOMAIN = 'bench';
-export const BENCH_COMMAND = 'Bench';
+export { BENCH_COMMAND, BENCH_DOMAIN };
 const SPOT_CHECKS = 5;
 
 export async function createBusSystem(
@@ -22,19 +20,7 @@ export async function createBusSystem(
   namespace: string,
   inspect: ReturnType<typeof createClients>,
 ): Promise<BenchSystem> {
-  const { table, queueUrls } = await stack.provision(namespace, [BENCH_DOMAIN]);
-  const queueUrl = Object.entries(queueUrls).find(([name]) => name.endsWith(`-${BENCH_DOMAIN}-commands`))?.[1];
-  if (!queueUrl) throw new Error(`no commands queue provisioned for ${namespace}`);
-
-  const meter = new WireMeter('bus');
-  const tracker = new CompletionTracker();
-  const producer = createClients(stack);
-  const consumer = createClients(stack);
-  for (const clients of [producer, consumer]) {
-    meter.attachSqs(clients.sqs);
-    meter.attachDynamo(clients.dynamodb);
-  }
-  attachCompletionProbe(consumer.dynamodb, (commandId) => tracker.markCompleted(commandId));
+  const { table, queueUrls, queueUrl, meter, tracker, producer, consumer } = await meteredSetup(stack, namespace, 'bus');
 
   // Queue URLs as a deployment would pass them from stack outputs (otherwise: one GetQueueUrl per process).
   const common = { namespace, queueUrls, logger: silentLogger };

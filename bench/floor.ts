@@ -15,13 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { INDEX_SHARDS, INDEXES } from '@commandbus/core';
-import { createClients, type LocalStack } from '@commandbus/local';
-import { BENCH_COMMAND, BENCH_DOMAIN } from './busRun.ts';
-import { attachCompletionProbe, CompletionTracker } from './completion.ts';
+import type { createClients, LocalStack } from '@commandbus/local';
+import { BENCH_COMMAND, BENCH_DOMAIN, meteredSetup } from './meteredSetup.ts';
 import { benchData, type BenchConfig } from './config.ts';
 import type { BenchSystem } from './phase.ts';
 import { queueDepth, verifyStatuses } from './verify.ts';
-import { WireMeter } from './wireMeter.ts';
 
 /** Same as the transport's default delete window. */
 const DELETE_WINDOW_MS = 20;
@@ -36,19 +34,7 @@ export async function createFloorSystem(
   namespace: string,
   inspect: ReturnType<typeof createClients>,
 ): Promise<BenchSystem> {
-  const { table, queueUrls } = await stack.provision(namespace, [BENCH_DOMAIN]);
-  const queueUrl = Object.entries(queueUrls).find(([name]) => name.endsWith(`-${BENCH_DOMAIN}-commands`))?.[1];
-  if (!queueUrl) throw new Error(`no commands queue provisioned for ${namespace}`);
-
-  const meter = new WireMeter('floor');
-  const tracker = new CompletionTracker();
-  const producer = createClients(stack);
-  const consumerClients = createClients(stack);
-  for (const clients of [producer, consumerClients]) {
-    meter.attachSqs(clients.sqs);
-    meter.attachDynamo(clients.dynamodb);
-  }
-  attachCompletionProbe(consumerClients.dynamodb, (commandId) => tracker.markCompleted(commandId));
+  const { table, queueUrl, meter, tracker, producer, consumer: consumerClients } = await meteredSetup(stack, namespace, 'floor');
 
   const data = benchData(config.dataBytes);
   let shard = 0;
