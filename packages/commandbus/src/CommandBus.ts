@@ -3,7 +3,8 @@ import { resolveAdapters, type CommandBusConfig } from './config.ts';
 import { encodeEnvelope, type Envelope } from './domain/envelope.ts';
 import { pendingRecord, type CommandState } from './domain/lifecycle.ts';
 import { DEFAULT_MAX_DATA_BYTES, validateDomain, validateName, validateSendRequest, validateUuid } from './domain/validation.ts';
-import { DuplicateCommandError, SendFailedError, ValidationError } from './errors.ts';
+import { DomainNotFoundError, DuplicateCommandError, SendFailedError, ValidationError } from './errors.ts';
+import { MessageRefusedError, QueueNotFoundError } from './transport/CommandTransport.ts';
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
 import type { Adapters } from './config.ts';
 
@@ -38,10 +39,17 @@ export class CommandBus {
    */
   async send(request: SendCommandRequest): Promise<SendResult> {
     const command = validateSendRequest(request, this.maxDataBytes);
+    if (command.replyTo !== undefined && this.adapters.names.isBusQueue(command.replyTo)) {
+      // A reply there would be consumed as a command and parked as malformed.
+      throw new ValidationError('replyTo', `must not name one of the bus's own commands or TSQ queues (got ${JSON.stringify(command.replyTo)})`);
+    }
     const envelope: Envelope = { v: 1, ...command, token: randomUUID(), sentAt: new Date().toISOString() };
     try {
       await this.adapters.transport.sendCommand(command.domain, encodeEnvelope(envelope));
     } catch (error) {
+      // What sending again cannot fix is the caller's to know as such, not a "try again".
+      if (error instanceof QueueNotFoundError) throw new DomainNotFoundError(command.domain, error.queueName);
+      if (error instanceof MessageRefusedError) throw new ValidationError('data', `was refused by SQS: ${error.message}`);
       throw new SendFailedError(
         `command ${command.domain}/${command.commandId} was not sent (enqueue failed); nothing was recorded, so sending again is safe`,
         { cause: error },

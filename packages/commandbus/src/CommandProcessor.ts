@@ -10,6 +10,7 @@ import {
   type CommandState,
   type Transition,
 } from './domain/lifecycle.ts';
+import { encodeJson } from './domain/messageBody.ts';
 import { classifyError, HandlerTimeoutError, MAX_RESULT_BYTES } from './domain/outcome.ts';
 import type { RetryPolicy } from './domain/retryPolicy.ts';
 import { assertJson } from './domain/validation.ts';
@@ -302,7 +303,7 @@ export async function sendReply(
     outcome,
     ...extra,
   };
-  await transport.sendReply(command.replyTo, JSON.stringify(reply));
+  await transport.sendReply(command.replyTo, encodeJson(reply));
 }
 
 const now = () => new Date().toISOString();

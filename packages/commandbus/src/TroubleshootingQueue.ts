@@ -12,7 +12,8 @@ import {
 } from './domain/lifecycle.ts';
 import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
 import { decodeEnvelope, PARKED_ATTRIBUTE } from './domain/envelope.ts';
-import { CommandNotFoundError, InvalidOperationError } from './errors.ts';
+import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
+import { MAX_RESULT_BYTES } from './domain/outcome.ts';
 import { requeueCommand } from './requeue.ts';
 import type { JsonValue, Page, Reply, TsqEntry, TsqQuery } from './types.ts';
 
@@ -67,6 +68,10 @@ export class TroubleshootingQueue {
     const { domain, commandId, operator } = validateAction(action);
     const resultData = action.resultData ?? null;
     assertJson('resultData', resultData);
+    const bytes = Buffer.byteLength(JSON.stringify(resultData), 'utf8');
+    if (bytes > MAX_RESULT_BYTES) {
+      throw new ValidationError('resultData', `is ${bytes} bytes as JSON; the limit is ${MAX_RESULT_BYTES} bytes (results share the command's 400 KB item)`);
+    }
     const state = await this.act(domain, commandId, (current) => operatorCompleteTransition(current, operator, resultData, now()));
     await this.reply(state, 'SUCCESS', { result: resultData });
   }

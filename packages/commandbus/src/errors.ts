@@ -40,6 +40,15 @@ export class CommandNotFoundError extends CommandBusError {
   }
 }
 
+/** A send to a domain that has no commands queue here (not provisioned). Nothing was sent or recorded. */
+export class DomainNotFoundError extends CommandBusError {
+  readonly domain: string;
+  constructor(domain: string, queueName: string) {
+    super(`domain '${domain}' is not provisioned here: its commands queue ${queueName} does not exist; nothing was sent`);
+    this.domain = domain;
+  }
+}
+
 /** An operator action on a command whose status does not allow it. Nothing changed. */
 export class InvalidOperationError extends CommandBusError {
   readonly currentStatus: string;

@@ -12,5 +12,6 @@ export * from './types.ts';
 export * from './resources.ts';
 export type { CommandStore } from './storage/CommandStore.ts';
 export { DynamoCommandStore } from './storage/DynamoCommandStore.ts';
-export type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
+export { MessageRefusedError, QueueNotFoundError, type CommandTransport, type TransportMessage } from './transport/CommandTransport.ts';
+export { MAX_JSON_DEPTH } from './domain/storableJson.ts';
 export { SqsTransport } from './transport/SqsTransport.ts';

@@ -33,6 +33,8 @@ export interface ResourceNames {
   commandsQueue(domain: string): string;
   tsqQueue(domain: string): string;
   repliesQueue: string;
+  /** Whether `queueName` is one of this namespace's commands or TSQ queues (of any domain). */
+  isBusQueue(queueName: string): boolean;
 }
 
 /** Names for one deployment (a "namespace"), e.g. `commandbus` or a per-test prefix. */
@@ -42,6 +44,7 @@ export function resourceNames(namespace = 'commandbus'): ResourceNames {
     commandsQueue: (domain) => `${namespace}-${domain}-commands`,
     tsqQueue: (domain) => `${namespace}-${domain}-tsq`,
     repliesQueue: `${namespace}-replies`,
+    isBusQueue: (queueName) => queueName.startsWith(`${namespace}-`) && (queueName.endsWith('-commands') || queueName.endsWith('-tsq')),
   };
 }
 

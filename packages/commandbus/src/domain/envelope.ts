@@ -1,4 +1,5 @@
 import type { JsonObject } from '../types.ts';
+import { encodeJson } from './messageBody.ts';
 
 /**
  * The SQS message body. It carries everything needed to process a command, so the happy path never
@@ -24,7 +25,7 @@ export const PARKED_ATTRIBUTE = 'cb-parked';
 export const ERROR_CODE_ATTRIBUTE = 'cb-error-code';
 
 export function encodeEnvelope(envelope: Envelope): string {
-  return JSON.stringify(envelope);
+  return encodeJson(envelope);
 }
 
 export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };

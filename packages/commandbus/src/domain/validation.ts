@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
 import { MAX_ALLOWED_ATTEMPTS } from '../resources.ts';
 import type { JsonObject, JsonValue, SendCommandRequest } from '../types.ts';
+import { encodeJson } from './messageBody.ts';
+import { findUnstorable } from './storableJson.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Domains become part of queue names (SQS: letters, digits, - and _; 80 characters in all). */
@@ -43,6 +45,9 @@ export function validateName(field: string, value: unknown): string {
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new ValidationError(field, 'must not contain control characters');
   }
+  if (!value.isWellFormed()) {
+    throw new ValidationError(field, 'must be well-formed Unicode (it holds a lone surrogate)');
+  }
   return value;
 }
 
@@ -65,9 +70,12 @@ export function validateMaxAttempts(value: unknown): number {
   return value;
 }
 
-/** Checks that `value` is plain JSON (no undefined, functions, Dates, NaN...) and names the first offender. */
+/**
+ * Checks that `value` is plain JSON that the command item can store exactly (see storableJson.ts)
+ * and names the first offender by its path.
+ */
 export function assertJson(field: string, value: unknown): asserts value is JsonValue {
-  const problem = findNonJson(value, field, new Set());
+  const problem = findUnstorable(value, field);
   if (problem) throw new ValidationError(problem.path, problem.message);
 }
 
@@ -76,7 +84,8 @@ export function validateJsonObject(field: string, value: unknown, maxBytes: numb
     throw new ValidationError(field, `must be a JSON object (got ${describe(value)})`);
   }
   assertJson(field, value);
-  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  // Measured as it travels: characters SQS (or its emulator) refuses raw are sent escaped.
+  const bytes = Buffer.byteLength(encodeJson(value), 'utf8');
   if (bytes > maxBytes) {
     throw new ValidationError(field, `is ${bytes} bytes as JSON; the limit is ${maxBytes} bytes (SQS message and DynamoDB item sizes)`);
   }
@@ -115,38 +124,4 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
-}
-
-function findNonJson(value: unknown, path: string, seen: Set<object>): { path: string; message: string } | undefined {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return undefined;
-    case 'number':
-      return Number.isFinite(value) ? undefined : { path, message: `is ${value}, which JSON cannot represent` };
-    case 'object': {
-      if (value === null) return undefined;
-      if (seen.has(value)) return { path, message: 'is a circular reference' };
-      seen.add(value);
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const problem = findNonJson(value[i], `${path}[${i}]`, seen);
-          if (problem) return problem;
-        }
-      } else {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null) {
-          return { path, message: `is a ${proto?.constructor?.name ?? 'non-plain object'}, not a plain JSON object` };
-        }
-        for (const [key, child] of Object.entries(value)) {
-          const problem = findNonJson(child, `${path}.${key}`, seen);
-          if (problem) return problem;
-        }
-      }
-      seen.delete(value);
-      return undefined;
-    }
-    default:
-      return { path, message: `is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which is not JSON` };
-  }
 }

@@ -1,3 +1,21 @@
+/** The named queue does not exist (a domain that is not provisioned, or a replyTo that names no queue). */
+export class QueueNotFoundError extends Error {
+  readonly queueName: string;
+  constructor(queueName: string, options?: { cause?: unknown }) {
+    super(`queue ${queueName} does not exist`, options);
+    this.name = 'QueueNotFoundError';
+    this.queueName = queueName;
+  }
+}
+
+/** The queue refused the message itself (its content or size): sending it again cannot succeed. */
+export class MessageRefusedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MessageRefusedError';
+  }
+}
+
 /** A message as a worker receives it. */
 export interface TransportMessage {
   messageId: string;

@@ -8,7 +8,12 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { ResourceNames } from '../resources.ts';
-import type { CommandTransport, ReceiveOptions, TransportMessage } from './CommandTransport.ts';
+import { MessageRefusedError, QueueNotFoundError, type CommandTransport, type ReceiveOptions, type TransportMessage } from './CommandTransport.ts';
+
+/** SQS error names (JSON and query protocols) meaning the queue is not there. */
+const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NonExistentQueue']);
+/** ... and meaning the message itself is refused. */
+const MESSAGE_REFUSED = new Set(['InvalidMessageContents', 'MessageTooLong', 'InvalidParameterValue', 'InvalidParameterValueException']);
 
 export interface SqsTransportOptions {
   names: ResourceNames;
@@ -42,7 +47,8 @@ export class SqsTransport implements CommandTransport {
   }
 
   async sendCommand(domain: string, body: string): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.url(this.options.names.commandsQueue(domain)), MessageBody: body }));
+    const queue = this.options.names.commandsQueue(domain);
+    await this.sendTo(queue, () => this.url(queue).then((QueueUrl) => this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }))));
   }
 
   async park(domain: string, body: string, attributes: Record<string, string>): Promise<void> {
@@ -58,7 +64,19 @@ export class SqsTransport implements CommandTransport {
   }
 
   async sendReply(replyTo: string, body: string): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.url(replyTo), MessageBody: body }));
+    await this.sendTo(replyTo, () => this.url(replyTo).then((QueueUrl) => this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }))));
+  }
+
+  /** Turns SQS's answers that sending again cannot fix into the port's own errors. */
+  private async sendTo(queue: string, send: () => Promise<unknown>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      const name = (error as Error | undefined)?.name ?? '';
+      if (QUEUE_MISSING.has(name)) throw new QueueNotFoundError(queue, { cause: error });
+      if (MESSAGE_REFUSED.has(name)) throw new MessageRefusedError(`${queue} refused the message: ${(error as Error).message}`, { cause: error });
+      throw error;
+    }
   }
 
   receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]> {
