@@ -24,6 +24,7 @@ import {
   MAX_MESSAGE_BYTES,
   QUEUE_DEFAULTS,
   resourceNames,
+  TSQ_MAX_MESSAGE_BYTES,
   TSQ_MAX_RECEIVE_COUNT,
 } from '../../packages/commandbus/src/resources.ts';
 
@@ -101,7 +102,8 @@ export class CommandBusStack extends Stack {
         retentionPeriod: Duration.seconds(QUEUE_DEFAULTS.tsqRetentionSeconds),
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+        // Parking copies a received command here with extra attributes: it needs more room than the commands queue.
+        maxMessageSizeBytes: TSQ_MAX_MESSAGE_BYTES,
       });
       const commands = new Queue(this, `CommandsQueue-${domain.name}`, {
         queueName: names.commandsQueue(domain.name),

@@ -8,7 +8,15 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { commandsTableDefinition, MAX_ALLOWED_ATTEMPTS, MAX_MESSAGE_BYTES, TSQ_MAX_RECEIVE_COUNT } from '../../packages/commandbus/src/resources.ts';
+import {
+  commandsTableDefinition,
+  MAX_ALLOWED_ATTEMPTS,
+  MAX_MESSAGE_BYTES,
+  queueDefinitions,
+  resourceNames,
+  TSQ_MAX_MESSAGE_BYTES,
+  TSQ_MAX_RECEIVE_COUNT,
+} from '../../packages/commandbus/src/resources.ts';
 import { CommandBusStack } from '../lib/CommandBusStack.ts';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -65,8 +73,28 @@ describe('Stack: queues', () => {
     const queues = ofType('AWS::SQS::Queue');
     expect(queues).toHaveLength(DOMAINS.length * 2 + 1);
     for (const [, queue] of queues) {
-      expect(queue.Properties.MaximumMessageSize).toBe(MAX_MESSAGE_BYTES);
+      expect(queue.Properties.MaximumMessageSize).toEqual(expect.any(Number));
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+  });
+
+  it('gives TSQ queues SQS\'s 1 MiB maximum, so a parked copy (extra attributes) of a 256 KiB command always fits', () => {
+    const size = (name: string) => ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === name)![1].Properties.MaximumMessageSize;
+    expect(MAX_MESSAGE_BYTES).toBe(262_144);
+    expect(TSQ_MAX_MESSAGE_BYTES).toBe(1_048_576);
+    for (const domain of DOMAINS.map((d) => d.name)) {
+      expect(size(`shop-${domain}-tsq`)).toBe(1_048_576);
+      expect(size(`shop-${domain}-commands`)).toBe(262_144);
+    }
+    expect(size('shop-replies')).toBe(262_144);
+  });
+
+  it('sizes every queue as the embedded stack creates it (the shared queue definitions)', () => {
+    const definitions = queueDefinitions(resourceNames('shop'), DOMAINS.map((d) => d.name));
+    expect(definitions).toHaveLength(ofType('AWS::SQS::Queue').length);
+    for (const definition of definitions) {
+      const [, queue] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === definition.name)!;
+      expect(queue.Properties.MaximumMessageSize).toBe(Number(definition.attributes.MaximumMessageSize));
     }
   });
 
