@@ -3,12 +3,21 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { commandsTableDefinition, MAX_ALLOWED_ATTEMPTS, MAX_MESSAGE_BYTES, TSQ_MAX_RECEIVE_COUNT } from '../../packages/commandbus/src/resources.ts';
+import {
+  commandsTableDefinition,
+  MAX_ALLOWED_ATTEMPTS,
+  MAX_MESSAGE_BYTES,
+  queueDefinitions,
+  resourceNames,
+  TSQ_MAX_MESSAGE_BYTES,
+  TSQ_MAX_RECEIVE_COUNT,
+} from '../../packages/commandbus/src/resources.ts';
 import { CommandBusStack } from '../lib/CommandBusStack.ts';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -24,6 +33,29 @@ function synth(extra?: (stack: Stack) => void) {
   return { stack, assembly, template: Template.fromStack(stack) };
 }
 
+/** Every cdk-nag acknowledgement in the construct tree: where it sits and which finding it covers. */
+function acknowledgements(root: IConstruct) {
+  return root.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          construct,
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
+}
+
+/** Acknowledgements that sit above a single resource (on the app, the stack or a construct holding several). */
+const misplacedAcknowledgements = (root: IConstruct) =>
+  acknowledgements(root)
+    .filter(({ construct }) => !CfnResource.isCfnResource(construct))
+    .map(({ path, id }) => `${path}: ${id}`);
+
+let stack: Stack;
 let template: Template;
 let resources: Record<string, Resource>;
 let assemblyDirectory: string;
@@ -31,6 +63,7 @@ const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.T
 
 beforeAll(() => {
   const synthesized = synth();
+  stack = synthesized.stack;
   template = synthesized.template;
   assemblyDirectory = synthesized.assembly.directory;
   resources = template.toJSON().Resources as Record<string, Resource>;
@@ -48,6 +81,36 @@ describe('Stack: synthesis', () => {
 
     expect(act).toThrow(/AwsSolutions-SQS4/);
   }, 120_000);
+
+  it('acknowledges findings only on the one resource each concerns, never stack-wide', () => {
+    expect(misplacedAcknowledgements(stack.node.root)).toEqual([]);
+    expect(acknowledgements(stack.node.root).map(({ path, id }) => `${path}: ${id}`).sort()).toEqual([
+      'CommandBus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/RepliesQueue/Resource: AwsSolutions-SQS3',
+      'CommandBus/TsqSweeperServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/WorkerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+    ]);
+    for (const { reason } of acknowledgements(stack.node.root)) expect(reason.length).toBeGreaterThan(20);
+  });
+
+  it('notices a stack-wide or construct-wide acknowledgement (the check above really looks)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const careless = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS });
+    Validations.of(careless).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'everything, everywhere' });
+    Validations.of(careless.table).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'on the L2, so on all of its children' });
+
+    expect(misplacedAcknowledgements(app)).toEqual(['CommandBus: AwsSolutions-IAM5[Resource::*]', 'CommandBus/CommandsTable: AwsSolutions-DDB3']);
+  });
+
+  it('acknowledges only findings that really occur, on the resource that has them', () => {
+    const unacknowledging = new AwsSolutionsChecks();
+    (unacknowledging as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+    const findings = unacknowledging
+      .validateScope(stack)
+      .violations.flatMap((violation) => violation.violatingResources.map((resource) => `${resource.constructPath}: ${violation.ruleName}`));
+
+    for (const { path, id } of acknowledgements(stack.node.root)) expect(findings).toContain(`${path}: ${id}`);
+  });
 });
 
 describe('Stack: queues', () => {
@@ -65,8 +128,28 @@ describe('Stack: queues', () => {
     const queues = ofType('AWS::SQS::Queue');
     expect(queues).toHaveLength(DOMAINS.length * 2 + 1);
     for (const [, queue] of queues) {
-      expect(queue.Properties.MaximumMessageSize).toBe(MAX_MESSAGE_BYTES);
+      expect(queue.Properties.MaximumMessageSize).toEqual(expect.any(Number));
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    }
+  });
+
+  it('gives TSQ queues SQS\'s 1 MiB maximum, so a parked copy (extra attributes) of a 256 KiB command always fits', () => {
+    const size = (name: string) => ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === name)![1].Properties.MaximumMessageSize;
+    expect(MAX_MESSAGE_BYTES).toBe(262_144);
+    expect(TSQ_MAX_MESSAGE_BYTES).toBe(1_048_576);
+    for (const domain of DOMAINS.map((d) => d.name)) {
+      expect(size(`shop-${domain}-tsq`)).toBe(1_048_576);
+      expect(size(`shop-${domain}-commands`)).toBe(262_144);
+    }
+    expect(size('shop-replies')).toBe(262_144);
+  });
+
+  it('sizes every queue as the embedded stack creates it (the shared queue definitions)', () => {
+    const definitions = queueDefinitions(resourceNames('shop'), DOMAINS.map((d) => d.name));
+    expect(definitions).toHaveLength(ofType('AWS::SQS::Queue').length);
+    for (const definition of definitions) {
+      const [, queue] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === definition.name)!;
+      expect(queue.Properties.MaximumMessageSize).toBe(Number(definition.attributes.MaximumMessageSize));
     }
   });
 
@@ -179,6 +262,79 @@ describe('Stack: IAM', () => {
   it('lets only the API query indexes; the worker reads and writes items', () => {
     const workerActions = actions(statementsOf('WorkerServiceRole').filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:'))));
     expect(workerActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+});
+
+describe('Stack: function roles and logs', () => {
+  type Statement = { Action: string | string[]; Resource: unknown };
+  const functions = () => ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
+  const roleIdOf = (fn: Resource) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  /** Every statement a role grants: attached policies and inline ones. */
+  const statementsOfRole = (roleId: string): Statement[] => [
+    ...ofType('AWS::IAM::Policy')
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]),
+    ...((resources[roleId]!.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement),
+  ];
+  const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+  it('attaches no AWS managed policy: AWSLambdaBasicExecutionRole would let a function write every log group', () => {
+    expect(JSON.stringify(template.toJSON()).includes('AWSLambdaBasicExecutionRole')).toBe(false);
+    for (const [, role] of ofType('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
+  });
+
+  it('gives each function its own log group (with retention) and a role that can write only to it', () => {
+    expect(functions()).toHaveLength(3);
+    const logGroups = new Set<string>();
+    for (const [, fn] of functions()) {
+      const logGroupId = (fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
+      expect(resources[logGroupId]!.Type).toBe('AWS::Logs::LogGroup');
+      expect(resources[logGroupId]!.Properties.RetentionInDays).toBeGreaterThan(0);
+      logGroups.add(logGroupId);
+
+      const logs = statementsOfRole(roleIdOf(fn)).filter((s) => actionsOf([s]).some((a) => a.startsWith('logs:')));
+      expect(actionsOf(logs).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      for (const statement of logs) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
+    }
+    expect(logGroups.size).toBe(3);
+  });
+
+  it('keeps active tracing with its X-Ray grant, the only statements on "*"', () => {
+    for (const [, fn] of functions()) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(actionsOf(statementsOfRole(roleIdOf(fn)))).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+    }
+    const everyStatement = ofType('AWS::IAM::Policy').flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+    const wildcards = everyStatement.filter((s) => JSON.stringify(s.Resource).includes('*'));
+    expect(wildcards.length).toBeGreaterThan(0);
+    for (const statement of wildcards) {
+      expect(statement.Resource).toBe('*');
+      expect(actionsOf([statement]).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
+  });
+
+  it('lets the API query the table\'s indexes by name, not index/*', () => {
+    const [, api] = functions().find(([id]) => id.startsWith('Api'))!;
+    const dynamo = statementsOfRole(roleIdOf(api)).filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    const targets = JSON.stringify(dynamo.map((s) => s.Resource));
+    expect(actionsOf(dynamo)).toContain('dynamodb:Query');
+    for (const index of commandsTableDefinition('shop-commands').GlobalSecondaryIndexes) expect(targets).toContain(`/index/${index.IndexName}"`);
+    expect(targets).not.toContain('*');
+  });
+
+  it('still grants the worker its queues: receive from the commands queues, send to commands, TSQ and replies', () => {
+    const [, worker] = functions().find(([id]) => id.startsWith('Worker'))!;
+    const sqs = statementsOfRole(roleIdOf(worker)).filter((s) => actionsOf([s]).some((a) => a.startsWith('sqs:')));
+    const queueId = (name: string) => ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === name)![0];
+    const can = (action: string, name: string) =>
+      sqs.some((s) => actionsOf([s]).includes(action) && JSON.stringify(s.Resource) === JSON.stringify({ 'Fn::GetAtt': [queueId(name), 'Arn'] }));
+    for (const domain of DOMAINS.map((d) => d.name)) {
+      expect(can('sqs:ReceiveMessage', `shop-${domain}-commands`)).toBe(true);
+      expect(can('sqs:DeleteMessage', `shop-${domain}-commands`)).toBe(true);
+      expect(can('sqs:SendMessage', `shop-${domain}-commands`)).toBe(true);
+      expect(can('sqs:SendMessage', `shop-${domain}-tsq`)).toBe(true);
+    }
+    expect(can('sqs:SendMessage', 'shop-replies')).toBe(true);
   });
 });
 

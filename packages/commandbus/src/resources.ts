@@ -16,6 +16,9 @@ export const TSQ_MAX_RECEIVE_COUNT = MAX_ALLOWED_ATTEMPTS + 5;
 /** Largest message body we send. SQS accepts 1 MiB; we keep room for the envelope under 256 KiB. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
+/** SQS's maximum, for the TSQ queues: parking adds attributes to a message that may already fill MAX_MESSAGE_BYTES. */
+export const TSQ_MAX_MESSAGE_BYTES = 1024 * 1024;
+
 export const TABLE_KEYS = {
   partitionKey: 'pk',
   sortKey: 'sk',
@@ -108,7 +111,7 @@ export function queueDefinitions(names: ResourceNames, domains: readonly string[
       name: names.tsqQueue(domain),
       attributes: {
         MessageRetentionPeriod: String(QUEUE_DEFAULTS.tsqRetentionSeconds),
-        MaximumMessageSize: String(MAX_MESSAGE_BYTES),
+        MaximumMessageSize: String(TSQ_MAX_MESSAGE_BYTES),
       },
     });
     queues.push({
