@@ -12,6 +12,7 @@ import {
   DuplicateCommandError,
   DynamoCommandStore,
   InvalidOperationError,
+  ItemTooLargeError,
   SqsTransport,
   TroubleshootingQueue,
   ValidationError,
@@ -123,9 +124,7 @@ describe('Invariant 3: nothing is lost silently', () => {
     const store = new DynamoCommandStore(scoped.clients.dynamodb, scoped.names.table);
     const tooLarge = Object.assign(Object.create(store) as DynamoCommandStore, {
       apply: async (transition: Parameters<DynamoCommandStore['apply']>[0]) => {
-        if (transition.set.data !== undefined) {
-          throw Object.assign(new Error('Item size to update has exceeded the maximum allowed size'), { name: 'ValidationException' });
-        }
+        if (transition.set.data !== undefined) throw new ItemTooLargeError('Item size to update has exceeded the maximum allowed size');
         return store.apply(transition);
       },
     });
@@ -369,8 +368,8 @@ describe('The TSQ sweeper', () => {
       const first = await sweeper.sweep('test');
       const second = await sweeper.sweep('test');
 
-      expect(first).toEqual({ examined: 3, removed: 2, kept: 1 });
-      expect(second).toEqual({ examined: 1, removed: 0, kept: 1 });
+      expect(first).toEqual({ examined: 3, removed: 2, adopted: 0, kept: 1 });
+      expect(second).toEqual({ examined: 1, removed: 0, adopted: 0, kept: 1 });
       // The live copy is visible again and still redrives the waiting command.
       await scoped.behaviours.update(ids.waiting, { type: 'success' });
       await redrive(scoped);

@@ -3,7 +3,7 @@
  * age — and the alarms on them — show only what still waits for an operator.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { TroubleshootingQueue } from '@commandbus/core';
+import { TroubleshootingQueue, type SweepResult } from '@commandbus/core';
 import middy from '@middy/core';
 import { configFromEnv } from './config.ts';
 import { createLambdaLogger } from './logger.ts';
@@ -13,7 +13,7 @@ const tsq = new TroubleshootingQueue(configFromEnv(process.env, logger));
 const domains = (process.env.COMMANDBUS_DOMAINS ?? '').split(',').filter(Boolean);
 
 export const handler = middy(async () => {
-  const results: Record<string, { examined: number; removed: number; kept: number }> = {};
+  const results: Record<string, SweepResult> = {};
   for (const domain of domains) {
     results[domain] = await tsq.sweep(domain);
     logger.info('swept TSQ queue', { domain, ...results[domain] });

@@ -15,6 +15,8 @@ import { createLambdaLogger } from './logger.ts';
 
 /** Kept from the function's remaining time so the outcome write and park still fit. */
 const SAFETY_MARGIN_MS = 2_000;
+/** How long a store write whose outcome is unknown is retried before the message is given back. */
+const STORE_PATIENCE_MS = 5_000;
 
 export interface WorkerHandlerOptions {
   registry: HandlerRegistry;
@@ -64,13 +66,16 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
           retryPolicy,
           handlerTimeoutMs,
           logger,
+          names: adapters.names,
         });
         processors.set(domain, processor);
       }
       return processor;
     };
+    // A store that does not answer is retried for a while, then the message is given back unspent.
+    const storeDeadline = Date.now() + Math.min(STORE_PATIENCE_MS, context.getRemainingTimeInMillis() / 4);
     const recordHandler = async (record: SQSRecord) => {
-      const outcome = await processorFor(domainOf(record)).process(toTransportMessage(record));
+      const outcome = await processorFor(domainOf(record)).process(toTransportMessage(record), { storeDeadline });
       if (outcome !== 'ack') throw new LeftInQueue(outcome);
     };
     return processPartialResponse(event, recordHandler, batch, { context, throwOnFullBatchFailure: false });

@@ -149,6 +149,6 @@ export function validateQuery<T extends { domain: string; limit?: number; comman
 
 /** The public view of a stored command (the enqueue token stays internal). */
 export function toCommand(state: CommandState): Command {
-  const { token: _token, movedToTsqAt: _moved, pendingRetry: _retry, ...command } = state;
+  const { token: _token, movedToTsqAt: _moved, pendingRetry: _retry, lease: _lease, ...command } = state;
   return command;
 }

@@ -1,13 +1,27 @@
-import { decodeEnvelope, encodeEnvelope, ERROR_CODE_ATTRIBUTE, PARKED_ATTRIBUTE, type Envelope } from './domain/envelope.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  attributeValue,
+  decodeEnvelope,
+  ERROR_CODE_ATTRIBUTE,
+  PARKED_ATTRIBUTE,
+  RECORD_ATTRIBUTE,
+  RETAKE_ATTRIBUTE,
+  RETAKES_ATTRIBUTE,
+  TOKEN_ATTRIBUTE,
+  type DecodeResult,
+  type Envelope,
+} from './domain/envelope.ts';
 import {
   decideReceive,
   failureTransition,
+  malformedRecord,
   receivedRecord,
   receiveTransition,
   REDRIVE_OPERATOR,
   successTransition,
   withoutPayload,
   type CommandState,
+  type NewCommandRecord,
   type Transition,
 } from './domain/lifecycle.ts';
 import { encodeJson } from './domain/messageBody.ts';
@@ -17,9 +31,10 @@ import { assertJson } from './domain/validation.ts';
 import { PermanentCommandError } from './errors.ts';
 import type { HandlerRegistry } from './HandlerRegistry.ts';
 import { requeueCommand } from './requeue.ts';
-import type { CommandStore } from './storage/CommandStore.ts';
+import type { ResourceNames } from './resources.ts';
+import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from './storage/CommandStore.ts';
 import type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
-import { AuditEventType, CommandStatus, type CommandError, type JsonValue, type Logger, type Reply } from './types.ts';
+import { CommandStatus, type CommandError, type JsonValue, type Logger, type Reply } from './types.ts';
 
 /**
  * What the caller should do with the message:
@@ -38,7 +53,22 @@ export interface CommandProcessorOptions {
   /** The handler's time limit; past it the attempt is a transient TIMEOUT. */
   handlerTimeoutMs: number;
   logger: Logger;
+  /** The namespace's queue names: a reply may never be sent to the bus's own queues. */
+  names?: ResourceNames;
 }
+
+export interface ProcessContext {
+  /**
+   * Epoch ms until which a write whose outcome is unknown (the store timed out, dropped the
+   * connection, throttled) is retried. Past it the worker gives the message back — sent again,
+   * marked with its lease — without having spent an attempt. Default: 20 s from now.
+   */
+  storeDeadline?: number;
+}
+
+/** Times a message is sent again because the store could not be reached, before SQS is left to decide. */
+export const MAX_RETAKES = 12;
+const DEFAULT_STORE_PATIENCE_MS = 20_000;
 
 /**
  * Takes one received message through the lifecycle. Shared by the long-running Worker and the
@@ -50,69 +80,95 @@ export class CommandProcessor {
     this.options = options;
   }
 
-  async process(message: TransportMessage): Promise<ProcessOutcome> {
-    const decoded = decodeEnvelope(message.body);
-    if (!decoded.ok) {
-      await this.parkMalformed(message, decoded.reason);
-      return 'ack';
+  async process(message: TransportMessage, context: ProcessContext = {}): Promise<ProcessOutcome> {
+    // One lease per delivery: it tells this delivery's writes from anyone else's.
+    const writes = new ConfirmedWrites(this.options.store, randomUUID(), context.storeDeadline ?? Date.now() + DEFAULT_STORE_PATIENCE_MS);
+    try {
+      const decoded = this.decode(message);
+      if (!decoded.ok) {
+        await this.parkMalformed(message, decoded.reason, writes);
+        return 'ack';
+      }
+      const envelope = decoded.envelope;
+      const attempt = await this.start(envelope, message, writes);
+      if (attempt === undefined) return 'ack';
+      return await this.runAttempt(envelope, attempt, message, writes);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      return this.giveBack(message, writes.lease, error);
     }
-    const envelope = decoded.envelope;
-    const attempt = await this.start(envelope, message);
-    if (attempt === undefined) return 'ack';
-    return this.runAttempt(envelope, attempt, message);
+  }
+
+  /** The envelope, checked like a send, and against the queue it came from. */
+  private decode(message: TransportMessage): DecodeResult {
+    const decoded = decodeEnvelope(message.body);
+    if (!decoded.ok) return decoded;
+    const { envelope } = decoded;
+    // The queue a worker polls decides the domain: acting on another domain's command with this
+    // queue's receipt handle would mix up both.
+    if (envelope.domain !== this.options.domain) {
+      return { ok: false, reason: `the envelope claims domain '${envelope.domain}' but arrived on the queue of domain '${this.options.domain}'` };
+    }
+    if (envelope.replyTo !== undefined && this.options.names?.isBusQueue(envelope.replyTo)) {
+      return { ok: false, reason: `field 'replyTo': names the bus's own queue ${envelope.replyTo}` };
+    }
+    return decoded;
   }
 
   /** Records the receive. Returns the attempt number to run, or undefined when the message is done. */
-  private async start(envelope: Envelope, message: TransportMessage): Promise<number | undefined> {
-    const { store, logger } = this.options;
+  private async start(envelope: Envelope, message: TransportMessage, writes: ConfirmedWrites): Promise<number | undefined> {
+    const { logger } = this.options;
     const fromTsq = message.attributes[PARKED_ATTRIBUTE] !== undefined;
-    // Fast path: one conditional write, guessing the attempts so far from SQS's receive count.
-    const guess = fromTsq ? undefined : receiveTransition(envelope, Math.max(0, message.receiveCount - 1), now());
+    const retakeOf = message.attributes[RETAKE_ATTRIBUTE];
+    const delivery = { lease: writes.lease, ...(retakeOf === undefined ? {} : { retakeOf }) };
+    // Fast path: one conditional write, guessing the attempts so far from SQS's receive count (a
+    // message sent again after an outage starts counting anew, so it takes the slow path).
+    const guess = fromTsq || retakeOf !== undefined ? undefined : receiveTransition(envelope, Math.max(0, message.receiveCount - 1), now(), writes.lease);
     let current: CommandState | undefined;
     if (guess) {
-      const result = await store.apply(guess);
+      const result = await writes.apply(guess);
       if (result.applied) return guess.set.attempts!;
       current = result.current;
     } else {
-      current = await store.get(envelope.domain, envelope.commandId);
+      current = await writes.get(envelope.domain, envelope.commandId);
     }
     // Slow path: decide from the stored state; losing a race means deciding again.
     for (let round = 0; round < 5; round++) {
-      const decision = decideReceive(current, envelope, fromTsq, now());
+      const decision = decideReceive(current, envelope, fromTsq, now(), delivery);
       switch (decision.kind) {
         case 'create': {
-          const inserted = await store.insert(receivedRecord(envelope, now()));
+          const inserted = await writes.insert(receivedRecord(envelope, now(), writes.lease));
           if (inserted.created) return 1;
           current = inserted.existing;
           continue;
         }
         case 'process': {
-          const result = await store.apply(decision.transition);
+          const result = await writes.apply(decision.transition);
           if (result.applied) return decision.attempt;
           current = result.current;
           continue;
         }
         case 'redrive': {
-          const result = await store.apply(decision.transition);
+          const result = await writes.apply(decision.transition);
           if (!result.applied) {
             current = result.current;
             continue;
           }
           // The parked copy carries the payload, even when the item could not store it.
-          await requeueCommand(store, this.options.transport, { ...current!, data: envelope.data }, decision.token, REDRIVE_OPERATOR, decision.details);
+          await requeueCommand(this.options.store, this.options.transport, { ...current!, data: envelope.data }, decision.token, REDRIVE_OPERATOR, decision.details);
           return undefined;
         }
         case 'exhaust': {
-          const result = await this.applyParking(decision.transition);
+          const result = await this.applyParking(decision.transition, writes);
           if (!result.applied) {
             current = result.current;
             continue;
           }
-          await this.park(envelope, decision.error);
+          await this.park(message, envelope, decision.error);
           return undefined;
         }
         case 'repark':
-          await this.park(envelope, current?.lastError);
+          await this.park(message, envelope, current?.lastError);
           return undefined;
         case 'resend-reply':
           try {
@@ -132,9 +188,9 @@ export class CommandProcessor {
     throw new Error(`command ${envelope.domain}/${envelope.commandId} kept changing while being received; it will be redelivered`);
   }
 
-  private async runAttempt(envelope: Envelope, attempt: number, message: TransportMessage): Promise<ProcessOutcome> {
-    const { store, transport, logger, retryPolicy } = this.options;
-    const ref = { domain: envelope.domain, commandId: envelope.commandId, token: envelope.token, attempt };
+  private async runAttempt(envelope: Envelope, attempt: number, message: TransportMessage, writes: ConfirmedWrites): Promise<ProcessOutcome> {
+    const { transport, logger, retryPolicy } = this.options;
+    const ref = { domain: envelope.domain, commandId: envelope.commandId, token: envelope.token, attempt, lease: writes.lease };
     const log = { commandId: envelope.commandId, correlationId: envelope.correlationId, commandType: envelope.commandType, attempt };
     let transition: Transition;
     let afterWrite: () => Promise<ProcessOutcome>;
@@ -157,11 +213,13 @@ export class CommandProcessor {
               return 'release';
             }
           : async () => {
-              await this.park(envelope, error);
+              await this.park(message, envelope, error);
               return 'ack';
             };
     }
-    const applied = transition.set.tsq === 'enter' ? await this.applyParking(transition) : await store.apply(transition);
+    // The handler has run: the store must learn its outcome even if it takes a moment to answer.
+    writes.extend(MIN_OUTCOME_PATIENCE_MS);
+    const applied = transition.set.tsq === 'enter' ? await this.applyParking(transition, writes) : await writes.apply(transition);
     if (!applied.applied) {
       // A later attempt (after a visibility timeout) or an operator owns the command now.
       logger.warn('late result ignored', { ...log, currentStatus: applied.current?.status, currentAttempts: applied.current?.attempts });
@@ -203,7 +261,7 @@ export class CommandProcessor {
       try {
         assertJson('result', result);
       } catch (error) {
-        throw new PermanentCommandError('INVALID_RESULT', `handler returned a result that is not JSON: ${(error as Error).message}`);
+        throw new PermanentCommandError('INVALID_RESULT', `handler returned a result that cannot be stored: ${(error as Error).message}`);
       }
       // A result the item cannot hold would fail every write and loop until SQS gives up on it.
       const bytes = Buffer.byteLength(JSON.stringify(result), 'utf8');
@@ -216,65 +274,78 @@ export class CommandProcessor {
     }
   }
 
-  /** Parks the command; if its item would outgrow DynamoDB's limit, parks it without the payload. */
-  private async applyParking(transition: Transition) {
+  /** Parks the command; if its item would outgrow the store's limit, parks it without the payload. */
+  private async applyParking(transition: Transition, writes: ConfirmedWrites): Promise<ApplyResult> {
     try {
-      return await this.options.store.apply(transition);
+      return await writes.apply(transition);
     } catch (error) {
-      if (!isItemTooLarge(error)) throw error;
+      if (!(error instanceof ItemTooLargeError)) throw error;
       this.options.logger.error('command item too large: parking without its payload', { commandId: transition.commandId });
-      return this.options.store.apply(withoutPayload(transition));
+      return writes.apply(withoutPayload(transition));
     }
   }
 
-  /** Puts a copy in the TSQ queue so the console/CLI can redrive it; the command is IN_TSQ already. */
-  private async park(envelope: Envelope, error: CommandError | undefined): Promise<void> {
-    await this.options.transport.park(envelope.domain, encodeEnvelope(envelope), {
+  /**
+   * Puts a copy of the received message in the TSQ queue, so the console/CLI can redrive it; the
+   * command is IN_TSQ already. The body is the one received (the TSQ queue allows 4 × a command's
+   * size, so the added attributes always fit); the attributes name the record the copy belongs to.
+   */
+  private async park(message: TransportMessage, envelope: Envelope, error: CommandError | undefined): Promise<void> {
+    await this.options.transport.park(this.options.domain, message.body, {
       [PARKED_ATTRIBUTE]: '1',
-      [ERROR_CODE_ATTRIBUTE]: error?.code ?? 'UNKNOWN',
+      [ERROR_CODE_ATTRIBUTE]: attributeValue(error?.code ?? 'UNKNOWN'),
+      [RECORD_ATTRIBUTE]: envelope.commandId,
+      [TOKEN_ATTRIBUTE]: attributeValue(envelope.token),
     });
   }
 
   /**
-   * A message that is not a command envelope cannot be processed, but must not vanish: it is
-   * recorded IN_TSQ under its SQS message id (the raw body kept as data) and parked.
+   * A message that is not a command cannot be processed, but must not vanish: it is recorded IN_TSQ
+   * (the raw body kept as data, the reason as its error) and a copy parked. A redriven copy of one
+   * whose record is still parked is dropped: it cannot be retried, and the record stays listed.
    */
-  private async parkMalformed(message: TransportMessage, reason: string): Promise<void> {
-    const { store, transport, logger, domain } = this.options;
-    const at = now();
-    const error: CommandError = { type: 'PERMANENT', code: 'MALFORMED_MESSAGE', message: reason };
-    logger.error('malformed message parked in the TSQ', { messageId: message.messageId, reason });
-    const record = {
-      domain,
-      commandId: message.messageId,
-      commandType: '(malformed)',
-      status: CommandStatus.IN_PROGRESS,
-      attempts: 1,
-      maxAttempts: 1,
-      token: message.messageId,
-      correlationId: message.messageId,
-      createdAt: at,
-      updatedAt: at,
-      events: [{ eventType: AuditEventType.RECEIVED, timestamp: at, attempt: 1, details: { messageId: message.messageId } }],
-    };
-    const inserted = await store.insert(record);
-    if (inserted.created || inserted.existing.status === CommandStatus.IN_PROGRESS) {
-      await store.apply({
-        domain,
-        commandId: message.messageId,
-        expect: { status: CommandStatus.IN_PROGRESS, token: message.messageId },
-        set: { status: CommandStatus.IN_TSQ, updatedAt: at, lastError: error, data: { rawBody: message.body }, tsq: 'enter' },
-        events: [
-          {
-            eventType: AuditEventType.MOVED_TO_TSQ,
-            timestamp: at,
-            attempt: 1,
-            details: { errorType: error.type, errorCode: error.code, errorMessage: error.message },
-          },
-        ],
-      });
+  private async parkMalformed(message: TransportMessage, reason: string, writes: ConfirmedWrites): Promise<void> {
+    const { transport, logger, domain } = this.options;
+    const recordId = message.attributes[RECORD_ATTRIBUTE] ?? recordIdOf(message.messageId);
+    const redriven = message.attributes[PARKED_ATTRIBUTE] !== undefined;
+    const inserted = await writes.insert(malformedRecord(domain, recordId, message.body, reason, now()));
+    // Recorded already: by an earlier delivery whose parking may not have happened (park again), or
+    // it is a redriven copy, or the operator resolved it (drop it).
+    if (!inserted.created && (redriven || inserted.existing.status !== CommandStatus.IN_TSQ)) {
+      logger.info('malformed message already recorded; copy dropped', { recordId, status: inserted.existing.status });
+      return;
     }
-    await transport.park(domain, message.body, { [PARKED_ATTRIBUTE]: 'malformed', [ERROR_CODE_ATTRIBUTE]: error.code });
+    logger.error('malformed message parked in the TSQ', { messageId: message.messageId, recordId, reason, redriven });
+    await transport.park(domain, message.body, {
+      [PARKED_ATTRIBUTE]: 'malformed',
+      [ERROR_CODE_ATTRIBUTE]: 'MALFORMED_MESSAGE',
+      [RECORD_ATTRIBUTE]: recordId,
+      [TOKEN_ATTRIBUTE]: recordId,
+    });
+  }
+
+  /**
+   * The store could not be reached in time, so this delivery does not know whether its writes
+   * landed. Rather than leave the message to come back after its visibility timeout — when a write
+   * that landed late would make an attempt that never ran look like one that outlived its timeout —
+   * it sends the message again, after a backoff, marked with its lease: the next delivery takes the
+   * attempt over without counting it. The original is deleted (`ack`).
+   */
+  private async giveBack(message: TransportMessage, lease: string, cause: StoreUnavailableError): Promise<ProcessOutcome> {
+    const retakes = Number(message.attributes[RETAKES_ATTRIBUTE] ?? '0');
+    if (!Number.isInteger(retakes) || retakes >= MAX_RETAKES) throw cause; // SQS's visibility timeout and redrive policy decide
+    const delaySeconds = Math.min(900, 2 ** retakes);
+    await this.options.transport.sendCommand(this.options.domain, message.body, {
+      attributes: { ...message.attributes, [RETAKE_ATTRIBUTE]: lease, [RETAKES_ATTRIBUTE]: String(retakes + 1) },
+      delaySeconds,
+    });
+    this.options.logger.warn('store unreachable: message sent again without spending an attempt', {
+      messageId: message.messageId,
+      retakes: retakes + 1,
+      delaySeconds,
+      error: cause.message,
+    });
+    return 'ack';
   }
 
   private async reply(
@@ -285,6 +356,78 @@ export class CommandProcessor {
     if (!command.replyTo) return;
     await sendReply(this.options.transport, command, outcome, extra);
   }
+}
+
+/** Extra time a finished handler's outcome write gets, even past the delivery's store deadline. */
+const MIN_OUTCOME_PATIENCE_MS = 5_000;
+
+/**
+ * Conditional writes whose outcome this delivery always learns: a write the store did not answer is
+ * tried again (safe: it is conditional) until the deadline; when a retry is refused, the lease on the
+ * stored command tells whether the earlier try landed after all.
+ */
+class ConfirmedWrites {
+  readonly lease: string;
+  private readonly store: CommandStore;
+  private deadline: number;
+
+  constructor(store: CommandStore, lease: string, deadline: number) {
+    this.store = store;
+    this.lease = lease;
+    this.deadline = deadline;
+  }
+
+  extend(minimumMs: number): void {
+    this.deadline = Math.max(this.deadline, Date.now() + minimumMs);
+  }
+
+  apply(transition: Transition): Promise<ApplyResult> {
+    return this.retrying(async (retried) => {
+      const result = await this.store.apply(transition);
+      if (result.applied || !retried || !this.landed(result.current, transition)) return result;
+      return { applied: true } as const;
+    });
+  }
+
+  insert(record: NewCommandRecord): Promise<InsertResult> {
+    return this.retrying(async (retried) => {
+      const result = await this.store.insert(record);
+      if (result.created || !retried || result.existing.lease !== this.lease || record.lease !== this.lease) return result;
+      return { created: true } as const;
+    });
+  }
+
+  get(domain: string, commandId: string): Promise<CommandState | undefined> {
+    return this.retrying(() => this.store.get(domain, commandId));
+  }
+
+  /** Our earlier try landed: the command carries our lease and the state that write set. */
+  private landed(current: CommandState | undefined, transition: Transition): boolean {
+    if (!current || current.lease !== this.lease || current.status !== transition.set.status) return false;
+    return (transition.set.attempts === undefined || current.attempts === transition.set.attempts) && (transition.set.token === undefined || current.token === transition.set.token);
+  }
+
+  private async retrying<T>(call: (retried: boolean) => Promise<T>): Promise<T> {
+    for (let round = 0; ; round++) {
+      try {
+        return await call(round > 0);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        const pause = Math.min(2_000, 100 * 2 ** round);
+        if (Date.now() + pause > this.deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+}
+
+/** A record id for a message that is not a command: its SQS message id as a lower-case UUID. */
+export function recordIdOf(messageId: string): string {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  if (uuid.test(messageId)) return messageId.toLowerCase();
+  // Emulators may use other ids; derive a stable UUID so every operator action can address it.
+  const hex = createHash('sha256').update(messageId).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** One reply message per outcome; consumers should de-duplicate by commandId (SQS is at-least-once). */
@@ -310,8 +453,3 @@ const now = () => new Date().toISOString();
 
 /** Receives of a completed command's message spent on sending its reply before giving up. */
 const MAX_REPLY_ATTEMPTS = 5;
-
-/** DynamoDB's answer to a write that would make an item larger than 400 KB. */
-function isItemTooLarge(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ValidationException' && /item size|exceeded the maximum allowed size/i.test(error.message);
-}

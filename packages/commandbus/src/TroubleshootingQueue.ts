@@ -3,6 +3,7 @@ import { sendReply } from './CommandProcessor.ts';
 import { toCommand, validateQuery } from './CommandBus.ts';
 import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
 import {
+  MALFORMED_COMMAND_TYPE,
   operatorCancelTransition,
   operatorCompleteTransition,
   PAYLOAD_NOT_STORED,
@@ -11,10 +12,10 @@ import {
   type Transition,
 } from './domain/lifecycle.ts';
 import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
-import { decodeEnvelope, PARKED_ATTRIBUTE } from './domain/envelope.ts';
 import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
 import { MAX_RESULT_BYTES } from './domain/outcome.ts';
 import { requeueCommand } from './requeue.ts';
+import { TsqSweeper, type SweepResult } from './TsqSweeper.ts';
 import type { JsonValue, Page, Reply, TsqEntry, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
@@ -48,6 +49,12 @@ export class TroubleshootingQueue {
     const { domain, commandId, operator } = validateAction(action);
     const token = randomUUID();
     const state = await this.act(domain, commandId, (current) => {
+      if (current.status === 'IN_TSQ' && current.commandType === MALFORMED_COMMAND_TYPE) {
+        throw new InvalidOperationError(
+          `${domain}/${commandId} is a message that is not a command (${current.lastError?.message ?? 'malformed'}); it cannot be retried — cancel or complete it`,
+          current.status,
+        );
+      }
       if (current.status === 'IN_TSQ' && current.data === undefined) {
         throw new InvalidOperationError(`${domain}/${commandId}: ${PAYLOAD_NOT_STORED}`, current.status);
       }
@@ -77,48 +84,13 @@ export class TroubleshootingQueue {
   }
 
   /**
-   * Removes the TSQ queue's stale copies — parked copies of commands an operator has since retried,
-   * cancelled or completed, and duplicate copies — so the queue's depth and age (and their alarms)
-   * show what really waits for an operator. Live copies, and messages SQS itself dead-lettered, stay.
-   * Run it on a schedule (the stack does, every 5 minutes).
+   * Keeps the TSQ queue truthful (see TsqSweeper): deletes stale and duplicate parked copies, and
+   * records messages SQS dead-lettered itself as IN_TSQ (DEAD_LETTERED) so an operator can act on
+   * them. Run it on a schedule (the stack does, every 5 minutes; so does the Worker).
    */
-  async sweep(domain: string, options: { maxMessages?: number } = {}): Promise<{ examined: number; removed: number; kept: number }> {
+  async sweep(domain: string, options: { maxMessages?: number } = {}): Promise<SweepResult> {
     validateDomain(domain);
-    const { store, transport } = this.adapters;
-    const maxMessages = options.maxMessages ?? 1000;
-    const live = new Set<string>();
-    const held: string[] = [];
-    let examined = 0;
-    let removed = 0;
-    try {
-      while (examined < maxMessages) {
-        // Everything examined stays hidden until released below, so no message is seen twice.
-        const messages = await transport.receiveParked(domain, { maxMessages: Math.min(10, maxMessages - examined), visibilityTimeoutSeconds: 60 });
-        if (messages.length === 0) break;
-        for (const message of messages) {
-          examined++;
-          const decoded = decodeEnvelope(message.body);
-          const parkedByUs = message.attributes[PARKED_ATTRIBUTE] === '1';
-          let stale = false;
-          if (decoded.ok && parkedByUs) {
-            const { commandId, token } = decoded.envelope;
-            const state = await store.get(domain, commandId);
-            const key = `${commandId}|${token}`;
-            stale = !state || state.status !== 'IN_TSQ' || state.token !== token || live.has(key);
-            live.add(key);
-          }
-          if (stale) {
-            await transport.deleteParked(domain, message.receiptHandle);
-            removed++;
-          } else {
-            held.push(message.receiptHandle);
-          }
-        }
-      }
-    } finally {
-      for (const receiptHandle of held) await transport.releaseParked(domain, receiptHandle);
-    }
-    return { examined, removed, kept: examined - removed };
+    return new TsqSweeper(this.adapters).sweep(domain, options);
   }
 
   /** The action has happened; a reply that cannot be sent is logged, not turned into a failed action. */

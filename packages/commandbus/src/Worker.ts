@@ -75,7 +75,7 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.settings = resolveWorkerOptions(options);
     const retryPolicy = resolveRetryPolicy(options.retryPolicy);
-    const { store, transport, logger } = resolveAdapters(options);
+    const { store, transport, logger, names } = resolveAdapters(options);
     this.domain = options.domain;
     this.transport = transport;
     this.logger = logger;
@@ -87,6 +87,7 @@ export class Worker {
       retryPolicy,
       handlerTimeoutMs: this.settings.handlerTimeoutMs,
       logger,
+      names,
     });
   }
 
@@ -161,7 +162,8 @@ export class Worker {
   private async handle(message: TransportMessage): Promise<void> {
     let outcome: ProcessOutcome;
     try {
-      outcome = await this.processor.process(message);
+      // Store writes get at most 40% of the visibility timeout, so the handler still fits in it.
+      outcome = await this.processor.process(message, { storeDeadline: Date.now() + this.settings.visibilityTimeout * 400 });
     } catch (error) {
       // Left undeleted: SQS redelivers it after the visibility timeout, and nothing is lost.
       this.logger.error('processing failed; the message will be redelivered', {

@@ -1,5 +1,7 @@
 import type { JsonObject } from '../types.ts';
+import { ValidationError } from '../errors.ts';
 import { encodeJson } from './messageBody.ts';
+import { assertJson, validateDomain, validateMaxAttempts, validateName, validateQueueName, validateUuid } from './validation.ts';
 
 /**
  * The SQS message body. It carries everything needed to process a command, so the happy path never
@@ -20,9 +22,22 @@ export interface Envelope {
   sentAt: string;
 }
 
-/** Message attribute set on copies the worker parks in the TSQ queue. */
+/** Message attribute set on copies the worker parks in the TSQ queue: '1' for a command, 'malformed'. */
 export const PARKED_ATTRIBUTE = 'cb-parked';
 export const ERROR_CODE_ATTRIBUTE = 'cb-error-code';
+/** On parked copies: the record they belong to and its token, so the sweeper can tell a stale copy. */
+export const RECORD_ATTRIBUTE = 'cb-record';
+export const TOKEN_ATTRIBUTE = 'cb-token';
+/** On a message a worker sent again because it could not learn whether its writes landed: its lease. */
+export const RETAKE_ATTRIBUTE = 'cb-retake';
+/** How many times the message was sent again that way. */
+export const RETAKES_ATTRIBUTE = 'cb-retakes';
+
+/** A message attribute value SQS accepts: allowed characters only, bounded length. */
+export function attributeValue(text: string): string {
+  const clean = text.toWellFormed().replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd]/gu, '?');
+  return clean.length > 256 ? clean.slice(0, 256) : clean || '?';
+}
 
 export function encodeEnvelope(envelope: Envelope): string {
   return encodeJson(envelope);
@@ -56,5 +71,34 @@ export function decodeEnvelope(body: string): DecodeResult {
   if (m.replyTo !== undefined && typeof m.replyTo !== 'string') {
     return { ok: false, reason: "field 'replyTo' is not a string" };
   }
-  return { ok: true, envelope: m as unknown as Envelope };
+  // A message not made by `send` (another producer, a hand-made envelope) meets the same rules as a
+  // send, so whatever the worker records can be listed, found by id and acted on by an operator.
+  try {
+    const envelope: Envelope = {
+      v: 1,
+      domain: validateDomain(m.domain),
+      commandType: validateName('commandType', m.commandType),
+      commandId: validateUuid('commandId', m.commandId),
+      data: m.data as JsonObject,
+      maxAttempts: validateMaxAttempts(m.maxAttempts),
+      correlationId: validateName('correlationId', m.correlationId),
+      token: validateName('token', m.token),
+      sentAt: validateTimestamp('sentAt', m.sentAt),
+    };
+    assertJson('data', envelope.data);
+    if (m.replyTo !== undefined) envelope.replyTo = validateQueueName('replyTo', m.replyTo);
+    return { ok: true, envelope };
+  } catch (error) {
+    if (error instanceof ValidationError) return { ok: false, reason: `field '${error.field}': ${error.message.slice(error.field.length + 2)}` };
+    throw error;
+  }
 }
+
+function validateTimestamp(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !ISO_TIMESTAMP.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new ValidationError(field, `must be an ISO-8601 UTC timestamp (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;

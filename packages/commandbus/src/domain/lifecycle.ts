@@ -16,6 +16,12 @@ export interface CommandState extends Command {
   movedToTsqAt?: string;
   /** A retry asked for while the command is still IN_TSQ, whose message may already be on its way. */
   pendingRetry?: PendingRetry;
+  /**
+   * Identifies the delivery that recorded the current attempt. A worker that never learned whether
+   * its write landed recognises its own write by it, so an unknown outcome is never mistaken for
+   * another worker's attempt; and it fences outcomes, so only that delivery can end the attempt.
+   */
+  lease?: string;
 }
 
 export interface PendingRetry {
@@ -36,7 +42,7 @@ export interface Transition {
   domain: string;
   commandId: string;
   /** The write happens only if the command is still exactly like this. */
-  expect: { status: CommandStatus | readonly CommandStatus[]; token: string; attempts?: number };
+  expect: { status: CommandStatus | readonly CommandStatus[]; token: string; attempts?: number; lease?: string };
   set: {
     status: CommandStatus;
     updatedAt: string;
@@ -51,6 +57,7 @@ export interface Transition {
     tsq?: 'enter' | 'leave';
     /** null removes it. */
     pendingRetry?: PendingRetry | null;
+    lease?: string;
   };
   events: NewEvent[];
   /**
@@ -64,7 +71,7 @@ export interface Transition {
 export type CommandIdentity = Pick<CommandState, 'commandType' | 'maxAttempts' | 'token' | 'correlationId' | 'createdAt' | 'replyTo'>;
 
 /** A command recorded for the first time (by the producer, or by a worker that got there first). */
-export type NewCommandRecord = Omit<CommandState, 'lastError' | 'result' | 'movedToTsqAt'> & { events: NewEvent[] };
+export type NewCommandRecord = Omit<CommandState, 'result' | 'movedToTsqAt'> & { events: NewEvent[] };
 
 /** Recorded as the operator of a retry that came from a console/CLI redrive of the TSQ queue. */
 export const REDRIVE_OPERATOR = 'sqs-redrive';
@@ -99,11 +106,12 @@ export function pendingRecord(envelope: Envelope): NewCommandRecord {
 }
 
 /** The record a worker creates when the message beat the producer's write (or that write was lost). */
-export function receivedRecord(envelope: Envelope, now: string): NewCommandRecord {
+export function receivedRecord(envelope: Envelope, now: string, lease: string = newToken()): NewCommandRecord {
   return {
     ...identityOf(envelope),
     status: CommandStatus.IN_PROGRESS,
     attempts: 1,
+    lease,
     updatedAt: now,
     events: [event(AuditEventType.SENT, envelope.sentAt, 0), event(AuditEventType.RECEIVED, now, 1)],
   };
@@ -126,7 +134,7 @@ function identityOf(envelope: Envelope) {
  * The common receive: the command is PENDING or IN_PROGRESS with `attemptsBefore` attempts behind it.
  * Returns undefined when that guess already means retries are exhausted (the slow path decides).
  */
-export function receiveTransition(envelope: Envelope, attemptsBefore: number, now: string): Transition | undefined {
+export function receiveTransition(envelope: Envelope, attemptsBefore: number, now: string, lease: string = newToken()): Transition | undefined {
   if (attemptsBefore >= envelope.maxAttempts) return undefined;
   const attempt = attemptsBefore + 1;
   const { domain: _domain, commandId: _commandId, ...identity } = identityOf(envelope);
@@ -134,7 +142,7 @@ export function receiveTransition(envelope: Envelope, attemptsBefore: number, no
     domain: envelope.domain,
     commandId: envelope.commandId,
     expect: { status: [CommandStatus.PENDING, CommandStatus.IN_PROGRESS], token: envelope.token, attempts: attemptsBefore },
-    set: { status: CommandStatus.IN_PROGRESS, attempts: attempt, updatedAt: now },
+    set: { status: CommandStatus.IN_PROGRESS, attempts: attempt, updatedAt: now, lease },
     events: [event(AuditEventType.RECEIVED, now, attempt)],
     // A first receive may beat the producer's write (enqueue comes first): then it records the command.
     ...(attemptsBefore === 0 ? { createIfMissing: { identity, events: [event(AuditEventType.SENT, envelope.sentAt, 0)] } } : {}),
@@ -158,15 +166,28 @@ export type ReceiveDecision =
   | { kind: 'resend-reply'; state: CommandState }
   | { kind: 'drop'; reason: string };
 
+/** How a message reached the worker. */
+export interface Delivery {
+  /** The lease this delivery records with its attempt. */
+  lease?: string;
+  /**
+   * Set when an earlier delivery gave up without learning whether its writes landed (the store was
+   * unreachable) and sent the message again: the lease that delivery used. Its attempt is taken over
+   * without counting a new one, because its handler never ran — or ran with no outcome recorded.
+   */
+  retakeOf?: string;
+}
+
 /** What to do with a received message, given the command as it is stored now. */
-export function decideReceive(current: CommandState | undefined, envelope: Envelope, fromTsq: boolean, now: string): ReceiveDecision {
+export function decideReceive(current: CommandState | undefined, envelope: Envelope, fromTsq: boolean, now: string, delivery: Delivery = {}): ReceiveDecision {
+  const lease = delivery.lease ?? newToken();
   if (!current) {
     return fromTsq ? { kind: 'drop', reason: 'parked copy of a command that does not exist' } : { kind: 'create' };
   }
   if (current.token !== envelope.token) {
     if (!fromTsq && current.status === CommandStatus.IN_TSQ && current.pendingRetry?.token === envelope.token) {
       // The message of a retry whose last write has not landed (or never will): finish it here.
-      return { kind: 'process', attempt: 1, transition: adoptRetryTransition(current, current.pendingRetry, now) };
+      return { kind: 'process', attempt: 1, transition: adoptRetryTransition(current, current.pendingRetry, now, lease) };
     }
     return { kind: 'drop', reason: `stale copy: the command was enqueued again since (status ${current.status})` };
   }
@@ -178,12 +199,15 @@ export function decideReceive(current: CommandState | undefined, envelope: Envel
     const details = { source: 'StartMessageMoveTask' };
     return { kind: 'redrive', token, details, transition: retryRequestTransition(current, REDRIVE_OPERATOR, token, now, details) };
   }
+  if (delivery.retakeOf !== undefined && current.status === CommandStatus.IN_PROGRESS && current.lease === delivery.retakeOf) {
+    return { kind: 'process', attempt: current.attempts, transition: retakeTransition(current, lease, now) };
+  }
   switch (current.status) {
     case CommandStatus.PENDING:
     case CommandStatus.IN_PROGRESS: {
       if (current.attempts < current.maxAttempts) {
         // The stored maxAttempts rules (a hand-made message cannot lower or raise it).
-        const { createIfMissing: _exists, ...transition } = receiveTransition({ ...envelope, maxAttempts: current.maxAttempts }, current.attempts, now)!;
+        const { createIfMissing: _exists, ...transition } = receiveTransition({ ...envelope, maxAttempts: current.maxAttempts }, current.attempts, now, lease)!;
         transition.expect.status = current.status;
         return { kind: 'process', transition, attempt: current.attempts + 1 };
       }
@@ -216,9 +240,30 @@ export interface AttemptRef {
   commandId: string;
   token: string;
   attempt: number;
+  /** The lease the attempt was recorded with; when given, only that delivery can end the attempt. */
+  lease?: string;
 }
 
-const inProgress = (ref: AttemptRef) => ({ status: CommandStatus.IN_PROGRESS, token: ref.token, attempts: ref.attempt });
+const inProgress = (ref: AttemptRef) => ({
+  status: CommandStatus.IN_PROGRESS,
+  token: ref.token,
+  attempts: ref.attempt,
+  ...(ref.lease === undefined ? {} : { lease: ref.lease }),
+});
+
+/**
+ * A delivery takes over an attempt whose earlier delivery gave up without knowing whether its writes
+ * landed: the attempt number stays (no handler run was recorded), only the lease moves.
+ */
+export function retakeTransition(current: CommandState, lease: string, now: string): Transition {
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: { status: CommandStatus.IN_PROGRESS, token: current.token, attempts: current.attempts, ...(current.lease === undefined ? {} : { lease: current.lease }) },
+    set: { status: CommandStatus.IN_PROGRESS, updatedAt: now, lease },
+    events: [event(AuditEventType.RECEIVED, now, current.attempts, { retake: true, reason: 'the previous delivery of this attempt could not reach the store' })],
+  };
+}
 
 export function successTransition(ref: AttemptRef, result: JsonValue | undefined, now: string): Transition {
   const set: Transition['set'] = { status: CommandStatus.COMPLETED, updatedAt: now };
@@ -245,7 +290,7 @@ export function failureTransition(
   now: string,
   random?: () => number,
 ): FailureDecision {
-  const state = { domain: ref.domain, commandId: ref.commandId, token: ref.token, attempts: ref.attempt, status: CommandStatus.IN_PROGRESS };
+  const state = { domain: ref.domain, commandId: ref.commandId, token: ref.token, attempts: ref.attempt, status: CommandStatus.IN_PROGRESS, ...(ref.lease === undefined ? {} : { lease: ref.lease }) };
   if (error.type === 'PERMANENT') {
     return { kind: 'tsq', transition: toTsq(state, error, data, now, []) };
   }
@@ -274,7 +319,7 @@ export function failureTransition(
 }
 
 function toTsq(
-  current: Pick<CommandState, 'domain' | 'commandId' | 'token' | 'attempts' | 'status'>,
+  current: Pick<CommandState, 'domain' | 'commandId' | 'token' | 'attempts' | 'status' | 'lease'>,
   error: CommandError,
   data: JsonObject,
   now: string,
@@ -283,7 +328,7 @@ function toTsq(
   return {
     domain: current.domain,
     commandId: current.commandId,
-    expect: { status: current.status, token: current.token, attempts: current.attempts },
+    expect: { status: current.status, token: current.token, attempts: current.attempts, ...(current.lease === undefined ? {} : { lease: current.lease }) },
     // The payload is stored now, because an operator may need to re-enqueue it.
     set: { status: CommandStatus.IN_TSQ, updatedAt: now, lastError: error, data, tsq: 'enter' },
     events: [...before, event(AuditEventType.MOVED_TO_TSQ, now, current.attempts, errorDetails(error))],
@@ -334,12 +379,12 @@ export function operatorRetryTransition(current: CommandState, operator: string,
 }
 
 /** A worker received the retry's message before step 3 landed: steps 3 and RECEIVED in one write. */
-function adoptRetryTransition(current: CommandState, retry: PendingRetry, now: string): Transition {
+function adoptRetryTransition(current: CommandState, retry: PendingRetry, now: string, lease: string): Transition {
   return {
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: retry.token, updatedAt: now, tsq: 'leave', pendingRetry: null },
+    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: retry.token, updatedAt: now, tsq: 'leave', pendingRetry: null, lease },
     events: [
       event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator: retry.operator, ...(retry.details ?? {}) }),
       event(AuditEventType.RECEIVED, now, 1),
@@ -391,3 +436,57 @@ export function withoutPayload(transition: Transition): Transition {
 }
 
 export const PAYLOAD_NOT_STORED = 'payload not stored: the command item would exceed 400 KB; redrive its parked copy from the TSQ queue';
+
+/** The commandType recorded for a message that is not a command. */
+export const MALFORMED_COMMAND_TYPE = '(malformed)';
+
+/**
+ * A message that is not a command cannot be processed, but must not vanish: it is recorded parked
+ * under `recordId` (derived from its SQS message id), with the raw body kept as data and the reason.
+ */
+export function malformedRecord(domain: string, recordId: string, rawBody: string, reason: string, now: string): NewCommandRecord {
+  const error: CommandError = { type: 'PERMANENT', code: 'MALFORMED_MESSAGE', message: reason };
+  return {
+    domain,
+    commandId: recordId,
+    commandType: MALFORMED_COMMAND_TYPE,
+    status: CommandStatus.IN_TSQ,
+    attempts: 1,
+    maxAttempts: 1,
+    token: recordId,
+    correlationId: recordId,
+    createdAt: now,
+    updatedAt: now,
+    lastError: error,
+    data: { rawBody },
+    events: [event(AuditEventType.RECEIVED, now, 1), event(AuditEventType.MOVED_TO_TSQ, now, 1, errorDetails(error))],
+  };
+}
+
+/** Why a command reached the TSQ queue through SQS's own redrive policy rather than the worker. */
+export const DEAD_LETTERED_ERROR: CommandError = {
+  type: 'TRANSIENT',
+  code: 'DEAD_LETTERED',
+  message:
+    "SQS moved the message to the TSQ queue (its redrive policy's maxReceiveCount was reached) with no outcome recorded: " +
+    'the store was unreachable, or every run ended before it could record one; retry, cancel or complete it',
+};
+
+/** A command whose message SQS dead-lettered: parked now, with its payload, so an operator can act. */
+export function deadLetteredTransition(current: CommandState, data: JsonObject, now: string): Transition {
+  return toTsq(current, DEAD_LETTERED_ERROR, data, now, []);
+}
+
+/** The same for a command that was never recorded (its producer's write was lost as well). */
+export function deadLetteredRecord(envelope: Envelope, now: string): NewCommandRecord {
+  const error = DEAD_LETTERED_ERROR;
+  return {
+    ...identityOf(envelope),
+    status: CommandStatus.IN_TSQ,
+    attempts: 0,
+    updatedAt: now,
+    lastError: error,
+    data: envelope.data,
+    events: [event(AuditEventType.SENT, envelope.sentAt, 0), event(AuditEventType.MOVED_TO_TSQ, now, 0, errorDetails(error))],
+  };
+}

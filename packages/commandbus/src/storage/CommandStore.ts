@@ -1,6 +1,26 @@
 import type { CommandState, NewCommandRecord, Transition } from '../domain/lifecycle.ts';
 import type { AuditEvent, CommandQuery, Page, TsqQuery } from '../types.ts';
 
+/**
+ * The store did not answer in a way that says whether a write happened (a timeout, a dropped
+ * connection, throttling, a server error). Retrying a conditional write is safe; its outcome must be
+ * learned before anything is concluded from it.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** The write would make the command's item larger than the store allows (DynamoDB: 400 KB). */
+export class ItemTooLargeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ItemTooLargeError';
+  }
+}
+
 export type InsertResult = { created: true } | { created: false; existing: CommandState };
 
 /** `current` is the command as it was when the write was refused (absent if it does not exist). */

@@ -12,7 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../domain/lifecycle.ts';
 import { INDEXES } from '../resources.ts';
 import { CommandStatus, type AuditEvent, type CommandQuery, type Page, type TsqQuery } from '../types.ts';
-import type { ApplyResult, CommandStore, InsertResult } from './CommandStore.ts';
+import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from './CommandStore.ts';
 import { shardKey, shardOf, timeSortKey } from './keys.ts';
 import { ShardedIndexReader } from './ShardedIndexReader.ts';
 
@@ -69,6 +69,14 @@ export class DynamoCommandStore implements CommandStore {
             events: events.map(toStored),
             [INDEXES.byTime.partitionKey]: shardKey(domain, shardOf(commandId)),
             [INDEXES.byTime.sortKey]: timeSortKey(record.createdAt, commandId),
+            // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
+            ...(record.status === CommandStatus.IN_TSQ
+              ? {
+                  [INDEXES.tsq.partitionKey]: shardKey(domain, shardOf(commandId)),
+                  [INDEXES.tsq.sortKey]: timeSortKey(record.updatedAt, commandId),
+                  movedToTsqAt: record.updatedAt,
+                }
+              : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -79,7 +87,7 @@ export class DynamoCommandStore implements CommandStore {
       if (error instanceof ConditionalCheckFailedException && error.Item) {
         return { created: false, existing: toState(unmarshall(error.Item)) };
       }
-      throw error;
+      throw translate(error);
     }
   }
 
@@ -112,11 +120,17 @@ export class DynamoCommandStore implements CommandStore {
       values[':expectAttempts'] = expect.attempts;
       conditions.push('#attempts = :expectAttempts');
     }
+    if (expect.lease !== undefined) {
+      names['#lease'] = 'lease';
+      values[':expectLease'] = expect.lease;
+      conditions.push('#lease = :expectLease');
+    }
 
     set('status', changes.status);
     set('updatedAt', changes.updatedAt);
     if (changes.attempts !== undefined) set('attempts', changes.attempts);
     if (changes.token !== undefined) set('token', changes.token);
+    if (changes.lease !== undefined) set('lease', changes.lease);
     if (changes.result !== undefined) set('result', changes.result);
     for (const attribute of ['lastError', 'data', 'pendingRetry'] as const) {
       const value = changes[attribute];
@@ -178,14 +192,16 @@ export class DynamoCommandStore implements CommandStore {
       if (error instanceof ConditionalCheckFailedException) {
         return error.Item ? { applied: false, current: toState(unmarshall(error.Item)) } : { applied: false };
       }
-      throw error;
+      throw translate(error);
     }
   }
 
   async get(domain: string, commandId: string): Promise<CommandState | undefined> {
-    const response = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: commandId, sk: domain }, ConsistentRead: true }),
-    );
+    const response = await this.doc
+      .send(new GetCommand({ TableName: this.tableName, Key: { pk: commandId, sk: domain }, ConsistentRead: true }))
+      .catch((error: unknown) => {
+        throw translate(error);
+      });
     return response.Item ? toState(response.Item) : undefined;
   }
 
@@ -265,6 +281,35 @@ export class DynamoCommandStore implements CommandStore {
   }
 }
 
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNAVAILABLE_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'AbortError',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+]);
+
+/** DynamoDB's answers in the port's language: "unavailable" (outcome unknown, safe to retry) or "item too large". */
+function translate(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const sdk = error as Error & { $fault?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (sdk.name === 'ValidationException' && /item size|exceeded the maximum allowed size/i.test(sdk.message)) {
+    return new ItemTooLargeError(sdk.message, { cause: error });
+  }
+  const unavailable =
+    UNAVAILABLE_NAMES.has(sdk.name) ||
+    sdk.$fault === 'server' ||
+    (sdk.$metadata?.httpStatusCode ?? 0) >= 500 ||
+    (sdk.code !== undefined && NETWORK_CODES.has(sdk.code));
+  return unavailable ? new StoreUnavailableError(`DynamoDB did not answer: ${sdk.name}: ${sdk.message}`, { cause: error }) : error;
+}
+
 /** createdAt-based bounds, expressed on `<timestamp>#<commandId>` sort keys. */
 function range(query: { from?: string; to?: string }): { from?: string; to?: string } {
   return { ...(query.from ? { from: query.from } : {}), ...(query.to ? { to: query.to } : {}) };
@@ -300,7 +345,7 @@ function toState(item: Item): CommandState {
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
-  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry'] as const) {
+  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease'] as const) {
     if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
   }
   return state;

@@ -35,7 +35,8 @@ export interface ReceiveOptions {
 
 /** The queues of commandbus: per domain a commands queue and its TSQ queue; replies anywhere. */
 export interface CommandTransport {
-  sendCommand(domain: string, body: string): Promise<void>;
+  /** `attributes` and `delaySeconds` (0–900) are for the worker's own re-sends. */
+  sendCommand(domain: string, body: string, options?: { attributes?: Record<string, string>; delaySeconds?: number }): Promise<void>;
   /** Puts a copy in the domain's TSQ queue, where the console/CLI can redrive it. */
   park(domain: string, body: string, attributes: Record<string, string>): Promise<void>;
   /** `replyTo` is a queue name (of the configured account and endpoint). */

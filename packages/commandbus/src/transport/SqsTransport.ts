@@ -46,9 +46,13 @@ export class SqsTransport implements CommandTransport {
     for (const [name, url] of Object.entries(options.queueUrls ?? {})) this.urls.set(name, Promise.resolve(url));
   }
 
-  async sendCommand(domain: string, body: string): Promise<void> {
+  async sendCommand(domain: string, body: string, options: { attributes?: Record<string, string>; delaySeconds?: number } = {}): Promise<void> {
     const queue = this.options.names.commandsQueue(domain);
-    await this.sendTo(queue, () => this.url(queue).then((QueueUrl) => this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }))));
+    const extra = {
+      ...(options.attributes && Object.keys(options.attributes).length > 0 ? { MessageAttributes: stringAttributes(options.attributes) } : {}),
+      ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
+    };
+    await this.sendTo(queue, () => this.url(queue).then((QueueUrl) => this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body, ...extra }))));
   }
 
   async park(domain: string, body: string, attributes: Record<string, string>): Promise<void> {
@@ -56,9 +60,7 @@ export class SqsTransport implements CommandTransport {
       new SendMessageCommand({
         QueueUrl: await this.url(this.options.names.tsqQueue(domain)),
         MessageBody: body,
-        MessageAttributes: Object.fromEntries(
-          Object.entries(attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]),
-        ),
+        MessageAttributes: stringAttributes(attributes),
       }),
     );
   }
@@ -192,4 +194,8 @@ export class SqsTransport implements CommandTransport {
     }
     return url;
   }
+}
+
+function stringAttributes(attributes: Record<string, string>) {
+  return Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]));
 }

@@ -23,6 +23,7 @@ import { AuditEventType, CommandStatus, type CommandError } from '../../../src/t
 const DOMAIN = 'payments';
 const COMMAND_ID = '6f1c2a4e-8b7d-4c3a-9e5f-0a1b2c3d4e5f';
 const TOKEN = 'token-1';
+const LEASE = 'lease-1';
 const SENT_AT = '2024-05-01T10:00:00.000Z';
 const NOW = '2024-05-01T10:00:05.000Z';
 const DATA = { accountId: 'A-1', amount: 42 };
@@ -136,7 +137,7 @@ describe('Function: receivedRecord', () => {
     const envelope = makeEnvelope({ replyTo: 'billing-replies' });
 
     // Act
-    const record = receivedRecord(envelope, NOW);
+    const record = receivedRecord(envelope, NOW, LEASE);
 
     // Assess
     expect(record).toEqual({
@@ -150,6 +151,7 @@ describe('Function: receivedRecord', () => {
       createdAt: SENT_AT,
       status: CommandStatus.IN_PROGRESS,
       attempts: 1,
+      lease: LEASE,
       updatedAt: NOW,
       events: [
         { eventType: AuditEventType.SENT, timestamp: SENT_AT, attempt: 0, details: {} },
@@ -165,14 +167,14 @@ describe('Function: receiveTransition', () => {
     const envelope = makeEnvelope();
 
     // Act
-    const transition = receiveTransition(envelope, 1, NOW);
+    const transition = receiveTransition(envelope, 1, NOW, LEASE);
 
     // Assess
     expect(transition).toEqual({
       domain: DOMAIN,
       commandId: COMMAND_ID,
       expect: { status: [CommandStatus.PENDING, CommandStatus.IN_PROGRESS], token: TOKEN, attempts: 1 },
-      set: { status: CommandStatus.IN_PROGRESS, attempts: 2, updatedAt: NOW },
+      set: { status: CommandStatus.IN_PROGRESS, attempts: 2, updatedAt: NOW, lease: LEASE },
       events: [{ eventType: AuditEventType.RECEIVED, timestamp: NOW, attempt: 2, details: {} }],
     });
   });
@@ -182,15 +184,15 @@ describe('Function: receiveTransition', () => {
     const envelope = makeEnvelope({ replyTo: 'replies' });
 
     // Act
-    const first = receiveTransition(envelope, 0, NOW)!;
-    const later = receiveTransition(envelope, 1, NOW)!;
+    const first = receiveTransition(envelope, 0, NOW, LEASE)!;
+    const later = receiveTransition(envelope, 1, NOW, LEASE)!;
 
     // Assess
     expect(first.createIfMissing).toEqual({
       identity: { commandType: 'DebitAccount', maxAttempts: 3, token: TOKEN, correlationId: 'corr-1', createdAt: SENT_AT, replyTo: 'replies' },
       events: [{ eventType: AuditEventType.SENT, timestamp: SENT_AT, attempt: 0, details: {} }],
     });
-    expect(first.set).toEqual({ status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: NOW });
+    expect(first.set).toEqual({ status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: NOW, lease: LEASE });
     expect(later.createIfMissing).toBeUndefined();
   });
 
@@ -275,7 +277,7 @@ describe('Function: decideReceive', () => {
     const current = makeState({ status: CommandStatus.PENDING, attempts: 0 });
 
     // Act
-    const decision = decideReceive(current, makeEnvelope(), false, NOW);
+    const decision = decideReceive(current, makeEnvelope(), false, NOW, { lease: LEASE });
 
     // Assess
     expect(decision).toEqual({
@@ -285,7 +287,7 @@ describe('Function: decideReceive', () => {
         domain: DOMAIN,
         commandId: COMMAND_ID,
         expect: { status: CommandStatus.PENDING, token: TOKEN, attempts: 0 },
-        set: { status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: NOW },
+        set: { status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: NOW, lease: LEASE },
         events: [{ eventType: AuditEventType.RECEIVED, timestamp: NOW, attempt: 1, details: {} }],
       },
     });
@@ -296,14 +298,46 @@ describe('Function: decideReceive', () => {
     const current = makeState({ status: CommandStatus.IN_PROGRESS, attempts: 1 });
 
     // Act
-    const decision = decideReceive(current, makeEnvelope(), false, NOW);
+    const decision = decideReceive(current, makeEnvelope(), false, NOW, { lease: LEASE });
 
     // Assess
     expect(decision.kind).toBe('process');
     if (decision.kind !== 'process') return;
     expect(decision.attempt).toBe(2);
     expect(decision.transition.expect).toEqual({ status: CommandStatus.IN_PROGRESS, token: TOKEN, attempts: 1 });
-    expect(decision.transition.set).toEqual({ status: CommandStatus.IN_PROGRESS, attempts: 2, updatedAt: NOW });
+    expect(decision.transition.set).toEqual({ status: CommandStatus.IN_PROGRESS, attempts: 2, updatedAt: NOW, lease: LEASE });
+  });
+
+  it('takes over an attempt whose delivery could not reach the store, without counting a new one', () => {
+    // Prepare: attempt 3 of 3 recorded by a delivery that then gave the message back (lease-0)
+    const current = makeState({ status: CommandStatus.IN_PROGRESS, attempts: 3, maxAttempts: 3, lease: 'lease-0' });
+
+    // Act
+    const decision = decideReceive(current, makeEnvelope(), false, NOW, { lease: LEASE, retakeOf: 'lease-0' });
+
+    // Assess
+    expect(decision).toEqual({
+      kind: 'process',
+      attempt: 3,
+      transition: {
+        domain: DOMAIN,
+        commandId: COMMAND_ID,
+        expect: { status: CommandStatus.IN_PROGRESS, token: TOKEN, attempts: 3, lease: 'lease-0' },
+        set: { status: CommandStatus.IN_PROGRESS, updatedAt: NOW, lease: LEASE },
+        events: [{ eventType: AuditEventType.RECEIVED, timestamp: NOW, attempt: 3, details: { retake: true, reason: 'the previous delivery of this attempt could not reach the store' } }],
+      },
+    });
+  });
+
+  it('ignores a retake mark whose lease is not the stored one: that delivery never recorded its attempt', () => {
+    // Prepare
+    const current = makeState({ status: CommandStatus.PENDING, attempts: 1, lease: 'lease-old' });
+
+    // Act
+    const decision = decideReceive(current, makeEnvelope(), false, NOW, { lease: LEASE, retakeOf: 'lease-0' });
+
+    // Assess
+    expect(decision.kind === 'process' && decision.attempt).toBe(2);
   });
 
   it('exhausts a command whose last attempt outlived the visibility timeout and parks it with the payload', () => {
@@ -811,7 +845,7 @@ describe('Function: decideReceive (a retry whose last write has not landed)', ()
     });
 
     // Act
-    const decision = decideReceive(current, makeEnvelope({ token: 'token-2' }), false, NOW);
+    const decision = decideReceive(current, makeEnvelope({ token: 'token-2' }), false, NOW, { lease: LEASE });
 
     // Assess
     expect(decision).toEqual({
@@ -821,7 +855,7 @@ describe('Function: decideReceive (a retry whose last write has not landed)', ()
         domain: DOMAIN,
         commandId: COMMAND_ID,
         expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 3 },
-        set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: 'token-2', updatedAt: NOW, tsq: 'leave', pendingRetry: null },
+        set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: 'token-2', updatedAt: NOW, tsq: 'leave', pendingRetry: null, lease: LEASE },
         events: [
           { eventType: AuditEventType.OPERATOR_RETRY, timestamp: NOW, attempt: 3, details: { operator: 'alice' } },
           { eventType: AuditEventType.RECEIVED, timestamp: NOW, attempt: 1, details: {} },
