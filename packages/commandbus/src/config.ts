@@ -28,6 +28,13 @@ export interface CommandBusConfig {
   transport?: CommandTransport;
 }
 
+/**
+ * The SDK waits forever for an answer by default; a store that stalls would then hold a worker's
+ * slot (or a Lambda) until it times out elsewhere. With a request timeout the worker learns it
+ * quickly, retries, and gives the message back unspent if the store stays away.
+ */
+export const DEFAULT_DYNAMODB_CLIENT = { requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } } as const;
+
 export interface Adapters {
   names: ResourceNames;
   store: CommandStore;
@@ -42,7 +49,7 @@ export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
   return {
     names,
     logger: config.logger ?? createConsoleLogger(),
-    store: config.store ?? new DynamoCommandStore(config.dynamodb ?? new DynamoDBClient({}), tableName),
+    store: config.store ?? new DynamoCommandStore(config.dynamodb ?? new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT), tableName),
     transport:
       config.transport ??
       new SqsTransport(config.sqs ?? new SQSClient({}), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
