@@ -17,7 +17,9 @@ describe('Happy path', () => {
     await s.behaviours.create(commandId, { type: 'success' });
 
     const sent = await s.bus.send({ domain: 'test', commandType: 'TestCommand', commandId, data: {} });
-    expect(sent.status).toBe(CommandStatus.PENDING);
+    // The message is enqueued before the command is recorded, so a fast worker may record it first:
+    // send answers the status as it was recorded, which is PENDING unless the worker got there first.
+    expect([CommandStatus.PENDING, CommandStatus.IN_PROGRESS, CommandStatus.COMPLETED]).toContain(sent.status);
     const command = await s.waitForCompletion(commandId);
 
     expect(command.attempts).toBe(1);

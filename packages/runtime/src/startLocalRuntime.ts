@@ -3,6 +3,7 @@ import { DEPLOYMENT_DEFAULTS, resourceNames } from '@commandbus/core';
 import { createClients, startLocalStack, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HttpApi } from './HttpApi.ts';
+import { invoke } from './lambdaContext.ts';
 import { SqsEventSource } from './SqsEventSource.ts';
 
 const repoRoot = new URL('../../../', import.meta.url);
@@ -26,6 +27,8 @@ export interface LocalRuntimeOptions {
   maxConcurrency?: number;
   retryBaseSeconds?: number;
   retryMaxSeconds?: number;
+  /** How often the TSQ sweeper function runs, as the stack's schedule does (default 300; 0: never). */
+  sweepIntervalSeconds?: number;
   /** Reuse a running embedded stack; otherwise one is started (and stopped with the runtime). */
   stack?: LocalStack;
   onError?: (error: unknown) => void;
@@ -80,6 +83,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     COMMANDBUS_NAMESPACE: namespace,
     COMMANDBUS_TABLE: table,
     COMMANDBUS_QUEUE_URLS: JSON.stringify(queueUrls),
+    COMMANDBUS_DOMAINS: domains.join(','),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
     ...(options.retryBaseSeconds === undefined ? {} : { COMMANDBUS_RETRY_BASE_SECONDS: String(options.retryBaseSeconds) }),
     ...(options.retryMaxSeconds === undefined ? {} : { COMMANDBUS_RETRY_MAX_SECONDS: String(options.retryMaxSeconds) }),
@@ -87,6 +91,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   Object.assign(process.env, env);
   const worker = (await import(String(options.workerEntry ?? new URL('functions/testWorker.ts', repoRoot)))) as { handler: WorkerHandler };
   const api = (await import(String(options.apiEntry ?? new URL('functions/api.ts', repoRoot)))) as { handler: ApiHandler };
+  const sweeper = (await import(String(new URL('functions/tsqSweeper.ts', repoRoot)))) as { handler: (event: unknown, context: Context) => Promise<unknown> };
 
   const sources = queues.map(
     ({ domain, queueUrl, queueArn }) =>
@@ -117,6 +122,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const apiUrl = await http.start();
 
+  // The stack runs the sweeper on a schedule; so does the runtime, one run at a time.
+  const sweepIntervalSeconds = options.sweepIntervalSeconds ?? 300;
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweepTimer =
+    sweepIntervalSeconds > 0
+      ? setInterval(() => {
+          sweeping = sweeping
+            .then(() => invoke(sweeper.handler, {}, { functionName: `${namespace}-tsq-sweeper`, timeoutMs: 60_000, region: stack.region }))
+            .catch((error: unknown) => options.onError?.(error));
+        }, sweepIntervalSeconds * 1000)
+      : undefined;
+
   return {
     apiUrl,
     token: http.token,
@@ -124,6 +141,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stack,
     env,
     async stop() {
+      clearInterval(sweepTimer);
+      await sweeping;
       await http.stop();
       await Promise.all(sources.map((source) => source.stop()));
       clients.dynamodb.destroy();

@@ -176,3 +176,36 @@ describe('Function: decodeEnvelope', () => {
     expect(decoded.ok && decoded.envelope.maxAttempts).toBe(1);
   });
 });
+
+describe('Function: decodeEnvelope (the rules of send)', () => {
+  it('normalises an upper-case commandId to the lower-case form every lookup uses', () => {
+    // Prepare
+    const body = bodyWith({ commandId: ENVELOPE.commandId.toUpperCase() });
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded.ok && decoded.envelope.commandId).toBe(ENVELOPE.commandId);
+  });
+
+  it.each([
+    ['a commandId that is not a UUID', { commandId: 'order-17' }, /^field 'commandId': must be a UUID string/],
+    ['data the command item cannot hold', { data: { n: 1e300 } }, /^field 'data\.n': is 1e\+300, beyond/],
+    ['maxAttempts above the allowed maximum', { maxAttempts: 99 }, /^field 'maxAttempts': must be an integer from 1 to 25/],
+    ['a domain that cannot name a queue', { domain: 'no spaces' }, /^field 'domain': must be 1-40 letters/],
+    ['a replyTo that is a URL', { replyTo: 'https://evil.example/queue' }, /^field 'replyTo': must be an SQS queue name/],
+    ['a sentAt that is not a timestamp', { sentAt: 'yesterday' }, /^field 'sentAt': must be an ISO-8601 UTC timestamp/],
+    ['a commandType with control characters', { commandType: 'a\u0001b' }, /^field 'commandType': must not contain control characters/],
+  ])('refuses %s, naming the field', (_label, changes, reason) => {
+    // Prepare
+    const body = bodyWith(changes);
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.reason).toMatch(reason);
+  });
+});
