@@ -4,7 +4,7 @@
  * A failure is one line on stderr and exit code 1, with nothing left running.
  */
 import { parseArgs } from 'node:util';
-import { assertPortFree, startLocalStack } from '@commandbus/local';
+import { PortInUseError, assertPortFree, startLocalStack } from '@commandbus/local';
 import { CliUsageError, listOption, portOption, runCli } from '@commandbus/local/cli-support';
 
 const USAGE = `usage: npm run serve -- [options]
@@ -65,6 +65,8 @@ await runCli(
       });
     } catch (error) {
       await stack.stop();
+      // The HTTP API binds last: its port can still be lost to a race after the check above.
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(port, '127.0.0.1', 'http');
       throw error;
     }
     const url = runtime.apiUrl;

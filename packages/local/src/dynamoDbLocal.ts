@@ -245,6 +245,8 @@ async function launch(
       resolve({ code, signal });
     });
   });
+  // 'close' follows 'exit' once the output pipes are drained (the bind error may still be in them).
+  const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const isRunning = (): boolean => child.exitCode === null && child.signalCode === null;
   const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
 
@@ -273,7 +275,7 @@ async function launch(
 
   const endpoint = `http://${LOOPBACK}:${port}`;
   const earlyExit = exited.then(async ({ code, signal }) => {
-    await sleep(20); // let the last output lines arrive
+    await Promise.race([drained, sleep(2_000)]);
     if (BIND_FAILURE.test(output)) throw new PortInUseError(port, LOOPBACK, 'dynamodb');
     throw new Error(
       `DynamoDB Local exited before it was ready (code ${code}, signal ${signal}) on port ${port}.\n` +
