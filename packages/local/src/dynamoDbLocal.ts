@@ -138,7 +138,8 @@ const WATCHDOG = [
   '"$@" 3<&- &',
   'pid=$!',
   `echo "${PID_LINE}$pid" >&2`,
-  '( while read -r _ <&3; do :; done; kill "$pid" 2>/dev/null ) &',
+  // SIGCONT after SIGTERM: a JVM left SIGSTOPped by fault injection must still go.
+  '( while read -r _ <&3; do :; done; kill "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null ) &',
   'watcher=$!',
   'exec 3<&-',
   'wait "$pid"',
@@ -275,7 +276,7 @@ async function launch(
 
   const endpoint = `http://${LOOPBACK}:${port}`;
   const earlyExit = exited.then(async ({ code, signal }) => {
-    await Promise.race([drained, sleep(2_000)]);
+    await Promise.race([drained, sleep(2_000, undefined, { ref: false })]);
     if (BIND_FAILURE.test(output)) throw new PortInUseError(port, LOOPBACK, 'dynamodb');
     throw new Error(
       `DynamoDB Local exited before it was ready (code ${code}, signal ${signal}) on port ${port}.\n` +

@@ -10,7 +10,8 @@ import { startDynamoDbLocal, type RunningDynamoDb } from '../src/dynamoDbLocal.t
 import { resolveLauncher } from '../src/loopbackLauncher.ts';
 import { PortInUseError } from '../src/ports.ts';
 import { dynamoDbLocalDir } from '../src/index.ts';
-import { accepts, dynamoDbJvmsOnPort, nonLoopbackAddresses, reachable, startImpostorDynamoDb } from './helpers.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { accepts, dynamoDbJvmsOnPort, nonLoopbackAddresses, reachable, runScript, startImpostorDynamoDb } from './helpers.ts';
 
 const linux = process.platform === 'linux';
 const external = nonLoopbackAddresses();
@@ -43,6 +44,28 @@ describe('readiness proves it is our JVM', () => {
       }
     },
   );
+});
+
+describe('watchdog', () => {
+  it.runIf(linux)('a JVM left SIGSTOPped (fault injection) still dies when its Node process is SIGKILLed', async () => {
+    let jvm: { pid: number; port: number } | undefined;
+    const run = await runScript('packages/local/tests/fixtures/holdStack.ts', [], {
+      onOutput: (soFar, signal) => {
+        const line = /^\{.*\}$/m.exec(soFar.stdout);
+        if (!line || jvm) return;
+        jvm = JSON.parse(line[0]) as { pid: number; port: number };
+        process.kill(jvm.pid, 'SIGSTOP');
+        signal('SIGKILL'); // no exit handler runs: only the watchdog can clean up
+      },
+    });
+    expect(run.signal).toBe('SIGKILL');
+    expect(jvm?.pid).toEqual(expect.any(Number));
+    const deadline = Date.now() + 15_000;
+    while (dynamoDbJvmsOnPort(jvm!.port).length > 0 && Date.now() < deadline) await sleep(100);
+    const left = dynamoDbJvmsOnPort(jvm!.port);
+    for (const pid of left) process.kill(pid, 'SIGKILL'); // never leave one behind, even on failure
+    expect(left).toEqual([]);
+  });
 });
 
 describe('launchers', () => {
