@@ -5,60 +5,78 @@
  *                                 [--dynamodb-port 0] [--sqs-port 0]
  *
  * Prints `export K=V` lines for the AWS SDK (so `eval "$(...)"`-style use works; progress goes to
- * stderr) and stays up until SIGINT/SIGTERM.
+ * stderr) and stays up until SIGINT/SIGTERM. A failure is one line on stderr and exit code 1.
  */
 import { parseArgs } from 'node:util';
+import { listOption, portOption, runCli } from './cliSupport.ts';
 import { startLocalStack } from './index.ts';
 
-const { values } = parseArgs({
-  options: {
-    namespace: { type: 'string', default: 'commandbus' },
-    domains: { type: 'string', default: 'test' },
-    region: { type: 'string', default: 'us-east-1' },
-    'dynamodb-port': { type: 'string', default: '0' },
-    'sqs-port': { type: 'string', default: '0' },
-    help: { type: 'boolean', short: 'h', default: false },
+const PROGRAM = 'commandbus local';
+const USAGE = `usage: npm run local -- [options]
+
+Starts the embedded AWS (DynamoDB Local on 127.0.0.1, fauxqs SQS), creates the table and queues,
+prints \`export AWS_...\` lines for the AWS SDK on stdout and runs until Ctrl-C.
+
+options:
+  --namespace <ns>       resource name prefix (default commandbus)
+  --domains <a,b>        domains to create queues for (default test)
+  --region <region>      AWS region the clients use (default us-east-1)
+  --dynamodb-port <n>    DynamoDB Local port on 127.0.0.1 (default 0: any free port)
+  --sqs-port <n>         SQS port on 127.0.0.1 (default 0: any free port)
+  -h, --help             show this help
+`;
+
+await runCli(
+  PROGRAM,
+  async () => {
+    const { values } = parseArgs({
+      options: {
+        namespace: { type: 'string', default: 'commandbus' },
+        domains: { type: 'string', default: 'test' },
+        region: { type: 'string', default: 'us-east-1' },
+        'dynamodb-port': { type: 'string', default: '0' },
+        'sqs-port': { type: 'string', default: '0' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return;
+    }
+    const domains = listOption(values.domains, '--domains');
+    const dynamodbPort = portOption(values['dynamodb-port'], '--dynamodb-port');
+    const sqsPort = portOption(values['sqs-port'], '--sqs-port');
+    const log = { info: (msg: string) => process.stderr.write(`[commandbus-local] ${msg}\n`) };
+
+    // Stops whatever it started itself when it fails.
+    const stack = await startLocalStack({ region: values.region, dynamodbPort, sqsPort, logger: log });
+    let queueUrls: Record<string, string>;
+    try {
+      ({ queueUrls } = await stack.provision(values.namespace, domains));
+    } catch (error) {
+      await stack.stop();
+      throw error;
+    }
+    for (const [key, value] of Object.entries(stack.env())) process.stdout.write(`export ${key}=${value}\n`);
+    for (const [name, url] of Object.entries(queueUrls)) log.info(`queue ${name}: ${url}`);
+    log.info('ready; Ctrl+C to stop');
+
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${signal}: stopping`);
+      stack.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`${PROGRAM}: stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
   },
-  strict: true,
-});
-
-if (values.help) {
-  process.stdout.write(
-    'usage: commandbus-local [--namespace ns] [--domains a,b] [--region r] [--dynamodb-port n] [--sqs-port n]\n',
-  );
-  process.exit(0);
-}
-
-const domains = values.domains
-  .split(',')
-  .map((d) => d.trim())
-  .filter(Boolean);
-const log = { info: (msg: string) => process.stderr.write(`[commandbus-local] ${msg}\n`) };
-
-const stack = await startLocalStack({
-  region: values.region,
-  dynamodbPort: Number(values['dynamodb-port']),
-  sqsPort: Number(values['sqs-port']),
-  logger: log,
-});
-
-const { queueUrls } = await stack.provision(values.namespace, domains);
-for (const [key, value] of Object.entries(stack.env())) process.stdout.write(`export ${key}=${value}\n`);
-for (const [name, url] of Object.entries(queueUrls)) log.info(`queue ${name}: ${url}`);
-log.info('ready; Ctrl+C to stop');
-
-let stopping = false;
-const shutdown = (signal: NodeJS.Signals): void => {
-  if (stopping) return;
-  stopping = true;
-  log.info(`${signal}: stopping`);
-  stack.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      log.info(`stop failed: ${String(err)}`);
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+  { dynamodb: '--dynamodb-port', sqs: '--sqs-port' },
+);

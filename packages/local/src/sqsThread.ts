@@ -10,5 +10,10 @@ try {
   });
   parentPort!.postMessage({ type: 'ready', port: server.port });
 } catch (error) {
-  parentPort!.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  parentPort!.postMessage({
+    type: 'error',
+    message: error instanceof Error ? error.message : String(error),
+    // The parent turns EADDRINUSE into a PortInUseError naming the port.
+    code: (error as NodeJS.ErrnoException | undefined)?.code,
+  });
 }

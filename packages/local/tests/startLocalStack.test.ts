@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { readFileSync } from 'node:fs';
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -8,21 +8,12 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEXES, TSQ_MAX_RECEIVE_COUNT, resourceNames } from '../../commandbus/src/resources.ts';
 import { JavaNotFoundError, checkJava, createClients, startLocalStack, type LocalStack } from '../src/index.ts';
+import { accepts, nonLoopbackAddresses, reachable } from './helpers.ts';
 
 const NAMESPACE = 'localtest';
 const names = resourceNames(NAMESPACE);
 
-/** True if something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+const external = nonLoopbackAddresses();
 
 describe('startLocalStack', () => {
   let stack: LocalStack;
@@ -85,18 +76,64 @@ describe('startLocalStack', () => {
     expect(again).toEqual({ table: names.table, queueUrls });
   });
 
+  it.skipIf(external.length === 0)(
+    external.length
+      ? `DynamoDB Local refuses connections on this machine's non-loopback addresses (${external.join(', ')}) and accepts them on 127.0.0.1`
+      : 'DynamoDB Local refuses non-loopback connections — SKIPPED: this machine has no non-loopback address to try',
+    async () => {
+      const port = Number(new URL(stack.endpoints.dynamodb).port);
+      expect(await accepts(port, '127.0.0.1')).toBe(true);
+      for (const address of external) {
+        // Else "refused" could just mean the address is unreachable from here.
+        expect(await reachable(address), `${address} must be dialable from here`).toBe(true);
+        expect(await accepts(port, address), `DynamoDB Local on ${address}:${port}`).toBe(false);
+      }
+    },
+  );
+
+  it('dynamodbPid is the JVM: SIGSTOP stalls DynamoDB, SIGCONT resumes it', async () => {
+    const pid = stack.dynamodbPid;
+    expect(pid).toEqual(expect.any(Number));
+    if (process.platform === 'linux') expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('java');
+    const client = new DynamoDBClient({
+      region: stack.region,
+      endpoint: stack.endpoints.dynamodb,
+      credentials: stack.credentials,
+      maxAttempts: 1,
+      // Recent @smithy/node-http-handler only warns past requestTimeout unless told to throw.
+      requestHandler: { requestTimeout: 500, throwOnRequestTimeout: true },
+    });
+    try {
+      process.kill(pid!, 'SIGSTOP');
+      try {
+        const t0 = performance.now();
+        await expect(client.send(new ListTablesCommand({}))).rejects.toThrow(/timed? ?out/i);
+        expect(performance.now() - t0).toBeLessThan(5_000);
+      } finally {
+        process.kill(pid!, 'SIGCONT');
+      }
+      const { TableNames } = await client.send(new ListTablesCommand({}));
+      expect(TableNames).toContain(names.table);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('kills DynamoDB Local on stop()', async () => {
     const port = Number(new URL(stack.endpoints.dynamodb).port);
+    const pid = stack.dynamodbPid!;
     expect(await accepts(port)).toBe(true);
     await stack.stop();
     expect(await accepts(port)).toBe(false);
     expect(await accepts(Number(new URL(stack.endpoints.sqs).port))).toBe(false);
+    expect(stack.dynamodbPid).toBeUndefined();
+    expect(() => process.kill(pid, 0)).toThrow(); // the JVM itself is gone, not just its shell
   });
 });
 
 describe('checkJava', () => {
   it('throws JavaNotFoundError when java is missing', async () => {
     await expect(checkJava('/nonexistent/java')).rejects.toBeInstanceOf(JavaNotFoundError);
-    await expect(checkJava('/nonexistent/java')).rejects.toThrow(/Java 17 or newer.*openjdk-17-jre-headless/s);
+    await expect(checkJava('/nonexistent/java')).rejects.toThrow(/Java 17 or newer.*openjdk-17-jdk-headless/s);
   });
 });
