@@ -33,7 +33,7 @@ export interface CommandBusConfig {
  * slot (or a Lambda) until it times out elsewhere. With a request timeout the worker learns it
  * quickly, retries, and gives the message back unspent if the store stays away.
  */
-export const DEFAULT_DYNAMODB_CLIENT = { requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } } as const;
+export const DEFAULT_DYNAMODB_CLIENT = { requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true } } as const;
 
 export interface Adapters {
   names: ResourceNames;
