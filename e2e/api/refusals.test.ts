@@ -42,7 +42,9 @@ async function refusal(response: Response, status: number): Promise<ErrorAnswer[
 const uuid = () => crypto.randomUUID();
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-describe('HTTP API: path parameters', () => {
+// On AWS, API Gateway decodes the path itself (twice, by third-party captures) and refuses what does
+// not decode with its own answer: these hold for the local runtime, which decodes once.
+describe.runIf(local())('Local HTTP API: path parameters', () => {
   it('refuses a malformed %-encoding with a 400 instead of failing', async () => {
     const error = await refusal(await call('GET', '/commands/test/%E0%A4%A'), 400);
 

@@ -100,7 +100,9 @@ export class HttpApi {
     if (body === undefined) return refuse(response, 413, 'PayloadTooLarge', `the body is larger than ${maxBodyBytes} bytes`);
     let url: URL;
     try {
-      url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      // Origin-form (`/path`, even `//path`) is appended to our origin, never read as a host.
+      const target = request.url ?? '/';
+      url = new URL(target.startsWith('/') ? `http://127.0.0.1${target}` : target);
     } catch {
       return refuse(response, 400, 'BadRequest', 'the request target is not a valid URL');
     }
