@@ -1,5 +1,6 @@
 import { CommandNotFoundError, DomainNotFoundError, DuplicateCommandError, InvalidOperationError, SendFailedError, silentLogger, ValidationError } from '@commandbus/core';
-import { describe, expect, it } from 'vitest';
+import { CommandBusClient } from '@commandbus/client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { callerIdentity, errorResponse, HttpError, pathParameter, queryInteger, type ApiEvent } from '../http.ts';
 
 const event = (overrides: Partial<ApiEvent> = {}): ApiEvent =>
@@ -31,6 +32,40 @@ describe('Function: errorResponse', () => {
     ]);
     expect(JSON.parse(responses[0]!.body!)).toEqual({ error: { type: 'ValidationError', message: 'commandId: must be a UUID', field: 'commandId' } });
     expect(responses[4]!.body).not.toContain('secret');
+  });
+});
+
+describe('Function: errorResponse and CommandBusClient', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('agree: the client rebuilds the library error the API mapped, field and statuses included', async () => {
+    // Prepare
+    const client = new CommandBusClient({ baseUrl: 'http://127.0.0.1:1/', auth: { type: 'bearer', token: 't' } });
+    const errors = [
+      new ValidationError('data.amount', 'is too large'),
+      new CommandNotFoundError('d', '0f8fad5b-d9cb-469f-a165-70867728950e'),
+      new DomainNotFoundError('nowhere', 'ns-nowhere-commands'),
+      new DuplicateCommandError('d', 'x', 'PENDING'),
+      new InvalidOperationError('not in the TSQ', 'COMPLETED'),
+      new SendFailedError('enqueue failed'),
+    ];
+
+    for (const error of errors) {
+      const answer = errorResponse(error, silentLogger);
+      vi.stubGlobal('fetch', async () => new Response(answer.body, { status: answer.statusCode }));
+
+      // Act
+      const rebuilt = await client.send({ domain: 'd', commandType: 'T', commandId: 'x', data: {} }).catch((caught: unknown) => caught);
+
+      // Assess
+      expect(rebuilt, error.name).toBeInstanceOf(error.constructor);
+      expect((rebuilt as Error).message).toBe(error.message);
+      for (const property of ['field', 'existingStatus', 'currentStatus'] as const) {
+        if (property in error) expect((rebuilt as unknown as Record<string, unknown>)[property]).toBe((error as unknown as Record<string, unknown>)[property]);
+      }
+    }
   });
 });
 
