@@ -1,14 +1,36 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { CommandBus, TroubleshootingQueue, type CommandStatus, type JsonValue, type SendCommandRequest } from '@commandbus/core';
+import {
+  CommandBus,
+  TroubleshootingQueue,
+  ValidationError,
+  type CommandBusConfig,
+  type CommandStatus,
+  type JsonValue,
+  type SendCommandRequest,
+} from '@commandbus/core';
 import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { Context } from 'aws-lambda';
 import { configFromEnv } from './config.ts';
-import { callerIdentity, errorResponse, HttpError, json, jsonBody, pathParameter, queryInteger, type ApiEvent, type ApiResult } from './http.ts';
+import {
+  callerIdentity,
+  errorJson,
+  errorMapper,
+  HttpError,
+  json,
+  jsonBodyParser,
+  parsedBody,
+  pathParameter,
+  queryInteger,
+  queryString,
+  type ApiEvent,
+  type ApiResult,
+} from './http.ts';
 import { createLambdaLogger } from './logger.ts';
 import { openApiDocument } from './openapi.ts';
 
-type RouteHandler = (event: ApiEvent) => Promise<ApiResult>;
+type RouteHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
 /** Lambda answers at most 6 MB; a page of parked payloads could exceed it. */
 const MAX_PAGE_BYTES = 5 * 1024 * 1024;
@@ -23,20 +45,21 @@ export function pageResponse(page: { items: { data?: unknown }[]; nextCursor?: s
 /**
  * The HTTP API (API Gateway HTTP API, payload v2): send and read commands, browse them, count them
  * per status, list the TSQ and act on it. Operator actions record the caller's IAM identity.
+ *
+ * Middlewares: header names lower-cased (@middy/http-header-normalizer); on routes that take a body,
+ * @middy/http-json-body-parser (415 for another content type); one `onError` that maps every error
+ * to its status and the documented error shape (see http.ts). `adapters` replaces the store or the
+ * transport (tests).
  */
-export function createApiHandler() {
+export function createApiHandler(adapters: Pick<CommandBusConfig, 'store' | 'transport'> = {}) {
   const { powertools, logger } = createLambdaLogger('commandbus-api');
-  const config = configFromEnv(process.env, logger);
+  const config = { ...configFromEnv(process.env, logger), ...adapters };
   const bus = new CommandBus(config);
   const tsq = new TroubleshootingQueue(config);
 
-  const query = (event: ApiEvent, name: string) => {
-    const value = event.queryStringParameters?.[name];
-    return value === undefined || value === '' ? undefined : value;
-  };
   const requiredQuery = (event: ApiEvent, name: string) => {
-    const value = query(event, name);
-    if (value === undefined) throw new HttpError(400, 'ValidationError', `${name}: query parameter is required`);
+    const value = queryString(event, name);
+    if (value === undefined) throw new ValidationError(name, 'query parameter is required');
     return value;
   };
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
@@ -45,22 +68,25 @@ export function createApiHandler() {
     commandId: pathParameter(event, 'commandId'),
     operator: callerIdentity(event),
   });
+  /** A route that reads a JSON body (`required`: a request without one is a 400). */
+  const withBody = (required: boolean, handler: RouteHandler): RouteHandler =>
+    middy<ApiEvent, ApiResult>().use(jsonBodyParser({ required })).handler(handler) as RouteHandler;
 
   /** POST /tsq/{domain}/{commandId}/<name>: act, then answer with the command as it is now. */
-  const operatorRoute = (name: string, act: (event: ApiEvent) => Promise<void>) => ({
+  const operatorRoute = (name: string, required: boolean, act: (event: ApiEvent) => Promise<void>) => ({
     method: 'POST' as const,
     path: `/tsq/{domain}/{commandId}/${name}`,
-    handler: async (event: ApiEvent) => {
+    handler: withBody(required, async (event: ApiEvent) => {
       await act(event);
       return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
-    },
+    }),
   });
 
   const routes: { method: 'GET' | 'POST'; path: string; handler: RouteHandler }[] = [
     {
       method: 'POST',
       path: '/commands',
-      handler: async (event) => json(202, await bus.send(jsonBody(event) as unknown as SendCommandRequest)),
+      handler: withBody(true, async (event) => json(202, await bus.send(parsedBody(event) as unknown as SendCommandRequest))),
     },
     {
       method: 'GET',
@@ -69,12 +95,12 @@ export function createApiHandler() {
         pageResponse(
           await bus.queryCommands({
             domain: requiredQuery(event, 'domain'),
-            ...optional('status', query(event, 'status') as CommandStatus | undefined),
-            ...optional('commandType', query(event, 'commandType')),
-            ...optional('from', query(event, 'from')),
-            ...optional('to', query(event, 'to')),
+            ...optional('status', queryString(event, 'status') as CommandStatus | undefined),
+            ...optional('commandType', queryString(event, 'commandType')),
+            ...optional('from', queryString(event, 'from')),
+            ...optional('to', queryString(event, 'to')),
             ...optional('limit', queryInteger(event, 'limit')),
-            ...optional('cursor', query(event, 'cursor')),
+            ...optional('cursor', queryString(event, 'cursor')),
           }),
         ),
     },
@@ -108,8 +134,8 @@ export function createApiHandler() {
           200,
           await bus.countByStatus({
             domain: pathParameter(event, 'domain'),
-            ...optional('from', query(event, 'from')),
-            ...optional('to', query(event, 'to')),
+            ...optional('from', queryString(event, 'from')),
+            ...optional('to', queryString(event, 'to')),
             ...optional('maxItems', queryInteger(event, 'maxItems')),
           }),
         ),
@@ -121,36 +147,30 @@ export function createApiHandler() {
         pageResponse(
           await tsq.list({
             domain: requiredQuery(event, 'domain'),
-            ...optional('commandType', query(event, 'commandType')),
+            ...optional('commandType', queryString(event, 'commandType')),
             ...optional('limit', queryInteger(event, 'limit')),
-            ...optional('cursor', query(event, 'cursor')),
+            ...optional('cursor', queryString(event, 'cursor')),
           }),
         ),
     },
-    operatorRoute('retry', (event) => tsq.operatorRetry(action(event))),
-    operatorRoute('cancel', (event) => tsq.operatorCancel({ ...action(event), reason: jsonBody(event).reason as string })),
-    operatorRoute('complete', (event) => {
-      const body = event.body ? jsonBody(event) : {};
-      return tsq.operatorComplete({ ...action(event), ...optional('resultData', body.resultData as JsonValue | undefined) });
-    }),
+    // A body is optional here and not read; one that is sent must still be JSON.
+    operatorRoute('retry', false, (event) => tsq.operatorRetry(action(event))),
+    operatorRoute('cancel', true, (event) => tsq.operatorCancel({ ...action(event), reason: parsedBody(event)?.reason as string })),
+    operatorRoute('complete', false, (event) =>
+      tsq.operatorComplete({ ...action(event), ...optional('resultData', parsedBody(event)?.resultData as JsonValue | undefined) }),
+    ),
     { method: 'GET', path: '/openapi.json', handler: async () => json(200, openApiDocument) },
   ];
 
   const router = httpRouterHandler<ApiEvent, ApiResult>({
-    routes: routes.map((route) => ({
-      ...route,
-      handler: async (event: ApiEvent) => {
-        try {
-          return await route.handler(event);
-        } catch (error) {
-          return errorResponse(error, logger);
-        }
-      },
-    })),
-    notFoundResponse: ({ method, path }) => json(404, { error: { type: 'RouteNotFound', message: `no route ${method} ${path}` } }),
+    routes,
+    notFoundResponse: ({ method, path }) => errorJson(404, { type: 'RouteNotFound', message: `no route ${method} ${path}` }),
   });
 
-  return middy<ApiEvent, ApiResult, Error, Context>(router as never).use(injectLambdaContext(powertools));
+  return middy<ApiEvent, ApiResult, Error, Context>(router as never)
+    .use(injectLambdaContext(powertools))
+    .use(httpHeaderNormalizer())
+    .use(errorMapper(logger));
 }
 
 export const handler = createApiHandler();

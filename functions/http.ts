@@ -1,25 +1,36 @@
 import {
   CommandBusError,
   CommandNotFoundError,
+  DomainNotFoundError,
   DuplicateCommandError,
   InvalidOperationError,
+  MAX_JSON_DEPTH,
   SendFailedError,
   ValidationError,
   type Logger,
 } from '@commandbus/core';
+import type { MiddlewareObj } from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 export type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
 
+/** What every refusal carries: `{ "error": { "type", "message", "field"?, … } }`. */
+export interface ErrorBody {
+  error: { type: string; message: string; field?: string; currentStatus?: string; existingStatus?: string };
+}
+
 /** An error whose status and message are safe to show the caller. */
 export class HttpError extends Error {
   readonly statusCode: number;
   readonly type: string;
-  constructor(statusCode: number, type: string, message: string) {
+  readonly field: string | undefined;
+  constructor(statusCode: number, type: string, message: string, field?: string) {
     super(message);
     this.statusCode = statusCode;
     this.type = type;
+    this.field = field;
   }
 }
 
@@ -27,36 +38,93 @@ export function json(statusCode: number, body: unknown): ApiResult {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-/** Library errors to HTTP: 400 bad input, 404 unknown command, 409 not allowed now; 5xx hides details. */
-export function errorResponse(error: unknown, logger: Logger): ApiResult {
-  if (error instanceof HttpError) return json(error.statusCode, { error: { type: error.type, message: error.message } });
-  if (error instanceof ValidationError) return json(400, { error: { type: 'ValidationError', message: error.message, field: error.field } });
-  if (error instanceof CommandNotFoundError) return json(404, { error: { type: 'CommandNotFound', message: error.message } });
-  if (error instanceof DuplicateCommandError) {
-    return json(409, { error: { type: 'DuplicateCommand', message: error.message, existingStatus: error.existingStatus } });
-  }
-  if (error instanceof InvalidOperationError) {
-    return json(409, { error: { type: 'InvalidOperation', message: error.message, currentStatus: error.currentStatus } });
-  }
-  if (error instanceof SendFailedError) return json(503, { error: { type: 'SendFailed', message: error.message } });
-  logger.error('request failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  const type = error instanceof CommandBusError ? error.name : 'InternalError';
-  return json(500, { error: { type, message: 'internal error' } });
+export function errorJson(statusCode: number, error: ErrorBody['error']): ApiResult {
+  return json(statusCode, { error });
 }
 
-/** The JSON object body of a request; a clear 400 when it is absent, not JSON, or not an object. */
-export function jsonBody(event: ApiEvent): Record<string, unknown> {
-  if (!event.body) throw new HttpError(400, 'ValidationError', 'body: a JSON object is required');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
-  } catch (error) {
-    throw new HttpError(400, 'ValidationError', `body: is not valid JSON (${(error as Error).message})`);
+/**
+ * The one place errors become HTTP answers (the client maps them back, see CommandBusClient):
+ * 400 ValidationError, 404 CommandNotFound / DomainNotFound, 409 DuplicateCommand /
+ * InvalidOperation, 415 UnsupportedMediaType, 503 SendFailed; anything else is a 500 without details.
+ */
+export function errorResponse(error: unknown, logger: Logger): ApiResult {
+  const mapped = bodyParserError(error);
+  if (mapped) return errorResponse(mapped, logger);
+  if (error instanceof HttpError) {
+    return errorJson(error.statusCode, { type: error.type, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new HttpError(400, 'ValidationError', 'body: must be a JSON object');
+  if (error instanceof ValidationError) return errorJson(400, { type: 'ValidationError', message: error.message, field: error.field });
+  if (error instanceof CommandNotFoundError) return errorJson(404, { type: 'CommandNotFound', message: error.message });
+  if (error instanceof DomainNotFoundError) return errorJson(404, { type: 'DomainNotFound', message: error.message });
+  if (error instanceof DuplicateCommandError) {
+    return errorJson(409, { type: 'DuplicateCommand', message: error.message, existingStatus: error.existingStatus });
   }
-  return parsed as Record<string, unknown>;
+  if (error instanceof InvalidOperationError) {
+    return errorJson(409, { type: 'InvalidOperation', message: error.message, currentStatus: error.currentStatus });
+  }
+  if (error instanceof SendFailedError) return errorJson(503, { type: 'SendFailed', message: error.message });
+  logger.error('request failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  const type = error instanceof CommandBusError ? error.name : 'InternalError';
+  return errorJson(500, { type, message: 'internal error' });
+}
+
+const BODY_PARSER = '@middy/http-json-body-parser';
+
+/** @middy/http-json-body-parser's refusals (415, 422) in our terms: 415, or a 400 naming the body. */
+function bodyParserError(error: unknown): ValidationError | HttpError | undefined {
+  if (!(error instanceof Error) || !('statusCode' in error)) return undefined;
+  const cause = error.cause as { package?: unknown; data?: unknown; message?: unknown } | undefined;
+  if (cause?.package !== BODY_PARSER) return undefined;
+  if (error.statusCode === 415) {
+    const got = typeof cause.data === 'string' ? JSON.stringify(cause.data) : 'none';
+    return new HttpError(415, 'UnsupportedMediaType', `content-type: must be application/json (got ${got})`, 'content-type');
+  }
+  if (error.message === 'Forbidden key in JSON body') {
+    return new ValidationError('body', `has the key ${JSON.stringify(cause.data)} where it could reach an object's prototype; such keys are not accepted`);
+  }
+  const reason = typeof cause.message === 'string' ? cause.message : error.message;
+  if (/call stack/i.test(reason)) {
+    // The parser's reviver recurses per level; values may nest far less deep anyway.
+    return new ValidationError('body', `nests too deeply to be read; values may nest at most ${MAX_JSON_DEPTH} levels of objects and arrays`);
+  }
+  return new ValidationError('body', `is not valid JSON (${reason})`);
+}
+
+/** Maps every error of the handler to its answer: the one `onError` of the API. */
+export function errorMapper(logger: Logger): MiddlewareObj<ApiEvent, ApiResult> {
+  return {
+    onError: (request) => {
+      request.response = errorResponse(request.error, logger);
+    },
+  };
+}
+
+/**
+ * The JSON body of a request, parsed by @middy/http-json-body-parser (a body must be sent as
+ * `application/json`, a charset allowed: else 415). `required`: a request without a body is a 400.
+ * Parsed bodies are read with {@link parsedBody}.
+ */
+export function jsonBodyParser(options: { required: boolean }): MiddlewareObj<ApiEvent, ApiResult> {
+  const parser = httpJsonBodyParser<ApiEvent>();
+  return {
+    before: async (request) => {
+      const { body } = request.event;
+      if (body === undefined || body === null || body === '') {
+        delete request.event.body;
+        if (options.required) throw new ValidationError('body', 'a JSON object is required');
+        return;
+      }
+      await parser.before!(request as never);
+    },
+  };
+}
+
+/** The body {@link jsonBodyParser} parsed: a JSON object, or undefined when none was sent. */
+export function parsedBody(event: ApiEvent): Record<string, unknown> | undefined {
+  const body = (event as { body?: unknown }).body;
+  if (body === undefined) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('body', 'must be a JSON object');
+  return body as Record<string, unknown>;
 }
 
 /**
@@ -70,16 +138,29 @@ export function callerIdentity(event: ApiEvent): string {
   return identity;
 }
 
+/**
+ * A path parameter as the router matched it. API Gateway HTTP APIs hand the function the path
+ * already percent-decoded (rawPath and requestContext.http.path alike; a sequence that does not
+ * decode is refused before the function runs), and the router matches on that path, so the value
+ * is used as it is: decoding it again would turn a `%25` the caller meant into something else, and
+ * throw on a lone `%`. The local runtime decodes the same way (packages/runtime/src/HttpApi.ts).
+ */
 export function pathParameter(event: ApiEvent, name: string): string {
   const value = event.pathParameters?.[name];
-  if (!value) throw new HttpError(400, 'ValidationError', `${name}: missing from the path`);
-  return decodeURIComponent(value);
+  if (!value) throw new ValidationError(name, 'missing from the path');
+  return value;
 }
 
+/** An optional query parameter; an empty value counts as absent. */
+export function queryString(event: ApiEvent, name: string): string | undefined {
+  const value = event.queryStringParameters?.[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** An optional query parameter that must be a decimal integer (its range is the library's to check). */
 export function queryInteger(event: ApiEvent, name: string): number | undefined {
-  const raw = event.queryStringParameters?.[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value)) throw new HttpError(400, 'ValidationError', `${name}: must be an integer (got ${JSON.stringify(raw)})`);
-  return value;
+  const raw = queryString(event, name);
+  if (raw === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(raw)) throw new ValidationError(name, `must be an integer (got ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw)})`);
+  return Number(raw);
 }

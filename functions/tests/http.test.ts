@@ -1,12 +1,13 @@
-import { CommandNotFoundError, DuplicateCommandError, InvalidOperationError, silentLogger, ValidationError } from '@commandbus/core';
-import { describe, expect, it } from 'vitest';
-import { callerIdentity, errorResponse, HttpError, jsonBody, type ApiEvent } from '../http.ts';
+import { CommandNotFoundError, DomainNotFoundError, DuplicateCommandError, InvalidOperationError, SendFailedError, silentLogger, ValidationError } from '@commandbus/core';
+import { CommandBusClient } from '@commandbus/client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { callerIdentity, errorResponse, HttpError, pathParameter, queryInteger, type ApiEvent } from '../http.ts';
 
 const event = (overrides: Partial<ApiEvent> = {}): ApiEvent =>
   ({ requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::1:user/alice' } } }, isBase64Encoded: false, ...overrides }) as unknown as ApiEvent;
 
 describe('Function: errorResponse', () => {
-  it('maps library errors to 400, 404 and 409, and hides the details of anything else', () => {
+  it('maps library errors to 400, 404, 409 and 503, and hides the details of anything else', () => {
     // Act
     const responses = [
       errorResponse(new ValidationError('commandId', 'must be a UUID'), silentLogger),
@@ -14,21 +15,76 @@ describe('Function: errorResponse', () => {
       errorResponse(new DuplicateCommandError('d', 'x', 'PENDING'), silentLogger),
       errorResponse(new InvalidOperationError('not in TSQ', 'COMPLETED'), silentLogger),
       errorResponse(new Error('secret connection string'), silentLogger),
+      errorResponse(new DomainNotFoundError('nowhere', 'ns-nowhere-commands'), silentLogger),
+      errorResponse(new SendFailedError('enqueue failed'), silentLogger),
     ];
 
     // Assess
-    expect(responses.map((response) => response.statusCode)).toEqual([400, 404, 409, 409, 500]);
+    expect(responses.map((response) => response.statusCode)).toEqual([400, 404, 409, 409, 500, 404, 503]);
+    expect(responses.map((response) => (JSON.parse(response.body!) as { error: { type: string } }).error.type)).toEqual([
+      'ValidationError',
+      'CommandNotFound',
+      'DuplicateCommand',
+      'InvalidOperation',
+      'InternalError',
+      'DomainNotFound',
+      'SendFailed',
+    ]);
     expect(JSON.parse(responses[0]!.body!)).toEqual({ error: { type: 'ValidationError', message: 'commandId: must be a UUID', field: 'commandId' } });
     expect(responses[4]!.body).not.toContain('secret');
   });
 });
 
-describe('Function: jsonBody', () => {
-  it('names the problem when the body is absent, not JSON, or not an object', () => {
-    expect(() => jsonBody(event())).toThrow(/^body: a JSON object is required/);
-    expect(() => jsonBody(event({ body: '{oops' }))).toThrow(/^body: is not valid JSON/);
-    expect(() => jsonBody(event({ body: '[1]' }))).toThrow(/^body: must be a JSON object/);
-    expect(jsonBody(event({ body: Buffer.from('{"a":1}').toString('base64'), isBase64Encoded: true }))).toEqual({ a: 1 });
+describe('Function: errorResponse and CommandBusClient', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it('agree: the client rebuilds the library error the API mapped, field and statuses included', async () => {
+    // Prepare
+    const client = new CommandBusClient({ baseUrl: 'http://127.0.0.1:1/', auth: { type: 'bearer', token: 't' } });
+    const errors = [
+      new ValidationError('data.amount', 'is too large'),
+      new CommandNotFoundError('d', '0f8fad5b-d9cb-469f-a165-70867728950e'),
+      new DomainNotFoundError('nowhere', 'ns-nowhere-commands'),
+      new DuplicateCommandError('d', 'x', 'PENDING'),
+      new InvalidOperationError('not in the TSQ', 'COMPLETED'),
+      new SendFailedError('enqueue failed'),
+    ];
+
+    for (const error of errors) {
+      const answer = errorResponse(error, silentLogger);
+      vi.stubGlobal('fetch', async () => new Response(answer.body, { status: answer.statusCode }));
+
+      // Act
+      const rebuilt = await client.send({ domain: 'd', commandType: 'T', commandId: 'x', data: {} }).catch((caught: unknown) => caught);
+
+      // Assess
+      expect(rebuilt, error.name).toBeInstanceOf(error.constructor);
+      expect((rebuilt as Error).message).toBe(error.message);
+      for (const property of ['field', 'existingStatus', 'currentStatus'] as const) {
+        if (property in error) expect((rebuilt as unknown as Record<string, unknown>)[property]).toBe((error as unknown as Record<string, unknown>)[property]);
+      }
+    }
+  });
+});
+
+describe('Function: pathParameter', () => {
+  it('takes the value as API Gateway decoded it, without decoding it again', () => {
+    // API Gateway delivers `%2525` as `%25` and `%25` as `%`: neither may be decoded a second time.
+    expect(pathParameter(event({ pathParameters: { domain: 'a%25b' } }), 'domain')).toBe('a%25b');
+    expect(pathParameter(event({ pathParameters: { domain: '100%' } }), 'domain')).toBe('100%');
+    expect(() => pathParameter(event({ pathParameters: {} }), 'domain')).toThrow(ValidationError);
+  });
+});
+
+describe('Function: queryInteger', () => {
+  it('takes decimal integers only, naming the parameter otherwise', () => {
+    expect(queryInteger(event({ queryStringParameters: { limit: '25' } }), 'limit')).toBe(25);
+    expect(queryInteger(event({ queryStringParameters: { limit: '' } }), 'limit')).toBeUndefined();
+    for (const raw of ['1.5', '0x10', '1e3', ' 5', 'ten']) {
+      expect(() => queryInteger(event({ queryStringParameters: { limit: raw } }), 'limit')).toThrow(/^limit: must be an integer/);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import {
   CommandBusError,
   CommandNotFoundError,
+  DomainNotFoundError,
   DuplicateCommandError,
   InvalidOperationError,
   SendFailedError,
@@ -32,7 +33,11 @@ export interface CommandBusClientOptions {
   auth: ClientAuth;
 }
 
-/** The HTTP API answered with an error the library has no class for. */
+/**
+ * The HTTP API answered with an error the library has no class for: a refusal of API Gateway itself
+ * (403 Forbidden, 413, 429 Too Many Requests, 504…, whose body is `{"message": …}`), one of the local
+ * runtime's (403, 413, 431), 415, an unknown route, or a 500.
+ */
 export class ApiError extends CommandBusError {
   readonly statusCode: number;
   readonly type: string;
@@ -120,14 +125,15 @@ export class CommandBusClient {
   }
 
   /** A raw, authenticated request to the API (for routes or answers this client does not model). */
-  async fetch(method: 'GET' | 'POST', path: string, body?: string): Promise<Response> {
+  async fetch(method: 'GET' | 'POST', path: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<Response> {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl);
-    return fetch(url, { method, headers: await this.headers(method, url, body), ...(body === undefined ? {} : { body }) });
+    return fetch(url, { method, headers: await this.headers(method, url, body, extraHeaders), ...(body === undefined ? {} : { body }) });
   }
 
-  private async headers(method: string, url: URL, payload: string | undefined): Promise<Record<string, string>> {
+  private async headers(method: string, url: URL, payload: string | undefined, extra: Record<string, string> = {}): Promise<Record<string, string>> {
     const headers: Record<string, string> = { host: url.host, accept: 'application/json' };
     if (payload !== undefined) headers['content-type'] = 'application/json';
+    for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
     if (this.options.auth.type === 'bearer') {
       headers.authorization = `Bearer ${this.options.auth.token}`;
       return headers;
@@ -151,15 +157,42 @@ export class CommandBusClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const response = await fetch(url, { method, headers: await this.headers(method, url, payload), ...(payload === undefined ? {} : { body: payload }) });
     const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ApiError(response.status, response.ok ? 'InvalidResponse' : gatewayType(response.status), `the API answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    }
     if (response.ok) return parsed as T;
-    throw toError(response.status, (parsed ?? {}) as ErrorBody);
+    throw toError(response.status, (typeof parsed === 'object' && parsed !== null ? parsed : {}) as ErrorBody);
   }
 }
 
-/** The library's error classes, rebuilt from the API's error answers. */
+/** What an answer of API Gateway itself (`{"message": …}`, no type) means, by its status. */
+function gatewayType(status: number): string {
+  const types: Record<number, string> = {
+    400: 'BadRequest',
+    403: 'Forbidden',
+    404: 'NotFound',
+    413: 'PayloadTooLarge',
+    415: 'UnsupportedMediaType',
+    429: 'TooManyRequests',
+    431: 'RequestHeaderFieldsTooLarge',
+    500: 'InternalError',
+    502: 'BadGateway',
+    503: 'ServiceUnavailable',
+    504: 'GatewayTimeout',
+  };
+  return types[status] ?? 'HttpError';
+}
+
+/**
+ * The library's error classes, rebuilt from the API's error answers — the reverse of the API's one
+ * mapping (functions/http.ts `errorResponse`). API Gateway's own answers (`{"message": …}`) become
+ * an ApiError typed by their status.
+ */
 function toError(status: number, body: ErrorBody): Error {
-  const error = body.error ?? {};
+  const error = typeof body.error === 'object' && body.error !== null ? body.error : {};
   const message = error.message ?? body.message ?? `HTTP ${status}`;
   switch (error.type) {
     case 'ValidationError': {
@@ -168,6 +201,8 @@ function toError(status: number, body: ErrorBody): Error {
     }
     case 'CommandNotFound':
       return Object.assign(new CommandNotFoundError('', ''), { message });
+    case 'DomainNotFound':
+      return Object.assign(new DomainNotFoundError('', ''), { message });
     case 'DuplicateCommand':
       return Object.assign(new DuplicateCommandError('', '', error.existingStatus ?? 'UNKNOWN'), { message });
     case 'InvalidOperation':
@@ -175,7 +210,7 @@ function toError(status: number, body: ErrorBody): Error {
     case 'SendFailed':
       return new SendFailedError(message);
     default:
-      return new ApiError(status, error.type ?? 'HttpError', message);
+      return new ApiError(status, error.type ?? gatewayType(status), message);
   }
 }
 

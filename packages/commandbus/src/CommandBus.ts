@@ -95,22 +95,29 @@ export class CommandBus {
    * the time index and the items, up to `maxItems` (default 10,000); `truncated` says if it stopped.
    */
   async countByStatus(query: { domain: string; from?: string; to?: string; maxItems?: number }): Promise<StatusCounts> {
-    const to = query.to ?? new Date().toISOString();
-    const from = query.from ?? new Date(Date.parse(to) - 24 * 3600 * 1000).toISOString();
     const maxItems = query.maxItems ?? 10_000;
     if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 100_000) {
       throw new ValidationError('maxItems', `must be an integer from 1 to 100000 (got ${maxItems})`);
     }
+    // Validated before anything is computed from them; the defaults are filled in after.
+    const given = validateQuery({
+      domain: query.domain,
+      ...(query.from === undefined ? {} : { from: query.from }),
+      ...(query.to === undefined ? {} : { to: query.to }),
+    });
+    const to = given.to ?? new Date().toISOString();
+    const from = given.from ?? new Date(Math.max(EARLIEST_TIME, Date.parse(to) - 24 * 3600 * 1000)).toISOString();
+    if (from > to) throw new ValidationError('from', `must not be later than to (${to}${given.to === undefined ? ', now' : ''})`);
     const counts = Object.fromEntries(Object.values(CommandStatus).map((status) => [status, 0])) as Record<CommandStatus, number>;
     let counted = 0;
     let cursor: string | undefined;
     do {
-      const page = await this.adapters.store.query(validateQuery({ domain: query.domain, from, to, limit: 100, ...(cursor ? { cursor } : {}) }));
+      const page = await this.adapters.store.query({ domain: given.domain, from, to, limit: 100, ...(cursor ? { cursor } : {}) });
       for (const state of page.items) counts[state.status]++;
       counted += page.items.length;
       cursor = page.nextCursor;
     } while (cursor && counted < maxItems);
-    return { domain: query.domain, from, to, counts, counted, truncated: cursor !== undefined };
+    return { domain: given.domain, from, to, counts, counted, truncated: cursor !== undefined };
   }
 }
 
@@ -123,9 +130,41 @@ export interface StatusCounts {
   truncated: boolean;
 }
 
-export function validateQuery<T extends { domain: string; limit?: number; commandType?: string; from?: string; to?: string; status?: string }>(
-  query: T,
-): T {
+/**
+ * Time bounds are instants of the years 0000–9999, so that, written as toISOString writes them, they
+ * sort as the index's `<timestamp>#<commandId>` keys do (toISOString writes other years as ±YYYYYY).
+ */
+const EARLIEST_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+/** ISO-8601 as RFC 3339 has it: a date, or a date and time with Z or an offset. */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2}))?$/;
+
+/** A time bound, checked and written as toISOString writes it; a ValidationError naming `field` else. */
+export function parseTimestamp(field: string, value: unknown): string {
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : String(value);
+  const refuse = (why: string) => new ValidationError(field, `must be an ISO-8601 timestamp such as 2026-01-31T12:00:00Z or 2026-01-31 ${why} (got ${shown})`);
+  if (typeof value !== 'string') throw refuse('as a string');
+  const match = TIMESTAMP.exec(value);
+  if (!match) throw refuse('(a date, or a date and time with Z or an offset)');
+  const [, year, month, day, hour = '00', minute = '00', second = '00', offset = 'Z'] = match;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  const calendarDay = date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day);
+  const offsetOk = /^[Zz]$/.test(offset) || (Number(offset.slice(1, 3)) <= 23 && Number(offset.slice(4, 6)) <= 59);
+  if (!calendarDay || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59 || !offsetOk) throw refuse('on a real calendar day and time');
+  const time = Date.parse(value.toUpperCase());
+  if (Number.isNaN(time) || time < EARLIEST_TIME || time > LATEST_TIME) throw refuse('within the years 0000 to 9999');
+  return new Date(time).toISOString();
+}
+
+/**
+ * Checks a query before anything is read: domain, limit, command type, status, and the time bounds
+ * (ISO-8601, years 0000–9999, `from` not later than `to`), which come back normalised as
+ * toISOString writes them (cursors are bound to the normalised query).
+ */
+export function validateQuery<
+  T extends { domain: string; limit?: number; commandType?: string; from?: string; to?: string; status?: string; cursor?: string },
+>(query: T): T {
   validateDomain(query.domain);
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 100)) {
     throw new ValidationError('limit', `must be an integer from 1 to 100 (got ${query.limit})`);
@@ -134,17 +173,13 @@ export function validateQuery<T extends { domain: string; limit?: number; comman
   if (query.status !== undefined && !Object.values(CommandStatus).includes(query.status as CommandStatus)) {
     throw new ValidationError('status', `must be one of ${Object.values(CommandStatus).join(', ')} (got ${JSON.stringify(query.status)})`);
   }
-  for (const field of ['from', 'to'] as const) {
-    const value = query[field];
-    if (value !== undefined && Number.isNaN(Date.parse(value))) {
-      throw new ValidationError(field, `must be an ISO-8601 timestamp (got ${JSON.stringify(value)})`);
-    }
+  if (query.cursor !== undefined && (typeof query.cursor !== 'string' || query.cursor.length === 0)) {
+    throw new ValidationError('cursor', 'must be a non-empty string returned as nextCursor');
   }
-  return {
-    ...query,
-    ...(query.from ? { from: new Date(query.from).toISOString() } : {}),
-    ...(query.to ? { to: new Date(query.to).toISOString() } : {}),
-  };
+  const from = query.from === undefined ? undefined : parseTimestamp('from', query.from);
+  const to = query.to === undefined ? undefined : parseTimestamp('to', query.to);
+  if (from !== undefined && to !== undefined && from > to) throw new ValidationError('from', `must not be later than to (${from} > ${to})`);
+  return { ...query, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
 }
 
 /** The public view of a stored command (the enqueue token stays internal). */

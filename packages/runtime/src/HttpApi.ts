@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { invoke } from './lambdaContext.ts';
@@ -43,6 +44,24 @@ export class HttpApi {
         console.error('local HTTP API:', error);
       });
     });
+    // Requests Node's HTTP parser refuses (headers too large, malformed) are answered here, so the
+    // body has the documented shape too (Node would answer them itself, with no body).
+    this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const [status, type, message] =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'RequestHeaderFieldsTooLarge', `the request headers are larger than ${maxHeaderSize} bytes`]
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'RequestTimeout', 'the request took too long to arrive']
+            : [400, 'BadRequest', 'the request is not valid HTTP/1.1'];
+      const body = JSON.stringify({ error: { type, message } });
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.options.port ?? 0, '127.0.0.1', resolve);
@@ -73,12 +92,28 @@ export class HttpApi {
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (!this.authorised(request)) {
-      // What API Gateway answers an unsigned request on an IAM route.
-      return send(response, 403, { message: 'Forbidden' });
+      // Where API Gateway answers an unsigned request on an IAM route (with its own body).
+      return refuse(response, 403, 'Forbidden', 'missing or wrong bearer token (Authorization: Bearer <token>, printed at start-up)');
     }
-    const body = await readBody(request, this.options.maxBodyBytes ?? 1024 * 1024);
-    if (body === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const maxBodyBytes = this.options.maxBodyBytes ?? 1024 * 1024;
+    const body = await readBody(request, maxBodyBytes);
+    if (body === undefined) return refuse(response, 413, 'PayloadTooLarge', `the body is larger than ${maxBodyBytes} bytes`);
+    let url: URL;
+    try {
+      // Origin-form (`/path`, even `//path`) is appended to our origin, never read as a host.
+      const target = request.url ?? '/';
+      url = new URL(target.startsWith('/') ? `http://127.0.0.1${target}` : target);
+    } catch {
+      return refuse(response, 400, 'BadRequest', 'the request target is not a valid URL');
+    }
+    // API Gateway HTTP APIs hand the function the path percent-decoded (rawPath and
+    // requestContext.http.path alike) and refuse a path that does not decode; so does this.
+    let path: string;
+    try {
+      path = decodePath(url.pathname);
+    } catch (error) {
+      return refuse(response, 400, 'ValidationError', (error as Error).message, 'path');
+    }
     const method = request.method ?? 'GET';
     const headers = Object.fromEntries(
       Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(',') : (value ?? '')]),
@@ -89,7 +124,7 @@ export class HttpApi {
     const event: APIGatewayProxyEventV2WithIAMAuthorizer = {
       version: '2.0',
       routeKey: '$default',
-      rawPath: url.pathname,
+      rawPath: path,
       rawQueryString: url.search.slice(1),
       headers,
       ...(url.search ? { queryStringParameters } : {}),
@@ -98,7 +133,7 @@ export class HttpApi {
         apiId: 'local',
         domainName: url.host,
         domainPrefix: 'local',
-        http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        http: { method, path, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
         requestId: randomUUID(),
         routeKey: '$default',
         stage: '$default',
@@ -134,6 +169,29 @@ export class HttpApi {
     response.writeHead(result.statusCode ?? 200, { 'content-type': 'application/json', ...(result.headers as Record<string, string>) });
     response.end(result.isBase64Encoded && result.body ? Buffer.from(result.body, 'base64') : (result.body ?? ''));
   }
+}
+
+/** A refusal of the local HTTP API itself, in the API's documented error shape. */
+function refuse(response: ServerResponse, status: number, type: string, message: string, field?: string): void {
+  send(response, status, { error: { type, message, ...(field === undefined ? {} : { field }) } });
+}
+
+/**
+ * Percent-decodes a path once, segment by segment, as API Gateway does before invoking the function.
+ * A segment that does not decode (a stray `%`, bytes that are not UTF-8) is refused by name.
+ */
+export function decodePath(encoded: string): string {
+  return encoded
+    .split('/')
+    .map((segment, index) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        const shown = segment.length > 60 ? `${segment.slice(0, 60)}…` : segment;
+        throw new Error(`path: segment ${index} (${JSON.stringify(shown)}) is not valid percent-encoded UTF-8`);
+      }
+    })
+    .join('/');
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {

@@ -226,7 +226,7 @@ export class DynamoCommandStore implements CommandStore {
 
   async query(query: CommandQuery): Promise<Page<CommandState>> {
     if (query.status === CommandStatus.IN_TSQ) {
-      return this.listTsq({ domain: query.domain, limit: query.limit, cursor: query.cursor, commandType: query.commandType }, query);
+      return this.listTsq({ domain: query.domain, limit: query.limit, cursor: query.cursor, commandType: query.commandType }, range(query));
     }
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
@@ -234,7 +234,8 @@ export class DynamoCommandStore implements CommandStore {
     // The time index holds keys and type only (it is written once per command); status is read from
     // the items. Rounds are bounded so a rare status cannot turn one call into a table scan.
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
-      const page = await this.byTime.page(query.domain, range(query), limit - matches.length, cursor);
+      const scope = { ...range(query), filters: { commandType: query.commandType, status: query.status } };
+      const page = await this.byTime.page(query.domain, scope, limit - matches.length, cursor);
       const candidates = page.items.filter((entry) => query.commandType === undefined || entry.commandType === query.commandType);
       const states = await this.batchGet(candidates.map((entry) => ({ pk: entry.pk as string, sk: entry.sk as string })));
       matches.push(...states.filter((state) => query.status === undefined || state.status === query.status));
@@ -249,7 +250,7 @@ export class DynamoCommandStore implements CommandStore {
     const matches: CommandState[] = [];
     let cursor = query.cursor;
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
-      const page = await this.tsq.page(query.domain, range(timeRange), limit - matches.length, cursor);
+      const page = await this.tsq.page(query.domain, { ...range(timeRange), filters: { commandType: query.commandType } }, limit - matches.length, cursor);
       matches.push(
         ...page.items.map(toState).filter((state) => query.commandType === undefined || state.commandType === query.commandType),
       );

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../errors.ts';
 import { INDEX_SHARDS } from '../resources.ts';
-import { shardKey } from './keys.ts';
+import { shardKey, shardOf } from './keys.ts';
 
 type Item = Record<string, unknown>;
 
@@ -19,9 +20,25 @@ export interface ShardedPage {
   cursor?: string;
 }
 
+/** What a query reads besides the index and domain: its time range and the filters applied to it. */
+export interface PageScope {
+  from?: string;
+  to?: string;
+  /** Filters applied to the entries (command type, status): a cursor is only valid with the same. */
+  filters?: Record<string, string | undefined>;
+}
+
+/** Longest cursor accepted: every shard's position at its longest, encoded. */
+const MAX_CURSOR_LENGTH = 16 * 1024;
+/** `<timestamp as toISOString writes it>#<commandId>`, as keys.ts's timeSortKey writes them. */
+const SORT_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[^#]{1,1000}$/;
+
 /**
  * Reads one domain's entries of a sharded index newest first, merging the shards into one order.
- * The cursor records, per shard, the last entry handed out, so no entry is skipped or repeated.
+ * The cursor records, per shard, the last entry handed out, so no entry is skipped or repeated. It
+ * is bound to the query it was issued for (index, domain, range and filters, hashed), and every
+ * position in it is checked before it becomes an ExclusiveStartKey: a cursor that was crafted, or
+ * issued for another query, is a ValidationError, never a request DynamoDB refuses.
  */
 export class ShardedIndexReader {
   private readonly client: DynamoDBDocumentClient;
@@ -37,8 +54,10 @@ export class ShardedIndexReader {
     this.tableKeyOf = tableKeyOf;
   }
 
-  async page(domain: string, range: { from?: string; to?: string }, limit: number, cursor?: string): Promise<ShardedPage> {
-    const state = cursor === undefined ? new Array<string | null | true>(INDEX_SHARDS).fill(null) : decodeCursor(cursor);
+  async page(domain: string, scope: PageScope, limit: number, cursor?: string): Promise<ShardedPage> {
+    const range = { from: scope.from ?? '0', to: scope.to ?? '~' };
+    const binding = this.binding(domain, scope);
+    const state = cursor === undefined ? new Array<string | null | true>(INDEX_SHARDS).fill(null) : decodeCursor(cursor, binding, range);
     const fetched = await Promise.all(
       state.map(async (position, shard) => {
         if (position === true) return { shard, items: [] as Item[], more: false };
@@ -49,7 +68,7 @@ export class ShardedIndexReader {
             IndexName: this.index.indexName,
             KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
             ExpressionAttributeNames: { '#pk': this.index.partitionKey, '#sk': this.index.sortKey },
-            ExpressionAttributeValues: { ':pk': pk, ':lo': range.from ?? '0', ':hi': range.to ?? '~' },
+            ExpressionAttributeValues: { ':pk': pk, ':lo': range.from, ':hi': range.to },
             ScanIndexForward: false,
             Limit: limit,
             ...(position === null
@@ -79,22 +98,46 @@ export class ShardedIndexReader {
       if (!more && allTaken) next[shard] = true;
     }
     const finished = next.every((position) => position === true);
-    return { items: merged.map((entry) => entry.item), ...(finished ? {} : { cursor: encodeCursor(next) }) };
+    return { items: merged.map((entry) => entry.item), ...(finished ? {} : { cursor: encodeCursor(next, binding) }) };
+  }
+
+  /** A short hash of what the cursor's positions mean: the index, the domain, the range, the filters. */
+  private binding(domain: string, scope: PageScope): string {
+    const filters = Object.entries(scope.filters ?? {})
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const query = JSON.stringify([this.index.indexName, domain, scope.from ?? null, scope.to ?? null, filters]);
+    return createHash('sha256').update(query).digest('base64url').slice(0, 16);
   }
 }
 
-function encodeCursor(cursor: ShardCursor): string {
-  return Buffer.from(JSON.stringify({ v: 1, s: cursor })).toString('base64url');
+const CURSOR_VERSION = 2;
+
+function encodeCursor(cursor: ShardCursor, binding: string): string {
+  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, q: binding, s: cursor })).toString('base64url');
 }
 
-function decodeCursor(cursor: string): ShardCursor {
+/** The positions of a cursor issued for this query, each checked; a ValidationError otherwise. */
+function decodeCursor(cursor: string, binding: string, range: { from: string; to: string }): ShardCursor {
+  const invalid = (why: string) => new ValidationError('cursor', `is not a cursor returned by this API (${why}); start again without one`);
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid('not base64url text of the right size');
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v?: unknown; s?: unknown };
-    if (parsed.v === 1 && Array.isArray(parsed.s) && parsed.s.length === INDEX_SHARDS) {
-      if (parsed.s.every((p) => p === null || p === true || typeof p === 'string')) return parsed.s as ShardCursor;
-    }
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the validation error
+    throw invalid('not JSON');
   }
-  throw new ValidationError('cursor', 'is not a cursor returned by this query');
+  const { v, q, s } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { v?: unknown; q?: unknown; s?: unknown };
+  if (v !== CURSOR_VERSION || typeof q !== 'string' || !Array.isArray(s) || s.length !== INDEX_SHARDS) throw invalid('unknown version or shape');
+  if (q !== binding) {
+    throw new ValidationError('cursor', 'was issued for another query (another domain, status, command type or time range); start again without one');
+  }
+  s.forEach((position: unknown, shard) => {
+    if (position === null || position === true) return;
+    if (typeof position !== 'string' || !SORT_KEY.test(position)) throw invalid(`position ${shard} is not an index key`);
+    if (position < range.from || position > range.to) throw invalid(`position ${shard} is outside the query's time range`);
+    if (shardOf(position.slice(position.lastIndexOf('#') + 1)) !== shard) throw invalid(`position ${shard} belongs to another shard`);
+  });
+  if (s.every((position) => position === true)) throw invalid('it says every shard is finished, and no such cursor is issued');
+  return s as ShardCursor;
 }

@@ -1,0 +1,60 @@
+import { DomainNotFoundError, DuplicateCommandError, SendFailedError, ValidationError } from '@commandbus/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, CommandBusClient } from '../../src/CommandBusClient.ts';
+
+const client = new CommandBusClient({ baseUrl: 'http://127.0.0.1:1/', auth: { type: 'bearer', token: 't' } });
+const request = { domain: 'test', commandType: 'T', commandId: '0f8fad5b-d9cb-469f-a165-70867728950e', data: {} };
+
+/** The next fetch answers `status` with `body` (a string as is, anything else as JSON). */
+function answer(status: number, body: unknown) {
+  vi.stubGlobal('fetch', async () => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status }));
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('Class: CommandBusClient', () => {
+  describe('Method: send', () => {
+    it.each([
+      [400, { error: { type: 'ValidationError', message: 'data.amount: is too large', field: 'data.amount' } }, ValidationError],
+      [404, { error: { type: 'DomainNotFound', message: "domain 'nowhere' is not provisioned here" } }, DomainNotFoundError],
+      [409, { error: { type: 'DuplicateCommand', message: 'exists', existingStatus: 'PENDING' } }, DuplicateCommandError],
+      [503, { error: { type: 'SendFailed', message: 'enqueue failed' } }, SendFailedError],
+    ])('rebuilds the library error from a %d in the API shape', async (status, body, type) => {
+      answer(status, body);
+
+      const error = await client.send(request).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(type);
+      expect((error as Error).message).toContain(body.error.message.replace(/^data\.amount: /, ''));
+    });
+
+    it('keeps the field of a ValidationError', async () => {
+      answer(400, { error: { type: 'ValidationError', message: 'data.amount: is too large', field: 'data.amount' } });
+
+      const error = (await client.send(request).catch((caught: unknown) => caught)) as ValidationError;
+
+      expect(error.field).toBe('data.amount');
+      expect(error.message).toBe('data.amount: is too large');
+    });
+
+    it.each([
+      [403, { message: 'Forbidden' }, 'Forbidden'],
+      [413, { message: 'Request Entity Too Large' }, 'PayloadTooLarge'],
+      [429, { message: 'Too Many Requests' }, 'TooManyRequests'],
+      [504, { message: 'Endpoint request timed out' }, 'GatewayTimeout'],
+      [502, '<html>Bad Gateway</html>', 'BadGateway'],
+      [431, { error: { type: 'RequestHeaderFieldsTooLarge', message: 'too large' } }, 'RequestHeaderFieldsTooLarge'],
+      [415, { error: { type: 'UnsupportedMediaType', message: 'content-type: must be application/json', field: 'content-type' } }, 'UnsupportedMediaType'],
+    ])('maps an answer of API Gateway or the local runtime (%d) to an ApiError typed by it', async (status, body, type) => {
+      answer(status, body);
+
+      const error = (await client.send(request).catch((caught: unknown) => caught)) as ApiError;
+
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error.statusCode).toBe(status);
+      expect(error.type).toBe(type);
+    });
+  });
+});
