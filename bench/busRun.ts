@@ -8,7 +8,7 @@ import type { createClients, LocalStack } from '@commandbus/local';
 import type { BenchConfig } from './config.ts';
 import { benchData } from './config.ts';
 import type { BenchSystem } from './phase.ts';
-import { queueDepth, verifyStatuses } from './verify.ts';
+import { queueDepth, readStatuses, settle } from './verify.ts';
 import { BENCH_COMMAND, BENCH_DOMAIN, meteredSetup } from './meteredSetup.ts';
 
 export { BENCH_COMMAND, BENCH_DOMAIN };
@@ -45,8 +45,12 @@ export async function createBusSystem(
     async send(commandId) {
       await bus.send({ domain: BENCH_DOMAIN, commandType: BENCH_COMMAND, commandId, data });
     },
-    async verify(commandIds) {
-      const problems = await verifyStatuses(inspect.dynamodb, table, BENCH_DOMAIN, commandIds);
+    async finalState(commandIds, settleMs) {
+      const final = await settle(
+        { statuses: () => readStatuses(inspect.dynamodb, table, BENCH_DOMAIN, commandIds), queueDepth: () => queueDepth(inspect.sqs, queueUrl) },
+        settleMs,
+      );
+      const problems: string[] = [];
       // Through the library's own read API too, for a few of them.
       for (const commandId of commandIds.slice(0, SPOT_CHECKS)) {
         const command = await bus.getCommand(BENCH_DOMAIN, commandId);
@@ -54,9 +58,7 @@ export async function createBusSystem(
           problems.push(`getCommand(${commandId}): ${command ? `${command.status} ${JSON.stringify(command.result)}` : 'not found'}`);
         }
       }
-      const left = await queueDepth(inspect.sqs, queueUrl);
-      if (left > 0) problems.push(`${left} message(s) left in ${queueUrl}`);
-      return problems;
+      return { ...final, problems, notes: [] };
     },
     async stop() {
       await worker.stop();

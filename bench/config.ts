@@ -21,8 +21,15 @@ export interface BenchConfig {
    * (bus, floor, floor, bus, …) so emulator warm-up and drift favour neither.
    */
   rounds: number;
-  /** A run fails (commands lost) after this long without a single completion. */
+  /**
+   * A slice stops waiting after this long without a single completion; its missing commands count
+   * as not completed there, and the final accounting decides whether they were lost.
+   */
   stallTimeoutMs: number;
+  /** After the runs, how long to wait for messages still queued before the final accounting. */
+  settleMs: number;
+  /** Commands the floor deliberately drops unprocessed (a self-test: the run must then exit 1). */
+  lose: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -37,7 +44,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     latencyRate: number(env, 'RATE_LATENCY', 20, 0.001),
     latencyN: integer(env, 'LATENCY_N', 200, 0),
     rounds: integer(env, 'ROUNDS', 4, 1),
-    stallTimeoutMs: integer(env, 'STALL_TIMEOUT_MS', 30_000, 1000),
+    // Longer than the queues' 30 s visibility timeout, so a redelivered message can complete in time.
+    stallTimeoutMs: integer(env, 'STALL_TIMEOUT_MS', 60_000, 1000),
+    settleMs: integer(env, 'SETTLE_MS', 60_000, 0),
+    lose: integer(env, 'LOSE', 0, 0),
   };
 }
 

@@ -8,18 +8,23 @@
  *            UpdateItem IN_PROGRESS → UpdateItem COMPLETED → DeleteMessageBatch (batches of up to
  *            10, flushed at 10 or after a short window).
  *
- * The writes are unconditional: a condition adds no capacity, and reacting to one is bus logic.
+ * The consumer's writes are unconditional: a condition adds no capacity, and reacting to one is bus
+ * logic. The producer's PutItem is the one exception, `attribute_not_exists(pk)` with the failure
+ * ignored, as the bus's insert: the message is sent first, so under load the consumer's two
+ * UpdateItems (which create the item if it is missing) can land before the PutItem, and an
+ * unconditional PutItem would then overwrite COMPLETED with PENDING — the floor itself losing a
+ * command's outcome, which the accounting rightly reported as "floor: <id> is PENDING".
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { INDEX_SHARDS, INDEXES } from '@commandbus/core';
 import type { createClients, LocalStack } from '@commandbus/local';
 import { BENCH_COMMAND, BENCH_DOMAIN, meteredSetup } from './meteredSetup.ts';
 import { benchData, type BenchConfig } from './config.ts';
 import type { BenchSystem } from './phase.ts';
-import { queueDepth, verifyStatuses } from './verify.ts';
+import { queueDepth, readStatuses, settle } from './verify.ts';
 
 /** Same as the transport's default delete window. */
 const DELETE_WINDOW_MS = 20;
@@ -38,7 +43,7 @@ export async function createFloorSystem(
 
   const data = benchData(config.dataBytes);
   let shard = 0;
-  const consumer = new FloorConsumer(consumerClients, table, queueUrl, config.concurrency);
+  const consumer = new FloorConsumer(consumerClients, table, queueUrl, config.concurrency, config.lose);
   const running = consumer.run();
 
   return {
@@ -61,7 +66,8 @@ export async function createFloorSystem(
         sentAt: now,
       });
       await producer.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-      await producer.dynamodb.send(
+      await putIfAbsent(
+        producer.dynamodb,
         new PutItemCommand({
           TableName: table,
           Item: {
@@ -79,15 +85,18 @@ export async function createFloorSystem(
             [INDEXES.byTime.partitionKey]: S(`${BENCH_DOMAIN}#${shard++ % INDEX_SHARDS}`),
             [INDEXES.byTime.sortKey]: S(`${now}#${commandId}`),
           },
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
     },
-    async verify(commandIds) {
-      const problems = await verifyStatuses(inspect.dynamodb, table, BENCH_DOMAIN, commandIds);
-      const left = await queueDepth(inspect.sqs, queueUrl);
-      if (left > 0) problems.push(`${left} message(s) left in ${queueUrl}`);
-      if (consumer.errors.length > 0) problems.push(`consumer errors: ${consumer.errors.slice(0, 3).join('; ')}`);
-      return problems;
+    async finalState(commandIds, settleMs) {
+      const final = await settle(
+        { statuses: () => readStatuses(inspect.dynamodb, table, BENCH_DOMAIN, commandIds), queueDepth: () => queueDepth(inspect.sqs, queueUrl) },
+        settleMs,
+      );
+      const notes = consumer.errors.length > 0 ? [`${consumer.errors.length} consumer error(s), e.g. ${consumer.errors.slice(0, 3).join('; ')}`] : [];
+      if (consumer.dropped > 0) notes.push(`dropped ${consumer.dropped} message(s) unprocessed on purpose (LOSE=${config.lose})`);
+      return { ...final, problems: [], notes };
     },
     async stop() {
       await consumer.stop();
@@ -98,6 +107,15 @@ export async function createFloorSystem(
       }
     },
   };
+}
+
+/** The PutItem, unless the consumer created the item first (then it is left as the consumer wrote it). */
+async function putIfAbsent(client: ReturnType<typeof createClients>['dynamodb'], put: PutItemCommand): Promise<void> {
+  try {
+    await client.send(put);
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 /** A minimal consumer: the Worker's receive loop shape, none of its lifecycle. */
@@ -112,12 +130,16 @@ class FloorConsumer {
   private readonly table: string;
   private readonly queueUrl: string;
   private readonly concurrency: number;
+  /** Messages still to drop unprocessed (deleted, never written): the accounting's self-test. */
+  private toDrop: number;
+  dropped = 0;
 
-  constructor(clients: ReturnType<typeof createClients>, table: string, queueUrl: string, concurrency: number) {
+  constructor(clients: ReturnType<typeof createClients>, table: string, queueUrl: string, concurrency: number, lose: number) {
     this.clients = clients;
     this.table = table;
     this.queueUrl = queueUrl;
     this.concurrency = concurrency;
+    this.toDrop = lose;
     this.deletes = new DeleteBatcher(clients.sqs, queueUrl, (error) => this.errors.push(`delete: ${String(error)}`));
   }
 
@@ -169,6 +191,12 @@ class FloorConsumer {
   }
 
   private async process(message: Message): Promise<void> {
+    if (this.toDrop > 0) {
+      this.toDrop--;
+      this.dropped++;
+      this.deletes.add(message.ReceiptHandle ?? '');
+      return;
+    }
     const { commandId } = JSON.parse(message.Body ?? '{}') as { commandId: string };
     const key = { pk: S(commandId), sk: S(BENCH_DOMAIN) };
     const names = { '#status': 'status' };

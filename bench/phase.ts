@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompletionTracker } from './completion.ts';
 import { startCpuMeter, type CpuUsage } from './cpu.ts';
 import { summarize, type LatencySummary } from './stats.ts';
+import type { FinalState } from './verify.ts';
 import { costPerCommand, type CostPerCommand, type WireCounts, type WireMeter } from './wireMeter.ts';
 
 export interface BenchSystem {
@@ -16,8 +17,11 @@ export interface BenchSystem {
   readonly tracker: CompletionTracker;
   /** Sends one command; the send time is taken just before this is called. */
   send(commandId: string): Promise<void>;
-  /** Checks, outside any counted window, that these commands are COMPLETED; returns the problems. */
-  verify(commandIds: readonly string[]): Promise<string[]>;
+  /**
+   * Outside any counted window, on unmetered clients: these commands' statuses and the queue depth
+   * once the queue has settled (see verify.ts), and the system's own checks.
+   */
+  finalState(commandIds: readonly string[], settleMs: number): Promise<FinalState & { problems: string[]; notes: string[] }>;
   stop(): Promise<void>;
 }
 

@@ -16,12 +16,29 @@ const COLUMN_WIDTH = 14;
 const fixed = (value: number | undefined, digits: number) => (value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 const row = (label: string, ...cells: string[]) => `  ${label.padEnd(LABEL_WIDTH)}${cells.map((cell) => cell.padStart(COLUMN_WIDTH)).join('')}`;
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+
+/** What "floor" means, in the verdicts. */
+export const FLOOR_MEANS = 'floor = the same SQS and DynamoDB calls with no bus logic, measured in this run';
+
+/**
+ * A ratio and its verdict against a target (`at-least`: pass if ratio ≥ target; `at-most`: ≤).
+ * Three decimals, more if three would round across the target (0.79996 is not printed as 0.800),
+ * so the printed figure never contradicts the verdict.
+ */
+export function ratioVerdict(ratio: number, target: number, direction: 'at-least' | 'at-most'): { text: string; pass: boolean } {
+  const passes = (value: number) => (direction === 'at-least' ? value >= target : value <= target);
+  const pass = passes(ratio);
+  if (!Number.isFinite(ratio)) return { text: 'n/a', pass: false };
+  let digits = 3;
+  while (digits < 8 && passes(Number(ratio.toFixed(digits))) !== pass) digits++;
+  return { text: ratio.toFixed(digits), pass };
+}
 const describeLoad = (load: Load) => (load.kind === 'max' ? `as fast as possible, ${load.inFlight} sends in flight` : `${load.perSecond} commands/s`);
 const ms = (value: number) => fixed(value, 1);
 
 export function printReport(config: BenchConfig, load: Comparison, latency: Comparison | undefined): void {
   const out: string[] = [];
-  out.push('', `=== commandbus benchmark: bus vs raw-call floor (same run, same emulators) ===`);
+  out.push('', `=== commandbus benchmark: bus vs floor (same run, same emulators) ===`, FLOOR_MEANS);
   out.push(
     `data ${config.dataBytes} B/command · worker concurrency ${config.concurrency} · warm-up ${config.warmup}/system · node ${process.version}`,
     `each run in ${config.rounds} slice(s) per system, alternating order (bus, floor, floor, bus, …)`,
@@ -44,21 +61,21 @@ export function printReport(config: BenchConfig, load: Comparison, latency: Comp
   }
 
   const busCost = load.bus.cost.dollarsPerMillion.total;
-  const throughputRatio = load.bus.throughput / load.floor.throughput;
-  out.push('', 'Verdicts');
+  const throughput = ratioVerdict(load.bus.throughput / load.floor.throughput, TARGETS.throughputRatio, 'at-least');
+  out.push('', `Verdicts (${FLOOR_MEANS})`);
   out.push(
     `  cost per million commands (load run): bus $${busCost.toFixed(3)}, floor $${load.floor.cost.dollarsPerMillion.total.toFixed(3)}` +
       `  — target ≤ $${TARGETS.dollarsPerMillion.toFixed(2)}: ${verdict(busCost <= TARGETS.dollarsPerMillion)}`,
   );
   out.push(
-    `  throughput bus/floor: ${throughputRatio.toFixed(2)} (${load.bus.throughput.toFixed(1)} / ${load.floor.throughput.toFixed(1)} cmd/s)` +
-      `  — target ≥ ${TARGETS.throughputRatio}: ${verdict(throughputRatio >= TARGETS.throughputRatio)}`,
+    `  throughput bus/floor: ${throughput.text} (${load.bus.throughput.toFixed(1)} / ${load.floor.throughput.toFixed(1)} cmd/s)` +
+      `  — target ≥ ${TARGETS.throughputRatio}: ${verdict(throughput.pass)}`,
   );
   if (latency) {
-    const p50Ratio = latency.bus.latency.p50 / latency.floor.latency.p50;
+    const p50 = ratioVerdict(latency.bus.latency.p50 / latency.floor.latency.p50, TARGETS.p50Ratio, 'at-most');
     out.push(
-      `  p50 latency bus/floor at ${describeLoad(latency.bus.load)}: ${p50Ratio.toFixed(2)} (${ms(latency.bus.latency.p50)} / ${ms(latency.floor.latency.p50)} ms)` +
-        `  — target ≤ ${TARGETS.p50Ratio}: ${verdict(p50Ratio <= TARGETS.p50Ratio)}`,
+      `  p50 latency bus/floor at ${describeLoad(latency.bus.load)}: ${p50.text} (${ms(latency.bus.latency.p50)} / ${ms(latency.floor.latency.p50)} ms)` +
+        `  — target ≤ ${TARGETS.p50Ratio}: ${verdict(p50.pass)}`,
     );
   }
   out.push(
@@ -69,7 +86,7 @@ export function printReport(config: BenchConfig, load: Comparison, latency: Comp
 }
 
 function timingRows(out: string[], { bus, floor }: Comparison, showThroughput: boolean): void {
-  const ratio = (a: number, b: number) => fixed(a / b, 2);
+  const ratio = (a: number, b: number) => fixed(a / b, 3);
   if (showThroughput) {
     out.push(row('throughput (cmd/s)', fixed(bus.throughput, 1), fixed(floor.throughput, 1), ratio(bus.throughput, floor.throughput)));
     if (bus.sliceThroughputs.length > 1) {
@@ -121,6 +138,6 @@ function wireRows(out: string[], { bus, floor }: Comparison): void {
   out.push(row('$ / million commands: SQS', fixed(b.dollarsPerMillion.sqs, 3), fixed(f.dollarsPerMillion.sqs, 3)));
   out.push(row('$ / million commands: DynamoDB', fixed(b.dollarsPerMillion.writes + b.dollarsPerMillion.reads, 3), fixed(f.dollarsPerMillion.writes + f.dollarsPerMillion.reads, 3)));
   out.push(
-    row('$ / million commands: total', fixed(b.dollarsPerMillion.total, 3), fixed(f.dollarsPerMillion.total, 3), fixed(b.dollarsPerMillion.total / f.dollarsPerMillion.total, 2)),
+    row('$ / million commands: total', fixed(b.dollarsPerMillion.total, 3), fixed(f.dollarsPerMillion.total, 3), fixed(b.dollarsPerMillion.total / f.dollarsPerMillion.total, 3)),
   );
 }
