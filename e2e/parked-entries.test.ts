@@ -179,6 +179,21 @@ describe('Messages SQS dead-lettered itself', () => {
     }
   });
 
+  it('is adopted by a running Worker on its own sweep schedule, with nobody calling sweep', async () => {
+    const scoped = await createScenario({ startWorker: false });
+    try {
+      const commandId = await scoped.send({ data: { n: 2 } });
+      await deadLetter(scoped);
+
+      scoped.startWorker({ sweepIntervalSeconds: 1 });
+      const parked = await scoped.waitForStatus(commandId, CommandStatus.IN_TSQ);
+
+      expect(parked.lastError?.code).toBe('DEAD_LETTERED');
+    } finally {
+      await scoped.cleanup();
+    }
+  });
+
   it('records a dead-lettered command that was never recorded (its producer died too), and removes a stale dead-lettered copy', async () => {
     const scoped = await createScenario({ startWorker: false });
     try {

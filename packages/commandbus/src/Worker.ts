@@ -4,6 +4,7 @@ import { resolveRetryPolicy, type RetryPolicy } from './domain/retryPolicy.ts';
 import { validateDomain } from './domain/validation.ts';
 import { ValidationError } from './errors.ts';
 import type { HandlerRegistry } from './HandlerRegistry.ts';
+import { TsqSweeper } from './TsqSweeper.ts';
 import type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
 import type { Logger } from './types.ts';
 
@@ -21,10 +22,17 @@ export interface WorkerOptions extends CommandBusConfig {
   handlerTimeoutMs?: number;
   /** Long-poll wait, 1–20 s, default 20 (0 would spin on an empty queue). */
   waitTimeSeconds?: number;
+  /**
+   * How often the worker sweeps its domain's TSQ queue (see TsqSweeper: stale copies removed,
+   * messages SQS dead-lettered itself recorded IN_TSQ), in seconds; 0 turns it off. Default 300,
+   * the stack's schedule.
+   */
+  sweepIntervalSeconds?: number;
   retryPolicy?: Partial<RetryPolicy>;
 }
 
 interface ResolvedWorkerOptions {
+  sweepIntervalSeconds: number;
   concurrency: number;
   visibilityTimeout: number;
   handlerTimeoutMs: number;
@@ -47,6 +55,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     visibilityTimeout,
     handlerTimeoutMs: integer('handlerTimeoutMs', options.handlerTimeoutMs ?? Math.floor(visibilityTimeout * 800), 1, 43_200_000),
     waitTimeSeconds: integer('waitTimeSeconds', options.waitTimeSeconds ?? 20, 1, 20),
+    sweepIntervalSeconds: integer('sweepIntervalSeconds', options.sweepIntervalSeconds ?? 300, 0, 86_400),
   };
 }
 
@@ -64,6 +73,9 @@ export class Worker {
   readonly domain: string;
   private readonly settings: ResolvedWorkerOptions;
   private readonly processor: CommandProcessor;
+  private readonly sweeper: TsqSweeper;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<unknown> = Promise.resolve();
   private readonly transport: CommandTransport;
   private readonly logger: Logger;
   private readonly inFlight = new Set<Promise<void>>();
@@ -79,6 +91,7 @@ export class Worker {
     this.domain = options.domain;
     this.transport = transport;
     this.logger = logger;
+    this.sweeper = new TsqSweeper({ store, transport, logger });
     this.processor = new CommandProcessor({
       domain: options.domain,
       store,
@@ -95,6 +108,14 @@ export class Worker {
   run(): Promise<void> {
     if (this.running) return this.running;
     this.stopping = false;
+    if (this.settings.sweepIntervalSeconds > 0) {
+      this.sweepTimer = setInterval(() => {
+        // One sweep at a time; a failed sweep is logged and tried again next time.
+        this.sweeping = this.sweeping
+          .then(() => this.sweeper.sweep(this.domain))
+          .catch((error: unknown) => this.logger.error('TSQ sweep failed', { domain: this.domain, error: String(error) }));
+      }, this.settings.sweepIntervalSeconds * 1000);
+    }
     this.running = this.loop().finally(() => {
       this.running = undefined;
     });
@@ -104,6 +125,7 @@ export class Worker {
   /** Stops polling, lets in-flight commands finish, sends pending deletes. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.sweepTimer);
     this.poll?.abort();
     this.slotFreed?.();
     await this.running;
@@ -146,6 +168,7 @@ export class Worker {
       for (const message of messages) this.track(message);
     }
     await Promise.allSettled([...this.inFlight]);
+    await this.sweeping;
     await this.transport.flush();
   }
 

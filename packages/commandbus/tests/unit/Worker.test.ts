@@ -28,7 +28,7 @@ describe('Function: resolveWorkerOptions', () => {
     const resolved = resolveWorkerOptions(input);
 
     // Assess
-    expect(resolved).toEqual({ concurrency: 10, visibilityTimeout: 30, handlerTimeoutMs: 24_000, waitTimeSeconds: 20 });
+    expect(resolved).toEqual({ concurrency: 10, visibilityTimeout: 30, handlerTimeoutMs: 24_000, waitTimeSeconds: 20, sweepIntervalSeconds: 300 });
   });
 
   it.each([
@@ -54,7 +54,7 @@ describe('Function: resolveWorkerOptions', () => {
     const resolved = resolveWorkerOptions(input);
 
     // Assess
-    expect(resolved).toEqual({ concurrency: 4, visibilityTimeout: 60, handlerTimeoutMs: 5_000, waitTimeSeconds: 5 });
+    expect(resolved).toMatchObject({ concurrency: 4, visibilityTimeout: 60, handlerTimeoutMs: 5_000, waitTimeSeconds: 5 });
   });
 
   it('accepts every boundary value', () => {
@@ -67,8 +67,8 @@ describe('Function: resolveWorkerOptions', () => {
     const high = resolveWorkerOptions(highest);
 
     // Assess
-    expect(low).toEqual({ concurrency: 1, visibilityTimeout: 1, handlerTimeoutMs: 1, waitTimeSeconds: 1 });
-    expect(high).toEqual({ concurrency: 1000, visibilityTimeout: 43_200, handlerTimeoutMs: 43_200_000, waitTimeSeconds: 20 });
+    expect(low).toMatchObject({ concurrency: 1, visibilityTimeout: 1, handlerTimeoutMs: 1, waitTimeSeconds: 1 });
+    expect(high).toMatchObject({ concurrency: 1000, visibilityTimeout: 43_200, handlerTimeoutMs: 43_200_000, waitTimeSeconds: 20 });
   });
 
   it.each([
