@@ -4,7 +4,7 @@ import { encodeEnvelope, type Envelope } from './domain/envelope.ts';
 import { pendingRecord, type CommandState } from './domain/lifecycle.ts';
 import { DEFAULT_MAX_DATA_BYTES, validateDomain, validateName, validateSendRequest, validateUuid } from './domain/validation.ts';
 import { DomainNotFoundError, DuplicateCommandError, SendFailedError, ValidationError } from './errors.ts';
-import { MessageRefusedError, QueueNotFoundError } from './transport/CommandTransport.ts';
+import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTransport.ts';
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
 import type { Adapters } from './config.ts';
 

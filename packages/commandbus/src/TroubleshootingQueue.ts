@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sendReply } from './CommandProcessor.ts';
+import { sendReply } from './application/CommandProcessor.ts';
 import { toCommand, validateQuery } from './CommandBus.ts';
 import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
 import {
@@ -14,8 +14,8 @@ import {
 import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
 import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
 import { MAX_RESULT_BYTES } from './domain/outcome.ts';
-import { requeueCommand } from './requeue.ts';
-import { TsqSweeper, type SweepResult } from './TsqSweeper.ts';
+import { requeueCommand } from './application/retryProtocol.ts';
+import { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
 import type { JsonValue, Page, Reply, TsqEntry, TsqQuery } from './types.ts';
 
 export interface OperatorAction {

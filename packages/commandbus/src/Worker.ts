@@ -1,11 +1,11 @@
-import { CommandProcessor, type ProcessOutcome } from './CommandProcessor.ts';
+import { CommandProcessor, type ProcessOutcome } from './application/CommandProcessor.ts';
 import { resolveAdapters, type CommandBusConfig } from './config.ts';
 import { resolveRetryPolicy, type RetryPolicy } from './domain/retryPolicy.ts';
 import { validateDomain } from './domain/validation.ts';
 import { ValidationError } from './errors.ts';
 import type { HandlerRegistry } from './HandlerRegistry.ts';
-import { TsqSweeper } from './TsqSweeper.ts';
-import type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
+import { TsqSweeper } from './application/TsqSweeper.ts';
+import type { CommandTransport, TransportMessage } from './ports/CommandTransport.ts';
 import type { Logger } from './types.ts';
 
 export interface WorkerOptions extends CommandBusConfig {

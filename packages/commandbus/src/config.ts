@@ -2,10 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createConsoleLogger } from './logger.ts';
 import { resourceNames, type ResourceNames } from './resources.ts';
-import type { CommandStore } from './storage/CommandStore.ts';
-import { DynamoCommandStore } from './storage/DynamoCommandStore.ts';
-import type { CommandTransport } from './transport/CommandTransport.ts';
-import { SqsTransport } from './transport/SqsTransport.ts';
+import type { CommandStore } from './ports/CommandStore.ts';
+import { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
+import type { CommandTransport } from './ports/CommandTransport.ts';
+import { SqsTransport } from './adapters/sqs/SqsTransport.ts';
 import type { Logger } from './types.ts';
 
 /**

@@ -1,9 +1,9 @@
 export { CommandBus, type CommandBusOptions, type StatusCounts } from './CommandBus.ts';
 export { Worker, type WorkerOptions } from './Worker.ts';
 export { TroubleshootingQueue, type OperatorAction } from './TroubleshootingQueue.ts';
-export { TsqSweeper, type SweepResult } from './TsqSweeper.ts';
+export { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
 export { HandlerRegistry, type CommandHandler, type HandlerCommand, type HandlerContext } from './HandlerRegistry.ts';
-export { CommandProcessor, MAX_RETAKES, type ProcessContext, type ProcessOutcome } from './CommandProcessor.ts';
+export { CommandProcessor, MAX_RETAKES, type ProcessContext, type ProcessOutcome } from './application/CommandProcessor.ts';
 export { resolveAdapters, type CommandBusConfig, type Adapters } from './config.ts';
 export { createConsoleLogger, silentLogger } from './logger.ts';
 export { DEFAULT_RETRY_POLICY, backoffSeconds, resolveRetryPolicy, type RetryPolicy } from './domain/retryPolicy.ts';
@@ -11,8 +11,8 @@ export { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DATA_BYTES } from './domain/validatio
 export * from './errors.ts';
 export * from './types.ts';
 export * from './resources.ts';
-export { ItemTooLargeError, StoreUnavailableError, type CommandStore } from './storage/CommandStore.ts';
-export { DynamoCommandStore } from './storage/DynamoCommandStore.ts';
-export { MessageRefusedError, QueueNotFoundError, type CommandTransport, type TransportMessage } from './transport/CommandTransport.ts';
+export { ItemTooLargeError, StoreUnavailableError, type CommandStore } from './ports/CommandStore.ts';
+export { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
+export { MessageRefusedError, QueueNotFoundError, type CommandTransport, type TransportMessage } from './ports/CommandTransport.ts';
 export { MAX_JSON_DEPTH } from './domain/storableJson.ts';
-export { SqsTransport } from './transport/SqsTransport.ts';
+export { SqsTransport } from './adapters/sqs/SqsTransport.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { INDEX_SHARDS } from '../../../src/resources.ts';
-import { shardKey, shardOf, timeSortKey } from '../../../src/storage/keys.ts';
+import { INDEX_SHARDS } from '../../../../src/resources.ts';
+import { shardKey, shardOf, timeSortKey } from '../../../../src/adapters/dynamodb/keys.ts';
 
 /** Deterministic, realistic-looking v4 UUIDs (no Math.random, so the spread check never flakes). */
 function uuidFromSeed(seed: number): string {

@@ -9,10 +9,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../domain/lifecycle.ts';
-import { INDEXES } from '../resources.ts';
-import { CommandStatus, type AuditEvent, type CommandQuery, type Page, type TsqQuery } from '../types.ts';
-import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from './CommandStore.ts';
+import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../../domain/lifecycle.ts';
+import { INDEXES } from '../../resources.ts';
+import { CommandStatus, type AuditEvent, type CommandQuery, type Page, type TsqQuery } from '../../types.ts';
+import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../../ports/CommandStore.ts';
 import { shardKey, shardOf, timeSortKey } from './keys.ts';
 import { ShardedIndexReader } from './ShardedIndexReader.ts';
 

@@ -1,9 +1,9 @@
-import { encodeEnvelope, type Envelope } from './domain/envelope.ts';
-import { operatorRetryTransition, type CommandState } from './domain/lifecycle.ts';
-import { InvalidOperationError, SendFailedError } from './errors.ts';
-import type { CommandStore } from './storage/CommandStore.ts';
-import type { CommandTransport } from './transport/CommandTransport.ts';
-import type { JsonObject } from './types.ts';
+import { encodeEnvelope, type Envelope } from '../domain/envelope.ts';
+import { operatorRetryTransition, type CommandState } from '../domain/lifecycle.ts';
+import { InvalidOperationError, SendFailedError } from '../errors.ts';
+import type { CommandStore } from '../ports/CommandStore.ts';
+import type { CommandTransport } from '../ports/CommandTransport.ts';
+import type { JsonObject } from '../types.ts';
 
 /**
  * Steps 2 and 3 of a retry (operator retry or native redrive) whose request — the new token kept on

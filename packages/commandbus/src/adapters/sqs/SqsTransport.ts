@@ -7,8 +7,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { ResourceNames } from '../resources.ts';
-import { MessageRefusedError, QueueNotFoundError, type CommandTransport, type ReceiveOptions, type TransportMessage } from './CommandTransport.ts';
+import type { ResourceNames } from '../../resources.ts';
+import { MessageRefusedError, QueueNotFoundError, type CommandTransport, type ReceiveOptions, type TransportMessage } from '../../ports/CommandTransport.ts';
 
 /** SQS error names (JSON and query protocols) meaning the queue is not there. */
 const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NonExistentQueue']);

@@ -1,4 +1,4 @@
-import { INDEX_SHARDS } from '../resources.ts';
+import { INDEX_SHARDS } from '../../resources.ts';
 
 /**
  * Index keys are spread over INDEX_SHARDS partitions per domain so one busy domain cannot make a hot

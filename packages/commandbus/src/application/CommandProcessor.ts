@@ -10,7 +10,7 @@ import {
   TOKEN_ATTRIBUTE,
   type DecodeResult,
   type Envelope,
-} from './domain/envelope.ts';
+} from '../domain/envelope.ts';
 import {
   decideReceive,
   failureTransition,
@@ -23,18 +23,18 @@ import {
   type CommandState,
   type NewCommandRecord,
   type Transition,
-} from './domain/lifecycle.ts';
-import { encodeJson } from './domain/messageBody.ts';
-import { classifyError, HandlerTimeoutError, MAX_RESULT_BYTES } from './domain/outcome.ts';
-import type { RetryPolicy } from './domain/retryPolicy.ts';
-import { assertJson } from './domain/validation.ts';
-import { PermanentCommandError } from './errors.ts';
-import type { HandlerRegistry } from './HandlerRegistry.ts';
-import { requeueCommand } from './requeue.ts';
-import type { ResourceNames } from './resources.ts';
-import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from './storage/CommandStore.ts';
-import type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
-import { CommandStatus, type CommandError, type JsonValue, type Logger, type Reply } from './types.ts';
+} from '../domain/lifecycle.ts';
+import { encodeJson } from '../domain/messageBody.ts';
+import { classifyError, HandlerTimeoutError, MAX_RESULT_BYTES } from '../domain/outcome.ts';
+import type { RetryPolicy } from '../domain/retryPolicy.ts';
+import { assertJson } from '../domain/validation.ts';
+import { PermanentCommandError } from '../errors.ts';
+import type { HandlerRegistry } from '../HandlerRegistry.ts';
+import { requeueCommand } from './retryProtocol.ts';
+import type { ResourceNames } from '../resources.ts';
+import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
+import type { CommandTransport, TransportMessage } from '../ports/CommandTransport.ts';
+import { CommandStatus, type CommandError, type JsonValue, type Logger, type Reply } from '../types.ts';
 
 /**
  * What the caller should do with the message:

@@ -6,7 +6,7 @@ import {
   PARKED_ATTRIBUTE,
   RECORD_ATTRIBUTE,
   TOKEN_ATTRIBUTE,
-} from './domain/envelope.ts';
+} from '../domain/envelope.ts';
 import {
   DEAD_LETTERED_ERROR,
   deadLetteredRecord,
@@ -14,10 +14,10 @@ import {
   malformedRecord,
   withoutPayload,
   type Transition,
-} from './domain/lifecycle.ts';
-import { ItemTooLargeError, type CommandStore } from './storage/CommandStore.ts';
-import type { CommandTransport, TransportMessage } from './transport/CommandTransport.ts';
-import { CommandStatus, type Logger } from './types.ts';
+} from '../domain/lifecycle.ts';
+import { ItemTooLargeError, type CommandStore } from '../ports/CommandStore.ts';
+import type { CommandTransport, TransportMessage } from '../ports/CommandTransport.ts';
+import { CommandStatus, type Logger } from '../types.ts';
 
 export interface SweepResult {
   examined: number;

@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../src/errors.ts';
-import { INDEX_SHARDS } from '../../../src/resources.ts';
-import { shardOf, timeSortKey } from '../../../src/storage/keys.ts';
-import { ShardedIndexReader } from '../../../src/storage/ShardedIndexReader.ts';
+import { ValidationError } from '../../../../src/errors.ts';
+import { INDEX_SHARDS } from '../../../../src/resources.ts';
+import { shardOf, timeSortKey } from '../../../../src/adapters/dynamodb/keys.ts';
+import { ShardedIndexReader } from '../../../../src/adapters/dynamodb/ShardedIndexReader.ts';
 
 const index = { indexName: 'byTime', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' };
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../errors.ts';
-import { INDEX_SHARDS } from '../resources.ts';
+import { ValidationError } from '../../errors.ts';
+import { INDEX_SHARDS } from '../../resources.ts';
 import { shardKey, shardOf } from './keys.ts';
 
 type Item = Record<string, unknown>;
