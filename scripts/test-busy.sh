@@ -18,7 +18,7 @@ failed=0
 for run in $(seq "$runs"); do
   started=$(date +%s)
   if npm test > "/tmp/commandbus-test-busy-${run}.log" 2>&1; then verdict=passed; else verdict=FAILED; failed=$((failed + 1)); fi
-  summary=$(grep -E '^\s*(Test Files|Tests) ' "/tmp/commandbus-test-busy-${run}.log" | sed -E 's/\x1b\[[0-9;]*m//g; s/^ +//' | tr '\n' ' ')
+  summary=$(sed -E 's/\x1b\[[0-9;]*m//g' "/tmp/commandbus-test-busy-${run}.log" | grep -E '^ *(Test Files|Tests) ' | sed -E 's/^ +//; s/ +/ /g' | tr '\n' ' ')
   echo "run ${run}: ${verdict} in $(( $(date +%s) - started )) s — ${summary}(log: /tmp/commandbus-test-busy-${run}.log)"
 done
 echo "$((runs - failed)) passed, ${failed} failed"

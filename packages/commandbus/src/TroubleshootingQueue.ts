@@ -1,22 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { sendReply } from './application/CommandProcessor.ts';
-import { toCommand, validateQuery } from './CommandBus.ts';
-import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
-import {
-  MALFORMED_COMMAND_TYPE,
-  operatorCancelTransition,
-  operatorCompleteTransition,
-  PAYLOAD_NOT_STORED,
-  retryRequestTransition,
-  type CommandState,
-  type Transition,
-} from './domain/lifecycle.ts';
-import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
-import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
-import { MAX_RESULT_BYTES } from './domain/outcome.ts';
-import { requeueCommand } from './application/retryProtocol.ts';
+import { applyWithRetry } from './application/applyWithRetry.ts';
+import { sendReplyOrLog } from './application/replies.ts';
+import { retryCommand } from './application/retryProtocol.ts';
 import { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
-import type { JsonValue, Page, Reply, TsqEntry, TsqQuery } from './types.ts';
+import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
+import { operatorCancelTransition, operatorCompleteTransition, type CommandState, type Transition } from './domain/lifecycle.ts';
+import { MAX_RESULT_BYTES } from './domain/outcome.ts';
+import { validateQuery } from './domain/query.ts';
+import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
+import { toTsqEntry } from './domain/views.ts';
+import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
+import type { JsonValue, Page, TsqEntry, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
   domain: string;
@@ -28,6 +21,11 @@ export interface OperatorAction {
 /**
  * The operator's view of failed commands: list them with their errors, then retry, cancel or complete.
  * Every action is allowed only from IN_TSQ and records the operator.
+ *
+ * @example
+ * const tsq = new TroubleshootingQueue({ namespace: 'shop' });
+ * const { items } = await tsq.list({ domain: 'payments' });
+ * await tsq.operatorRetry({ domain: 'payments', commandId: items[0].commandId, operator: 'alice' });
  */
 export class TroubleshootingQueue {
   private readonly adapters: Adapters;
@@ -38,29 +36,12 @@ export class TroubleshootingQueue {
 
   async list(query: TsqQuery): Promise<Page<TsqEntry>> {
     const page = await this.adapters.store.listTsq(validateQuery(query));
-    return {
-      ...page,
-      items: page.items.map((state) => ({ ...toCommand(state), movedToTsqAt: state.movedToTsqAt ?? state.updatedAt })),
-    };
+    return { ...page, items: page.items.map(toTsqEntry) };
   }
 
   /** Re-enqueues the stored payload with a fresh token: the command is PENDING again, attempts reset. */
   async operatorRetry(action: OperatorAction): Promise<void> {
-    const { domain, commandId, operator } = validateAction(action);
-    const token = randomUUID();
-    const state = await this.act(domain, commandId, (current) => {
-      if (current.status === 'IN_TSQ' && current.commandType === MALFORMED_COMMAND_TYPE) {
-        throw new InvalidOperationError(
-          `${domain}/${commandId} is a message that is not a command (${current.lastError?.message ?? 'malformed'}); it cannot be retried — cancel or complete it`,
-          current.status,
-        );
-      }
-      if (current.status === 'IN_TSQ' && current.data === undefined) {
-        throw new InvalidOperationError(`${domain}/${commandId}: ${PAYLOAD_NOT_STORED}`, current.status);
-      }
-      return retryRequestTransition(current, operator, token, now());
-    });
-    await requeueCommand(this.adapters.store, this.adapters.transport, state, token, operator);
+    await retryCommand(this.adapters, validateAction(action));
   }
 
   async operatorCancel(action: OperatorAction & { reason: string }): Promise<void> {
@@ -68,7 +49,7 @@ export class TroubleshootingQueue {
     const reason = validateName('reason', action.reason);
     const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now()));
     // The reply says why it was cancelled and what went wrong before.
-    await this.reply(state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
+    await sendReplyOrLog(this.adapters.transport, this.adapters.logger, state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
   }
 
   async operatorComplete(action: OperatorAction & { resultData?: JsonValue }): Promise<void> {
@@ -80,7 +61,7 @@ export class TroubleshootingQueue {
       throw new ValidationError('resultData', `is ${bytes} bytes as JSON; the limit is ${MAX_RESULT_BYTES} bytes (results share the command's 400 KB item)`);
     }
     const state = await this.act(domain, commandId, (current) => operatorCompleteTransition(current, operator, resultData, now()));
-    await this.reply(state, 'SUCCESS', { result: resultData });
+    await sendReplyOrLog(this.adapters.transport, this.adapters.logger, state, 'SUCCESS', { result: resultData });
   }
 
   /**
@@ -93,25 +74,17 @@ export class TroubleshootingQueue {
     return new TsqSweeper(this.adapters).sweep(domain, options);
   }
 
-  /** The action has happened; a reply that cannot be sent is logged, not turned into a failed action. */
-  private async reply(state: CommandState, outcome: Reply['outcome'], extra: Partial<Reply>): Promise<void> {
-    try {
-      await sendReply(this.adapters.transport, state, outcome, extra);
-    } catch (error) {
-      this.adapters.logger.error('reply could not be sent', { commandId: state.commandId, replyTo: state.replyTo, error: String(error) });
-    }
-  }
-
-  /** Reads, checks IN_TSQ, writes conditionally; a concurrent change is re-read and re-checked. */
-  private async act(domain: string, commandId: string, transition: (current: CommandState) => Transition): Promise<CommandState> {
-    let current = await this.adapters.store.get(domain, commandId);
-    for (let round = 0; round < 5; round++) {
-      if (!current) throw new CommandNotFoundError(domain, commandId);
-      const result = await this.adapters.store.apply(transition(current));
-      if (result.applied) return current;
-      current = result.current;
-    }
-    throw new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN');
+  /** Reads, checks IN_TSQ (the lifecycle does), writes conditionally; returns the state acted on. */
+  private act(domain: string, commandId: string, transition: (current: CommandState) => Transition): Promise<CommandState> {
+    return applyWithRetry(
+      this.adapters.store,
+      { domain, commandId },
+      (current) => {
+        if (!current) throw new CommandNotFoundError(domain, commandId);
+        return { write: transition(current), then: () => current };
+      },
+      { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
+    );
   }
 }
 

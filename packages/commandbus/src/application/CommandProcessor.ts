@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   attributeValue,
   decodeEnvelope,
@@ -15,6 +15,7 @@ import {
   decideReceive,
   failureTransition,
   malformedRecord,
+  recordIdOf,
   receivedRecord,
   receiveTransition,
   REDRIVE_OPERATOR,
@@ -22,19 +23,21 @@ import {
   withoutPayload,
   type CommandState,
   type NewCommandRecord,
+  type ReceiveDecision,
   type Transition,
 } from '../domain/lifecycle.ts';
-import { encodeJson } from '../domain/messageBody.ts';
 import { classifyError, HandlerTimeoutError, MAX_RESULT_BYTES } from '../domain/outcome.ts';
 import type { RetryPolicy } from '../domain/retryPolicy.ts';
 import { assertJson } from '../domain/validation.ts';
 import { PermanentCommandError } from '../errors.ts';
 import type { HandlerRegistry } from '../HandlerRegistry.ts';
-import { requeueCommand } from './retryProtocol.ts';
+import { applyOrShrink, applyWithRetry, type Step } from './applyWithRetry.ts';
+import { sendReply } from './replies.ts';
+import { completeRetry } from './retryProtocol.ts';
 import type { ResourceNames } from '../resources.ts';
-import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
+import { StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
 import type { CommandTransport, TransportMessage } from '../ports/CommandTransport.ts';
-import { CommandStatus, type CommandError, type JsonValue, type Logger, type Reply } from '../types.ts';
+import { CommandStatus, type CommandError, type JsonValue, type Logger } from '../types.ts';
 
 /**
  * What the caller should do with the message:
@@ -117,75 +120,91 @@ export class CommandProcessor {
 
   /** Records the receive. Returns the attempt number to run, or undefined when the message is done. */
   private async start(envelope: Envelope, message: TransportMessage, writes: ConfirmedWrites): Promise<number | undefined> {
-    const { logger } = this.options;
     const fromTsq = message.attributes[PARKED_ATTRIBUTE] !== undefined;
     const retakeOf = message.attributes[RETAKE_ATTRIBUTE];
     const delivery = { lease: writes.lease, ...(retakeOf === undefined ? {} : { retakeOf }) };
     // Fast path: one conditional write, guessing the attempts so far from SQS's receive count (a
     // message sent again after an outage starts counting anew, so it takes the slow path).
     const guess = fromTsq || retakeOf !== undefined ? undefined : receiveTransition(envelope, Math.max(0, message.receiveCount - 1), now(), writes.lease);
-    let current: CommandState | undefined;
+    let known: { current: CommandState | undefined } | undefined;
     if (guess) {
       const result = await writes.apply(guess);
       if (result.applied) return guess.set.attempts!;
-      current = result.current;
-    } else {
-      current = await writes.get(envelope.domain, envelope.commandId);
+      known = { current: result.current };
     }
     // Slow path: decide from the stored state; losing a race means deciding again.
-    for (let round = 0; round < 5; round++) {
-      const decision = decideReceive(current, envelope, fromTsq, now(), delivery);
-      switch (decision.kind) {
-        case 'create': {
-          const inserted = await writes.insert(receivedRecord(envelope, now(), writes.lease));
-          if (inserted.created) return 1;
-          current = inserted.existing;
-          continue;
-        }
-        case 'process': {
-          const result = await writes.apply(decision.transition);
-          if (result.applied) return decision.attempt;
-          current = result.current;
-          continue;
-        }
-        case 'redrive': {
-          const result = await writes.apply(decision.transition);
-          if (!result.applied) {
-            current = result.current;
-            continue;
-          }
+    return applyWithRetry(
+      writes,
+      { domain: envelope.domain, commandId: envelope.commandId },
+      (current) => this.receiveStep(decideReceive(current, envelope, fromTsq, now(), delivery), current, envelope, message, writes),
+      {
+        ...(known ? { known } : {}),
+        contention: () => new Error(`command ${envelope.domain}/${envelope.commandId} kept changing while being received; it will be redelivered`),
+      },
+    );
+  }
+
+  /** The receive decision as a step: what to write, and what follows once it is written. */
+  private receiveStep(
+    decision: ReceiveDecision,
+    current: CommandState | undefined,
+    envelope: Envelope,
+    message: TransportMessage,
+    writes: ConfirmedWrites,
+  ): Step<number | undefined> {
+    const { logger, store, transport } = this.options;
+    switch (decision.kind) {
+      case 'create':
+        return { create: receivedRecord(envelope, now(), writes.lease), then: () => 1 };
+      case 'process':
+        return { write: decision.transition, then: () => decision.attempt };
+      case 'redrive':
+        return {
+          write: decision.transition,
           // The parked copy carries the payload, even when the item could not store it.
-          await requeueCommand(this.options.store, this.options.transport, { ...current!, data: envelope.data }, decision.token, REDRIVE_OPERATOR, decision.details);
-          return undefined;
-        }
-        case 'exhaust': {
-          const result = await this.applyParking(decision.transition, writes);
-          if (!result.applied) {
-            current = result.current;
-            continue;
-          }
-          await this.park(message, envelope, decision.error);
-          return undefined;
-        }
-        case 'repark':
-          await this.park(message, envelope, current?.lastError);
-          return undefined;
-        case 'resend-reply':
-          try {
-            await this.reply(decision.state, 'SUCCESS', { result: decision.state.result ?? null });
-          } catch (error) {
-            // The command is done; a reply that keeps failing must not keep its message cycling
-            // until SQS parks it as if the command had failed.
-            if (message.receiveCount < MAX_REPLY_ATTEMPTS) throw error;
-            logger.error('reply could not be sent; giving up', { commandId: envelope.commandId, replyTo: envelope.replyTo, error: String(error) });
-          }
-          return undefined;
-        case 'drop':
-          logger.info('dropping message', { commandId: envelope.commandId, reason: decision.reason });
-          return undefined;
-      }
+          then: async () => {
+            await completeRetry({ store, transport }, { ...current!, data: envelope.data }, decision.token, REDRIVE_OPERATOR, decision.details);
+            return undefined;
+          },
+        };
+      case 'exhaust':
+        return {
+          write: decision.transition,
+          ifTooLarge: withoutPayload(decision.transition),
+          then: async () => {
+            await this.park(message, envelope, decision.error);
+            return undefined;
+          },
+        };
+      case 'repark':
+        return {
+          done: async () => {
+            await this.park(message, envelope, current?.lastError);
+            return undefined;
+          },
+        };
+      case 'resend-reply':
+        return {
+          done: async () => {
+            try {
+              await sendReply(transport, decision.state, 'SUCCESS', { result: decision.state.result ?? null });
+            } catch (error) {
+              // The command is done; a reply that keeps failing must not keep its message cycling
+              // until SQS parks it as if the command had failed.
+              if (message.receiveCount < MAX_REPLY_ATTEMPTS) throw error;
+              logger.error('reply could not be sent; giving up', { commandId: envelope.commandId, replyTo: envelope.replyTo, error: String(error) });
+            }
+            return undefined;
+          },
+        };
+      case 'drop':
+        return {
+          done: () => {
+            logger.info('dropping message', { commandId: envelope.commandId, reason: decision.reason });
+            return undefined;
+          },
+        };
     }
-    throw new Error(`command ${envelope.domain}/${envelope.commandId} kept changing while being received; it will be redelivered`);
   }
 
   private async runAttempt(envelope: Envelope, attempt: number, message: TransportMessage, writes: ConfirmedWrites): Promise<ProcessOutcome> {
@@ -198,7 +217,7 @@ export class CommandProcessor {
       const result = await this.invoke(envelope, attempt);
       transition = successTransition(ref, result, now());
       afterWrite = async () => {
-        if (envelope.replyTo) await this.reply(envelope, 'SUCCESS', { result: result ?? null });
+        if (envelope.replyTo) await sendReply(transport, envelope, 'SUCCESS', { result: result ?? null });
         return 'ack';
       };
     } catch (thrown) {
@@ -219,7 +238,7 @@ export class CommandProcessor {
     }
     // The handler has run: the store must learn its outcome even if it takes a moment to answer.
     writes.extend(MIN_OUTCOME_PATIENCE_MS);
-    const applied = transition.set.tsq === 'enter' ? await this.applyParking(transition, writes) : await writes.apply(transition);
+    const applied = await applyOrShrink(writes, transition, transition.set.tsq === 'enter' ? withoutPayload(transition) : undefined);
     if (!applied.applied) {
       // A later attempt (after a visibility timeout) or an operator owns the command now.
       logger.warn('late result ignored', { ...log, currentStatus: applied.current?.status, currentAttempts: applied.current?.attempts });
@@ -271,17 +290,6 @@ export class CommandProcessor {
       return result;
     } finally {
       clearTimeout(timer);
-    }
-  }
-
-  /** Parks the command; if its item would outgrow the store's limit, parks it without the payload. */
-  private async applyParking(transition: Transition, writes: ConfirmedWrites): Promise<ApplyResult> {
-    try {
-      return await writes.apply(transition);
-    } catch (error) {
-      if (!(error instanceof ItemTooLargeError)) throw error;
-      this.options.logger.error('command item too large: parking without its payload', { commandId: transition.commandId });
-      return writes.apply(withoutPayload(transition));
     }
   }
 
@@ -347,15 +355,6 @@ export class CommandProcessor {
     });
     return 'ack';
   }
-
-  private async reply(
-    command: Pick<CommandState, 'domain' | 'commandId' | 'commandType' | 'correlationId' | 'replyTo'>,
-    outcome: Reply['outcome'],
-    extra: Partial<Reply>,
-  ): Promise<void> {
-    if (!command.replyTo) return;
-    await sendReply(this.options.transport, command, outcome, extra);
-  }
 }
 
 /** Extra time a finished handler's outcome write gets, even past the delivery's store deadline. */
@@ -419,34 +418,6 @@ class ConfirmedWrites {
       }
     }
   }
-}
-
-/** A record id for a message that is not a command: its SQS message id as a lower-case UUID. */
-export function recordIdOf(messageId: string): string {
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  if (uuid.test(messageId)) return messageId.toLowerCase();
-  // Emulators may use other ids; derive a stable UUID so every operator action can address it.
-  const hex = createHash('sha256').update(messageId).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** One reply message per outcome; consumers should de-duplicate by commandId (SQS is at-least-once). */
-export async function sendReply(
-  transport: CommandTransport,
-  command: Pick<CommandState, 'domain' | 'commandId' | 'commandType' | 'correlationId' | 'replyTo'>,
-  outcome: Reply['outcome'],
-  extra: Partial<Reply>,
-): Promise<void> {
-  if (!command.replyTo) return;
-  const reply: Reply = {
-    domain: command.domain,
-    commandId: command.commandId,
-    commandType: command.commandType,
-    correlationId: command.correlationId,
-    outcome,
-    ...extra,
-  };
-  await transport.sendReply(command.replyTo, encodeJson(reply));
 }
 
 const now = () => new Date().toISOString();

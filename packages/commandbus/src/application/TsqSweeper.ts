@@ -1,4 +1,4 @@
-import { recordIdOf } from './CommandProcessor.ts';
+import { applyOrShrink } from './applyWithRetry.ts';
 import {
   attributeValue,
   decodeEnvelope,
@@ -12,10 +12,10 @@ import {
   deadLetteredRecord,
   deadLetteredTransition,
   malformedRecord,
+  recordIdOf,
   withoutPayload,
-  type Transition,
 } from '../domain/lifecycle.ts';
-import { ItemTooLargeError, type CommandStore } from '../ports/CommandStore.ts';
+import type { CommandStore } from '../ports/CommandStore.ts';
 import type { CommandTransport, TransportMessage } from '../ports/CommandTransport.ts';
 import { CommandStatus, type Logger } from '../types.ts';
 
@@ -121,21 +121,13 @@ export class TsqSweeper {
     } else if (state.token !== envelope.token || state.status === CommandStatus.COMPLETED || state.status === CommandStatus.CANCELLED) {
       return 'remove';
     } else if (state.status !== CommandStatus.IN_TSQ) {
-      const applied = await this.applyParking(deadLetteredTransition(state, envelope.data, at));
-      if (!applied) return 'keep'; // it moved meanwhile: decide on the next sweep
+      const parking = deadLetteredTransition(state, envelope.data, at);
+      const applied = await applyOrShrink(this.store, parking, withoutPayload(parking));
+      if (!applied.applied) return 'keep'; // it moved meanwhile: decide on the next sweep
     }
     this.logger.warn('dead-lettered message adopted into the TSQ', { domain, commandId: envelope.commandId, previousStatus: state?.status ?? 'unrecorded' });
     await this.parkCopy(domain, message.body, envelope.commandId, envelope.token, '1', state?.status === CommandStatus.IN_TSQ ? (state.lastError?.code ?? DEAD_LETTERED_ERROR.code) : DEAD_LETTERED_ERROR.code);
     return 'adopted';
-  }
-
-  private async applyParking(transition: Transition): Promise<boolean> {
-    try {
-      return (await this.store.apply(transition)).applied;
-    } catch (error) {
-      if (!(error instanceof ItemTooLargeError)) throw error;
-      return (await this.store.apply(withoutPayload(transition))).applied;
-    }
   }
 
   private async parkCopy(domain: string, body: string, recordId: string, token: string, kind: string, errorCode: string): Promise<void> {

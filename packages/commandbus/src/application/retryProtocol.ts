@@ -1,24 +1,57 @@
+/**
+ * The retry protocol — an operator's retry and a console/CLI redrive of the TSQ queue end the same
+ * way — in one place:
+ *
+ * 1. record the new token on the command while it stays IN_TSQ (still visible, still actionable),
+ *    so a crash before the message exists strands nothing (lifecycle: retryRequestTransition);
+ * 2. send the stored payload under that token;
+ * 3. move the command to PENDING with attempts reset (lifecycle: operatorRetryTransition).
+ *
+ * A worker that receives the message before step 3 lands finishes the retry itself (lifecycle:
+ * decideReceive adopts the pending retry), and every older message or attempt is stale from step 3 on.
+ */
+import { randomUUID } from 'node:crypto';
 import { encodeEnvelope, type Envelope } from '../domain/envelope.ts';
-import { operatorRetryTransition, type CommandState } from '../domain/lifecycle.ts';
-import { InvalidOperationError, SendFailedError } from '../errors.ts';
+import {
+  MALFORMED_COMMAND_TYPE,
+  operatorRetryTransition,
+  PAYLOAD_NOT_STORED,
+  retryRequestTransition,
+  type CommandState,
+} from '../domain/lifecycle.ts';
+import { CommandNotFoundError, InvalidOperationError, SendFailedError } from '../errors.ts';
 import type { CommandStore } from '../ports/CommandStore.ts';
 import type { CommandTransport } from '../ports/CommandTransport.ts';
 import type { JsonObject } from '../types.ts';
+import { applyWithRetry } from './applyWithRetry.ts';
+
+export interface RetryPorts {
+  store: CommandStore;
+  transport: Pick<CommandTransport, 'sendCommand'>;
+}
+
+/** An operator's retry: all three steps. */
+export async function retryCommand(ports: RetryPorts, request: { domain: string; commandId: string; operator: string; details?: JsonObject }): Promise<void> {
+  const { domain, commandId, operator, details = {} } = request;
+  const token = randomUUID();
+  const requested = await applyWithRetry(
+    ports.store,
+    { domain, commandId },
+    (current) => {
+      if (!current) throw new CommandNotFoundError(domain, commandId);
+      assertRetryable(current);
+      return { write: retryRequestTransition(current, operator, token, now(), details), then: () => current };
+    },
+    { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
+  );
+  await completeRetry(ports, requested, token, operator, details);
+}
 
 /**
- * Steps 2 and 3 of a retry (operator retry or native redrive) whose request — the new token kept on
- * the IN_TSQ command — is recorded: send the stored payload under `token`, then move the command to
- * PENDING. The command stays IN_TSQ, visible and actionable, until the message exists; a worker that
- * receives it before step 3 lands finishes the retry itself.
+ * Steps 2 and 3, once step 1 is recorded (by `retryCommand`, or by the worker for a redriven parked
+ * copy, whose payload it passes in `requested.data` even when the item could not store it).
  */
-export async function requeueCommand(
-  store: CommandStore,
-  transport: CommandTransport,
-  requested: CommandState,
-  token: string,
-  operator: string,
-  details: JsonObject = {},
-): Promise<void> {
+export async function completeRetry(ports: RetryPorts, requested: CommandState, token: string, operator: string, details: JsonObject = {}): Promise<void> {
   const envelope: Envelope = {
     v: 1,
     domain: requested.domain,
@@ -32,14 +65,30 @@ export async function requeueCommand(
     sentAt: requested.createdAt,
   };
   try {
-    await transport.sendCommand(requested.domain, encodeEnvelope(envelope));
+    await ports.transport.sendCommand(requested.domain, encodeEnvelope(envelope));
   } catch (error) {
     throw new SendFailedError(`retry of ${requested.domain}/${requested.commandId} could not enqueue; it is still in the TSQ`, { cause: error });
   }
-  const result = await store.apply(operatorRetryTransition(requested, operator, token, new Date().toISOString(), details));
+  const result = await ports.store.apply(operatorRetryTransition(requested, operator, token, now(), details));
   if (result.applied || result.current?.token === token) return; // or a worker got there first
   throw new InvalidOperationError(
     `${requested.domain}/${requested.commandId} changed while being retried (now ${result.current?.status ?? 'gone'}); the retry's message will be dropped`,
     result.current?.status ?? 'UNKNOWN',
   );
 }
+
+/** What an operator retry needs beyond IN_TSQ: something to run, and its payload. */
+function assertRetryable(current: CommandState): void {
+  if (current.status !== 'IN_TSQ') return; // the lifecycle refuses it with the status
+  if (current.commandType === MALFORMED_COMMAND_TYPE) {
+    throw new InvalidOperationError(
+      `${current.domain}/${current.commandId} is a message that is not a command (${current.lastError?.message ?? 'malformed'}); it cannot be retried — cancel or complete it`,
+      current.status,
+    );
+  }
+  if (current.data === undefined) {
+    throw new InvalidOperationError(`${current.domain}/${current.commandId}: ${PAYLOAD_NOT_STORED}`, current.status);
+  }
+}
+
+const now = () => new Date().toISOString();

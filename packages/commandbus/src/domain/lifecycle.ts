@@ -3,7 +3,7 @@
  * it expects, the changes, the audit events) or a decision. Nothing here talks to AWS; the store
  * applies a transition as one conditional write, so state and audit always move together.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { InvalidOperationError } from '../errors.ts';
 import { AuditEventType, CommandStatus, type Command, type CommandError, type JsonObject, type JsonValue } from '../types.ts';
 import type { Envelope } from './envelope.ts';
@@ -489,4 +489,13 @@ export function deadLetteredRecord(envelope: Envelope, now: string): NewCommandR
     data: envelope.data,
     events: [event(AuditEventType.SENT, envelope.sentAt, 0), event(AuditEventType.MOVED_TO_TSQ, now, 0, errorDetails(error))],
   };
+}
+
+/** A record id for a message that is not a command: its SQS message id as a lower-case UUID. */
+export function recordIdOf(messageId: string): string {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  if (uuid.test(messageId)) return messageId.toLowerCase();
+  // Emulators may use other ids; derive a stable UUID so every operator action can address it.
+  const hex = createHash('sha256').update(messageId).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

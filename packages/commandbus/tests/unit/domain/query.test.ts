@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimestamp, validateQuery } from '../../src/CommandBus.ts';
-import { ValidationError } from '../../src/errors.ts';
+import { parseTimestamp, validateQuery } from '../../../src/domain/query.ts';
+import { ValidationError } from '../../../src/errors.ts';
 
 describe('Function: parseTimestamp', () => {
   it.each([
