@@ -3,11 +3,12 @@
  * commands table. Replace this entry (the stack's `workerEntry`) with your own registry.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HandlerRegistry, resourceNames } from '@commandbus/core';
+import { HandlerRegistry, readEnvironment, resourceNames } from '@commandbus/core';
 import { BehaviourStore, createTestCommandHandler, TEST_COMMAND, TEST_DOMAIN } from '@commandbus/testapp';
 import { createWorkerHandler } from './worker.ts';
 
-const table = process.env.COMMANDBUS_TABLE ?? resourceNames(process.env.COMMANDBUS_NAMESPACE).table;
+const environment = readEnvironment();
+const table = environment.tableName ?? resourceNames(environment.namespace).table;
 const behaviours = new BehaviourStore(new DynamoDBClient({}), table);
 
 export const handler = createWorkerHandler({

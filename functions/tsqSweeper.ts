@@ -3,14 +3,14 @@
  * age — and the alarms on them — show only what still waits for an operator.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { TroubleshootingQueue, type SweepResult } from '@commandbus/core';
+import { readEnvironment, TroubleshootingQueue, type SweepResult } from '@commandbus/core';
 import middy from '@middy/core';
 import { configFromEnv } from './config.ts';
 import { createLambdaLogger } from './logger.ts';
 
 const { powertools, logger } = createLambdaLogger('commandbus-tsq-sweeper');
 const tsq = new TroubleshootingQueue(configFromEnv(process.env, logger));
-const domains = (process.env.COMMANDBUS_DOMAINS ?? '').split(',').filter(Boolean);
+const domains = readEnvironment().domains ?? [];
 
 export const handler = middy(async () => {
   const results: Record<string, SweepResult> = {};

@@ -2,6 +2,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   CommandProcessor,
+  DEFAULT_NAMESPACE,
+  readEnvironment,
   resolveAdapters,
   resolveRetryPolicy,
   type HandlerRegistry,
@@ -88,7 +90,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
  * The domain a record belongs to, from its source queue name `<namespace>-<domain>-commands`:
  * a malformed body still needs to be parked in the right TSQ.
  */
-export function domainOf(record: SQSRecord, namespace = process.env.COMMANDBUS_NAMESPACE ?? 'commandbus'): string {
+export function domainOf(record: SQSRecord, namespace = readEnvironment().namespace ?? DEFAULT_NAMESPACE): string {
   const queueName = record.eventSourceARN.split(':').pop() ?? '';
   const match = queueName.startsWith(`${namespace}-`) && queueName.endsWith('-commands')
     ? queueName.slice(namespace.length + 1, -'-commands'.length)
@@ -99,8 +101,9 @@ export function domainOf(record: SQSRecord, namespace = process.env.COMMANDBUS_N
 
 /** COMMANDBUS_RETRY_BASE_SECONDS / COMMANDBUS_RETRY_MAX_SECONDS, else the library's defaults. */
 function retryPolicyFromEnv(env: NodeJS.ProcessEnv): RetryPolicy {
-  const seconds = (value: string | undefined) => (value === undefined || value === '' ? undefined : Number(value));
-  const base = seconds(env.COMMANDBUS_RETRY_BASE_SECONDS);
-  const max = seconds(env.COMMANDBUS_RETRY_MAX_SECONDS);
-  return resolveRetryPolicy({ ...(base === undefined ? {} : { baseDelaySeconds: base }), ...(max === undefined ? {} : { maxDelaySeconds: max }) });
+  const { retryBaseSeconds, retryMaxSeconds } = readEnvironment(env);
+  return resolveRetryPolicy({
+    ...(retryBaseSeconds === undefined ? {} : { baseDelaySeconds: retryBaseSeconds }),
+    ...(retryMaxSeconds === undefined ? {} : { maxDelaySeconds: retryMaxSeconds }),
+  });
 }

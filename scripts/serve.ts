@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { PortInUseError, assertPortFree, startLocalStack } from '@commandbus/local';
 import { CliUsageError, listOption, portOption, runCli } from '@commandbus/local/cli-support';
+import { DEFAULT_NAMESPACE } from '@commandbus/core/resources';
 
 const USAGE = `usage: npm run serve -- [options]
 
@@ -28,7 +29,7 @@ await runCli(
     const { values } = parseArgs({
       options: {
         port: { type: 'string', default: '3000' },
-        namespace: { type: 'string', default: 'commandbus' },
+        namespace: { type: 'string', default: DEFAULT_NAMESPACE },
         domains: { type: 'string', default: 'test' },
         token: { type: 'string' },
         'dynamodb-port': { type: 'string', default: '0' },

@@ -1,4 +1,4 @@
-import { DEPLOYMENT_DEFAULTS } from '../../packages/commandbus/src/resources.ts';
+import { DEPLOYMENT_DEFAULTS } from '@commandbus/core/deployment';
 import type { E2ETarget } from './globalSetup.ts';
 
 /**

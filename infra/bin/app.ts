@@ -7,10 +7,11 @@
  */
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DEFAULT_NAMESPACE } from '@commandbus/core/resources';
 import { CommandBusStack } from '../lib/CommandBusStack.ts';
 
 const app = new App();
-const namespace = (app.node.tryGetContext('namespace') as string | undefined) ?? 'commandbus';
+const namespace = (app.node.tryGetContext('namespace') as string | undefined) ?? DEFAULT_NAMESPACE;
 const domains = ((app.node.tryGetContext('domains') as string | undefined) ?? 'test')
   .split(',')
   .map((name) => name.trim())

@@ -18,15 +18,16 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DEPLOYMENT_DEFAULTS } from '@commandbus/core/deployment';
 import {
   commandsTableDefinition,
-  DEPLOYMENT_DEFAULTS,
+  DEFAULT_NAMESPACE,
   MAX_MESSAGE_BYTES,
   QUEUE_DEFAULTS,
   resourceNames,
   TSQ_MAX_MESSAGE_BYTES,
   TSQ_MAX_RECEIVE_COUNT,
-} from '../../packages/commandbus/src/resources.ts';
+} from '@commandbus/core/resources';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -63,7 +64,7 @@ export class CommandBusStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CommandBusStackProps) {
     super(scope, id, props);
-    const namespace = props.namespace ?? 'commandbus';
+    const namespace = props.namespace ?? DEFAULT_NAMESPACE;
     const names = resourceNames(namespace);
     const workerTimeout = props.workerTimeout ?? Duration.seconds(DEPLOYMENT_DEFAULTS.workerTimeoutSeconds);
     if (props.domains.length === 0) throw new Error('CommandBusStack needs at least one domain');

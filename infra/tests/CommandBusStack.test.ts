@@ -17,7 +17,7 @@ import {
   resourceNames,
   TSQ_MAX_MESSAGE_BYTES,
   TSQ_MAX_RECEIVE_COUNT,
-} from '../../packages/commandbus/src/resources.ts';
+} from '@commandbus/core/resources';
 import { CommandBusStack } from '../lib/CommandBusStack.ts';
 
 type Resource = { Type: string; Properties: Record<string, any> };

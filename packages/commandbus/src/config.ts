@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createConsoleLogger } from './logger.ts';
-import { resourceNames, type ResourceNames } from './resources.ts';
+import { readEnvironment } from './environment.ts';
+import { DEFAULT_NAMESPACE, resourceNames, type ResourceNames } from './resources.ts';
 import type { CommandStore } from './ports/CommandStore.ts';
 import { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
 import type { CommandTransport } from './ports/CommandTransport.ts';
@@ -44,8 +45,9 @@ export interface Adapters {
 
 export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
   // An explicit namespace decides the names; the environment only fills in what code left open.
-  const names = resourceNames(config.namespace ?? process.env.COMMANDBUS_NAMESPACE ?? 'commandbus');
-  const tableName = config.tableName ?? (config.namespace === undefined ? process.env.COMMANDBUS_TABLE : undefined) ?? names.table;
+  const env = readEnvironment();
+  const names = resourceNames(config.namespace ?? env.namespace ?? DEFAULT_NAMESPACE);
+  const tableName = config.tableName ?? (config.namespace === undefined ? env.tableName : undefined) ?? names.table;
   return {
     names,
     logger: config.logger ?? createConsoleLogger(),

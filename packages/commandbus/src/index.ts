@@ -11,8 +11,10 @@ export { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_DATA_BYTES } from './domain/validatio
 export * from './errors.ts';
 export * from './types.ts';
 export * from './resources.ts';
+export * from './deployment.ts';
+export { readEnvironment, type CommandBusEnvironment } from './environment.ts';
 export { ItemTooLargeError, StoreUnavailableError, type CommandStore } from './ports/CommandStore.ts';
 export { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
-export { MessageRefusedError, QueueNotFoundError, type CommandTransport, type TransportMessage } from './ports/CommandTransport.ts';
+export { MessageRefusedError, QueueNotFoundError, type CommandQueue, type CommandTransport, type TransportMessage, type TsqQueue } from './ports/CommandTransport.ts';
 export { MAX_JSON_DEPTH } from './domain/storableJson.ts';
 export { SqsTransport } from './adapters/sqs/SqsTransport.ts';

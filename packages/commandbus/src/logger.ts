@@ -1,3 +1,4 @@
+import { readEnvironment } from './environment.ts';
 import type { Logger } from './types.ts';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -7,7 +8,7 @@ type Level = (typeof LEVELS)[number];
  * Structured JSON lines on stderr. The level comes from COMMANDBUS_LOG_LEVEL (default warn), so a
  * library stays quiet unless asked.
  */
-export function createConsoleLogger(level: Level = (process.env.COMMANDBUS_LOG_LEVEL as Level | undefined) ?? 'warn'): Logger {
+export function createConsoleLogger(level: Level = readEnvironment().logLevel ?? 'warn'): Logger {
   const threshold = Math.max(0, LEVELS.indexOf(level));
   const write = (at: Level) => (message: string, context?: Record<string, unknown>) => {
     if (LEVELS.indexOf(at) < threshold) return;

@@ -40,8 +40,11 @@ export interface ResourceNames {
   isBusQueue(queueName: string): boolean;
 }
 
+/** The namespace (prefix of table and queue names) when none is given. */
+export const DEFAULT_NAMESPACE = 'commandbus';
+
 /** Names for one deployment (a "namespace"), e.g. `commandbus` or a per-test prefix. */
-export function resourceNames(namespace = 'commandbus'): ResourceNames {
+export function resourceNames(namespace = DEFAULT_NAMESPACE): ResourceNames {
   return {
     table: `${namespace}-commands`,
     commandsQueue: (domain) => `${namespace}-${domain}-commands`,
@@ -135,17 +138,3 @@ export function queueDefinitions(names: ResourceNames, domains: readonly string[
 export function redrivePolicy(deadLetterTargetArn: string): string {
   return JSON.stringify({ deadLetterTargetArn, maxReceiveCount: TSQ_MAX_RECEIVE_COUNT });
 }
-
-/**
- * How the functions run, shared by the CDK stack and the local Lambda runtime so both behave alike.
- */
-export const DEPLOYMENT_DEFAULTS = {
-  workerTimeoutSeconds: 30,
-  /** Each commands queue's visibility timeout is this many times the worker timeout. */
-  visibilityTimeoutFactor: 6,
-  batchSize: 10,
-  batchingWindowSeconds: 1,
-  /** Event source MaximumConcurrency per domain (AWS allows 2–1000). */
-  maxConcurrency: 5,
-  apiTimeoutSeconds: 10,
-} as const;

@@ -121,6 +121,10 @@ export interface CommandQuery {
 export interface TsqQuery {
   domain: string;
   commandType?: string;
+  /** ISO-8601, inclusive: parked at or after. */
+  from?: string;
+  /** ISO-8601, exclusive: parked before. */
+  to?: string;
   limit?: number;
   cursor?: string;
 }

@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { listOption, portOption, runCli } from './cliSupport.ts';
+import { DEFAULT_NAMESPACE } from '@commandbus/core/resources';
 import { startLocalStack } from './index.ts';
 
 const PROGRAM = 'commandbus local';
@@ -31,7 +32,7 @@ await runCli(
   async () => {
     const { values } = parseArgs({
       options: {
-        namespace: { type: 'string', default: 'commandbus' },
+        namespace: { type: 'string', default: DEFAULT_NAMESPACE },
         domains: { type: 'string', default: 'test' },
         region: { type: 'string', default: 'us-east-1' },
         'dynamodb-port': { type: 'string', default: '0' },

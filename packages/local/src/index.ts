@@ -24,7 +24,7 @@ import { startDynamoDbLocal } from './dynamoDbLocal.ts';
 import { PortInUseError, assertPortFree } from './ports.ts';
 import type { RunningSqs } from './sqsServer.ts';
 // Relative on purpose: only the resource definitions are needed, not the whole core package.
-import { commandsTableDefinition, queueDefinitions, redrivePolicy, resourceNames } from '../../commandbus/src/resources.ts';
+import { commandsTableDefinition, DEFAULT_NAMESPACE, queueDefinitions, redrivePolicy, resourceNames } from '@commandbus/core/resources';
 
 export { JavaNotFoundError, checkJava, dynamoDbLocalDir } from './dynamoDbLocal.ts';
 export { PortInUseError, assertPortFree, freePort, type PortService } from './ports.ts';
@@ -148,7 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   if (options.domains) {
     try {
-      await stack.provision(options.namespace ?? 'commandbus', options.domains);
+      await stack.provision(options.namespace ?? DEFAULT_NAMESPACE, options.domains);
     } catch (err) {
       await stack.stop();
       throw err;

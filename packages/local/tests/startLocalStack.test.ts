@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEXES, TSQ_MAX_RECEIVE_COUNT, resourceNames } from '../../commandbus/src/resources.ts';
+import { INDEXES, TSQ_MAX_RECEIVE_COUNT, resourceNames } from '@commandbus/core/resources';
 import { JavaNotFoundError, checkJava, createClients, startLocalStack, type LocalStack } from '../src/index.ts';
 import { accepts, nonLoopbackAddresses, reachable } from './helpers.ts';
 

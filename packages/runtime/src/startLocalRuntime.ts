@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DEPLOYMENT_DEFAULTS, resourceNames } from '@commandbus/core';
+import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, resourceNames } from '@commandbus/core';
 import { createClients, startLocalStack, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HttpApi } from './HttpApi.ts';
@@ -54,7 +54,7 @@ type ApiHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Cont
  * first imported, so run one runtime per process.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const namespace = options.namespace ?? 'commandbus';
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const domains = options.domains ?? ['test'];
   const workerTimeoutSeconds = options.workerTimeoutSeconds ?? DEPLOYMENT_DEFAULTS.workerTimeoutSeconds;
   const stack = options.stack ?? (await startLocalStack());

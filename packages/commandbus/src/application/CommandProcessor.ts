@@ -36,7 +36,7 @@ import { sendReply } from './replies.ts';
 import { completeRetry } from './retryProtocol.ts';
 import type { ResourceNames } from '../resources.ts';
 import { StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
-import type { CommandTransport, TransportMessage } from '../ports/CommandTransport.ts';
+import type { CommandQueue, TransportMessage, TsqQueue } from '../ports/CommandTransport.ts';
 import { CommandStatus, type CommandError, type JsonValue, type Logger } from '../types.ts';
 
 /**
@@ -50,7 +50,8 @@ export type ProcessOutcome = 'ack' | 'release' | 'abandon';
 export interface CommandProcessorOptions {
   domain: string;
   store: CommandStore;
-  transport: CommandTransport;
+  /** The commands queue, and the TSQ queue to park in. */
+  transport: CommandQueue & Pick<TsqQueue, 'park'>;
   registry: HandlerRegistry;
   retryPolicy: RetryPolicy;
   /** The handler's time limit; past it the attempt is a transient TIMEOUT. */

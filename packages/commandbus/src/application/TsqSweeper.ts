@@ -16,7 +16,7 @@ import {
   withoutPayload,
 } from '../domain/lifecycle.ts';
 import type { CommandStore } from '../ports/CommandStore.ts';
-import type { CommandTransport, TransportMessage } from '../ports/CommandTransport.ts';
+import type { TransportMessage, TsqQueue } from '../ports/CommandTransport.ts';
 import { CommandStatus, type Logger } from '../types.ts';
 
 export interface SweepResult {
@@ -40,10 +40,10 @@ export interface SweepResult {
  */
 export class TsqSweeper {
   private readonly store: CommandStore;
-  private readonly transport: CommandTransport;
+  private readonly transport: TsqQueue;
   private readonly logger: Logger;
 
-  constructor(options: { store: CommandStore; transport: CommandTransport; logger: Logger }) {
+  constructor(options: { store: CommandStore; transport: TsqQueue; logger: Logger }) {
     this.store = options.store;
     this.transport = options.transport;
     this.logger = options.logger;

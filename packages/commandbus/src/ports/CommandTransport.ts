@@ -33,12 +33,10 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
-/** The queues of commandbus: per domain a commands queue and its TSQ queue; replies anywhere. */
-export interface CommandTransport {
+/** The producers' and workers' side of the queues: per domain a commands queue; replies anywhere. */
+export interface CommandQueue {
   /** `attributes` and `delaySeconds` (0–900) are for the worker's own re-sends. */
   sendCommand(domain: string, body: string, options?: { attributes?: Record<string, string>; delaySeconds?: number }): Promise<void>;
-  /** Puts a copy in the domain's TSQ queue, where the console/CLI can redrive it. */
-  park(domain: string, body: string, attributes: Record<string, string>): Promise<void>;
   /** `replyTo` is a queue name (of the configured account and endpoint). */
   sendReply(replyTo: string, body: string): Promise<void>;
   receive(domain: string, options: ReceiveOptions): Promise<TransportMessage[]>;
@@ -47,9 +45,18 @@ export interface CommandTransport {
   /** Makes the message visible again after `seconds` (the retry backoff). */
   delay(domain: string, receiptHandle: string, seconds: number): Promise<void>;
   flush(): Promise<void>;
-  /** Messages waiting in the domain's TSQ queue (for the sweeper), hidden for `visibilityTimeoutSeconds`. */
+}
+
+/** Per domain the TSQ queue: the worker parks copies there; the sweeper reads, deletes and releases them. */
+export interface TsqQueue {
+  /** Puts a copy in the domain's TSQ queue, where the console/CLI can redrive it. */
+  park(domain: string, body: string, attributes: Record<string, string>): Promise<void>;
+  /** Messages waiting in the domain's TSQ queue, hidden for `visibilityTimeoutSeconds`. */
   receiveParked(domain: string, options: { maxMessages: number; visibilityTimeoutSeconds: number }): Promise<TransportMessage[]>;
   deleteParked(domain: string, receiptHandle: string): Promise<void>;
   /** Makes a parked message visible again at once. */
   releaseParked(domain: string, receiptHandle: string): Promise<void>;
 }
+
+/** Both sides, as one adapter (SqsTransport) provides them. */
+export interface CommandTransport extends CommandQueue, TsqQueue {}

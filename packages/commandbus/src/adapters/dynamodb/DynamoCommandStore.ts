@@ -226,7 +226,8 @@ export class DynamoCommandStore implements CommandStore {
 
   async query(query: CommandQuery): Promise<Page<CommandState>> {
     if (query.status === CommandStatus.IN_TSQ) {
-      return this.listTsq({ domain: query.domain, limit: query.limit, cursor: query.cursor, commandType: query.commandType }, range(query));
+      const { status: _status, ...tsqQuery } = query;
+      return this.listTsq(tsqQuery);
     }
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
@@ -245,12 +246,12 @@ export class DynamoCommandStore implements CommandStore {
     return cursor === undefined ? { items: matches } : { items: matches, nextCursor: cursor };
   }
 
-  async listTsq(query: TsqQuery, timeRange: { from?: string; to?: string } = {}): Promise<Page<CommandState>> {
+  async listTsq(query: TsqQuery): Promise<Page<CommandState>> {
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
     let cursor = query.cursor;
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
-      const page = await this.tsq.page(query.domain, { ...range(timeRange), filters: { commandType: query.commandType } }, limit - matches.length, cursor);
+      const page = await this.tsq.page(query.domain, { ...range(query), filters: { commandType: query.commandType } }, limit - matches.length, cursor);
       matches.push(
         ...page.items.map(toState).filter((state) => query.commandType === undefined || state.commandType === query.commandType),
       );

@@ -1,0 +1,60 @@
+/**
+ * Every COMMANDBUS_* variable the bus reads, read here and nowhere else. Code configuration always
+ * wins; the environment fills in what code left open (and is how the stack configures its Lambdas).
+ */
+export interface CommandBusEnvironment {
+  /** COMMANDBUS_NAMESPACE: prefix of table and queue names. */
+  namespace?: string;
+  /** COMMANDBUS_TABLE: the commands table's name, when it is not `<namespace>-commands`. */
+  tableName?: string;
+  /** COMMANDBUS_QUEUE_URLS: JSON object of queue name → URL (saves GetQueueUrl calls). */
+  queueUrls?: Record<string, string>;
+  /** COMMANDBUS_DOMAINS: comma-separated domains (the TSQ sweeper's). */
+  domains?: string[];
+  /** COMMANDBUS_RETRY_BASE_SECONDS / COMMANDBUS_RETRY_MAX_SECONDS: the retry policy. */
+  retryBaseSeconds?: number;
+  retryMaxSeconds?: number;
+  /** COMMANDBUS_LOG_LEVEL: debug, info, warn (default) or error, for the console logger. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): CommandBusEnvironment {
+  const text = (name: string) => {
+    const value = env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const number = (name: string) => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed)) throw new Error(`${name} must be a number (got ${JSON.stringify(value)})`);
+    return parsed;
+  };
+  const result: CommandBusEnvironment = {};
+  const namespace = text('COMMANDBUS_NAMESPACE');
+  if (namespace !== undefined) result.namespace = namespace;
+  const tableName = text('COMMANDBUS_TABLE');
+  if (tableName !== undefined) result.tableName = tableName;
+  const queueUrls = text('COMMANDBUS_QUEUE_URLS');
+  if (queueUrls !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(queueUrls);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((url) => typeof url === 'string')) {
+      throw new Error('COMMANDBUS_QUEUE_URLS must be a JSON object of queue name → URL');
+    }
+    result.queueUrls = parsed as Record<string, string>;
+  }
+  const domains = text('COMMANDBUS_DOMAINS');
+  if (domains !== undefined) result.domains = domains.split(',').map((domain) => domain.trim()).filter(Boolean);
+  const retryBaseSeconds = number('COMMANDBUS_RETRY_BASE_SECONDS');
+  if (retryBaseSeconds !== undefined) result.retryBaseSeconds = retryBaseSeconds;
+  const retryMaxSeconds = number('COMMANDBUS_RETRY_MAX_SECONDS');
+  if (retryMaxSeconds !== undefined) result.retryMaxSeconds = retryMaxSeconds;
+  const logLevel = text('COMMANDBUS_LOG_LEVEL');
+  if (logLevel === 'debug' || logLevel === 'info' || logLevel === 'warn' || logLevel === 'error') result.logLevel = logLevel;
+  return result;
+}
