@@ -20,7 +20,7 @@ export async function createBusSystem(
   namespace: string,
   inspect: ReturnType<typeof createClients>,
 ): Promise<BenchSystem> {
-  const { table, queueUrls, queueUrl, meter, tracker, producer, consumer } = await meteredSetup(stack, namespace, 'bus');
+  const { table, queueUrls, queueUrl, meter, tracker, probe, producer, consumer } = await meteredSetup(stack, namespace, 'bus');
 
   // Queue URLs as a deployment would pass them from stack outputs (otherwise: one GetQueueUrl per process).
   const common = { namespace, queueUrls, logger: silentLogger };
@@ -42,6 +42,7 @@ export async function createBusSystem(
     label: 'bus',
     meter,
     tracker,
+    probe,
     async send(commandId) {
       await bus.send({ domain: BENCH_DOMAIN, commandType: BENCH_COMMAND, commandId, data });
     },

@@ -57,6 +57,9 @@ export interface CpuUsage {
   /** % of the wall time the Node event loop was busy (100% = JS on the main thread is the limit). */
   eventLoopPercent: number;
   jvmPercent: number | undefined;
+  /** CPU time used (ms): this process (all threads), and the JVM. */
+  nodeMs: number;
+  jvmMs: number | undefined;
 }
 
 export function startCpuMeter(jvmPids: readonly number[]): () => CpuUsage {
@@ -72,11 +75,14 @@ export function startCpuMeter(jvmPids: readonly number[]): () => CpuUsage {
     const elapsedMs = performance.now() - wall;
     const used = process.cpuUsage(node);
     const jvmEnd = jvmTicks();
+    const nodeMs = (used.user + used.system) / 1000;
+    const jvmMs = jvmStart === undefined || jvmEnd === undefined ? undefined : ((jvmEnd - jvmStart) / CLOCK_TICKS_PER_SECOND) * 1000;
     return {
-      nodePercent: ((used.user + used.system) / 1000 / elapsedMs) * 100,
+      nodeMs,
+      jvmMs,
+      nodePercent: (nodeMs / elapsedMs) * 100,
       eventLoopPercent: perf.eventLoopUtilization(loop).utilization * 100,
-      jvmPercent:
-        jvmStart === undefined || jvmEnd === undefined ? undefined : (((jvmEnd - jvmStart) / CLOCK_TICKS_PER_SECOND) * 1000 * 100) / elapsedMs,
+      jvmPercent: jvmMs === undefined ? undefined : (jvmMs * 100) / elapsedMs,
     };
   };
 }

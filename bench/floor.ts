@@ -39,7 +39,7 @@ export async function createFloorSystem(
   namespace: string,
   inspect: ReturnType<typeof createClients>,
 ): Promise<BenchSystem> {
-  const { table, queueUrl, meter, tracker, producer, consumer: consumerClients } = await meteredSetup(stack, namespace, 'floor');
+  const { table, queueUrl, meter, tracker, probe, producer, consumer: consumerClients } = await meteredSetup(stack, namespace, 'floor');
 
   const data = benchData(config.dataBytes);
   let shard = 0;
@@ -50,6 +50,7 @@ export async function createFloorSystem(
     label: 'floor',
     meter,
     tracker,
+    probe,
     async send(commandId) {
       const now = new Date().toISOString();
       const token = randomUUID();

@@ -4,6 +4,7 @@
  */
 import { createClients, type LocalStack } from '@commandbus/local';
 import { attachCompletionProbe, CompletionTracker } from './completion.ts';
+import { ConsumerProbe } from './consumerProbe.ts';
 import { WireMeter } from './wireMeter.ts';
 
 export const BENCH_DOMAIN = 'bench';
@@ -21,6 +22,12 @@ export async function meteredSetup(stack: LocalStack, namespace: string, label: 
     meter.attachSqs(clients.sqs);
     meter.attachDynamo(clients.dynamodb);
   }
-  attachCompletionProbe(consumer.dynamodb, (commandId) => tracker.markCompleted(commandId));
-  return { table, queueUrls, queueUrl, meter, tracker, producer, consumer };
+  const probe = new ConsumerProbe();
+  probe.attach(consumer.sqs);
+  probe.attachDynamo(consumer.dynamodb);
+  attachCompletionProbe(consumer.dynamodb, (commandId) => {
+    probe.completed();
+    tracker.markCompleted(commandId);
+  });
+  return { table, queueUrls, queueUrl, meter, tracker, probe, producer, consumer };
 }

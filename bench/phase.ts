@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompletionTracker } from './completion.ts';
+import type { ConsumerProbe, ConsumerStats } from './consumerProbe.ts';
 import { startCpuMeter, type CpuUsage } from './cpu.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 import type { FinalState } from './verify.ts';
@@ -15,6 +16,7 @@ export interface BenchSystem {
   readonly label: string;
   readonly meter: WireMeter;
   readonly tracker: CompletionTracker;
+  readonly probe: ConsumerProbe;
   /** Sends one command; the send time is taken just before this is called. */
   send(commandId: string): Promise<void>;
   /**
@@ -48,6 +50,8 @@ export interface PhaseResult {
   counts: WireCounts;
   cost: CostPerCommand;
   cpu: CpuUsage;
+  /** Where the consumer waited (time-weighted over the slices when merged). */
+  consumer: ConsumerStats;
   /** Deletes still missing when the counts were taken (they would be counted in no run). */
   deletesMissing: number;
 }
@@ -73,6 +77,7 @@ export async function runPhase(system: BenchSystem, phase: string, n: number, lo
   };
 
   meter.reset();
+  system.probe.reset();
   const stopCpu = startCpuMeter(options.jvmPids);
   const started = performance.now();
   if (load.kind === 'max') await sendBounded(ids, load.inFlight, sendOne);
@@ -80,6 +85,7 @@ export async function runPhase(system: BenchSystem, phase: string, n: number, lo
   const lastSent = performance.now();
 
   const lost = await tracker.waitForAll(ids, options.stallTimeoutMs);
+  const consumer = system.probe.snapshot();
   const completedTimes = ids.map((id) => tracker.completedAt(id)).filter((at): at is number => at !== undefined);
   const lastCompleted = completedTimes.length ? Math.max(...completedTimes) : performance.now();
   const expectedDeletes = n - lost.length;
@@ -113,6 +119,7 @@ export async function runPhase(system: BenchSystem, phase: string, n: number, lo
     counts,
     cost: costPerCommand(counts, n),
     cpu,
+    consumer,
     deletesMissing: Math.max(0, expectedDeletes - counts.deletedMessages),
   };
 }
@@ -135,6 +142,7 @@ export function mergeResults(slices: readonly PhaseResult[], phase: string): Pha
     if (values.some((value) => value === undefined)) return undefined;
     return slices.reduce((total, slice, i) => total + values[i]! * slice.elapsedMs, 0) / elapsedMs;
   };
+  const byTime = (pick: (slice: PhaseResult) => number) => slices.reduce((total, slice) => total + pick(slice) * slice.elapsedMs, 0) / elapsedMs;
   return {
     system: first.system,
     phase,
@@ -155,6 +163,18 @@ export function mergeResults(slices: readonly PhaseResult[], phase: string): Pha
       nodePercent: weighted((cpu) => cpu.nodePercent)!,
       eventLoopPercent: weighted((cpu) => cpu.eventLoopPercent)!,
       jvmPercent: weighted((cpu) => cpu.jvmPercent),
+      nodeMs: slices.reduce((total, slice) => total + slice.cpu.nodeMs, 0),
+      jvmMs: slices.some((slice) => slice.cpu.jvmMs === undefined) ? undefined : slices.reduce((total, slice) => total + slice.cpu.jvmMs!, 0),
+    },
+    consumer: {
+      receives: slices.reduce((total, slice) => total + slice.consumer.receives, 0),
+      emptyReceives: slices.reduce((total, slice) => total + slice.consumer.emptyReceives, 0),
+      messagesPerReceive: byTime((slice) => slice.consumer.messagesPerReceive),
+      receiveMs: byTime((slice) => slice.consumer.receiveMs),
+      meanHeld: byTime((slice) => slice.consumer.meanHeld),
+      writeMs: byTime((slice) => slice.consumer.writeMs),
+      loopDelayP50: byTime((slice) => slice.consumer.loopDelayP50),
+      loopDelayP99: byTime((slice) => slice.consumer.loopDelayP99),
     },
     deletesMissing: slices.reduce((total, slice) => total + slice.deletesMissing, 0),
   };

@@ -33,6 +33,23 @@ export function ratioVerdict(ratio: number, target: number, direction: 'at-least
   while (digits < 8 && passes(Number(ratio.toFixed(digits))) !== pass) digits++;
   return { text: ratio.toFixed(digits), pass };
 }
+/** Bus/floor throughput of each round's adjacent slices (run back to back, so drift mostly cancels), and their median. */
+export function pairedRatios(bus: readonly number[], floor: readonly number[]): { ratios: number[]; median: number } {
+  const ratios = bus.slice(0, floor.length).map((value, i) => value / floor[i]!);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length === 0 ? Number.NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { ratios, median };
+}
+
+/** CPU ms per command: this Node process (bus or floor, producer and consumer, and the SQS emulator's thread) and the DynamoDB Local JVM. */
+export function cpuPerCommand(result: Pick<PhaseResult, 'cpu' | 'ids'>): { node: number; jvm: number | undefined; total: number | undefined } {
+  const n = result.ids.length;
+  const node = result.cpu.nodeMs / n;
+  const jvm = result.cpu.jvmMs === undefined ? undefined : result.cpu.jvmMs / n;
+  return { node, jvm, total: jvm === undefined ? undefined : node + jvm };
+}
+
 const describeLoad = (load: Load) => (load.kind === 'max' ? `as fast as possible, ${load.inFlight} sends in flight` : `${load.perSecond} commands/s`);
 const ms = (value: number) => fixed(value, 1);
 
@@ -71,6 +88,15 @@ export function printReport(config: BenchConfig, load: Comparison, latency: Comp
     `  throughput bus/floor: ${throughput.text} (${load.bus.throughput.toFixed(1)} / ${load.floor.throughput.toFixed(1)} cmd/s)` +
       `  — target ≥ ${TARGETS.throughputRatio}: ${verdict(throughput.pass)}`,
   );
+  const rounds = pairedRatios(load.bus.sliceThroughputs, load.floor.sliceThroughputs);
+  const cpuBus = cpuPerCommand(load.bus).total;
+  const cpuFloor = cpuPerCommand(load.floor).total;
+  out.push(
+    `    per round (adjacent slices): ${rounds.ratios.map((value) => value.toFixed(2)).join(' ')}, median ${fixed(rounds.median, 3)}` +
+      (cpuBus === undefined || cpuFloor === undefined
+        ? ''
+        : `; CPU per command floor/bus ${fixed(cpuFloor / cpuBus, 3)} (where the ratio settles when the machine's CPU is the limit)`),
+  );
   if (latency) {
     const p50 = ratioVerdict(latency.bus.latency.p50 / latency.floor.latency.p50, TARGETS.p50Ratio, 'at-most');
     out.push(
@@ -101,6 +127,14 @@ function timingRows(out: string[], { bus, floor }: Comparison, showThroughput: b
   out.push(row('CPU: node process (% of a core)', fixed(bus.cpu.nodePercent, 0), fixed(floor.cpu.nodePercent, 0)));
   out.push(row('Node event loop busy (%)', fixed(bus.cpu.eventLoopPercent, 0), fixed(floor.cpu.eventLoopPercent, 0)));
   out.push(row('CPU: DynamoDB Local JVM (%)', fixed(bus.cpu.jvmPercent, 0), fixed(floor.cpu.jvmPercent, 0)));
+  const cpu = { bus: cpuPerCommand(bus), floor: cpuPerCommand(floor) };
+  out.push(row('CPU per command: node (ms)', fixed(cpu.bus.node, 2), fixed(cpu.floor.node, 2), ratio(cpu.bus.node, cpu.floor.node)));
+  out.push(row('CPU per command: JVM (ms)', fixed(cpu.bus.jvm, 2), fixed(cpu.floor.jvm, 2), cpu.bus.jvm && cpu.floor.jvm ? ratio(cpu.bus.jvm, cpu.floor.jvm) : 'n/a'));
+  out.push(row('consumer: messages held (mean)', fixed(bus.consumer.meanHeld, 1), fixed(floor.consumer.meanHeld, 1), ratio(bus.consumer.meanHeld, floor.consumer.meanHeld)));
+  out.push(row('consumer: messages per receive', fixed(bus.consumer.messagesPerReceive, 2), fixed(floor.consumer.messagesPerReceive, 2)));
+  out.push(row('consumer: receive (ms, non-empty)', fixed(bus.consumer.receiveMs, 1), fixed(floor.consumer.receiveMs, 1)));
+  out.push(row('consumer: DynamoDB call (ms)', fixed(bus.consumer.writeMs, 1), fixed(floor.consumer.writeMs, 1), ratio(bus.consumer.writeMs, floor.consumer.writeMs)));
+  out.push(row('event-loop delay p50/p99 (ms)', `${fixed(bus.consumer.loopDelayP50, 1)}/${fixed(bus.consumer.loopDelayP99, 1)}`, `${fixed(floor.consumer.loopDelayP50, 1)}/${fixed(floor.consumer.loopDelayP99, 1)}`));
 }
 
 function wireRows(out: string[], { bus, floor }: Comparison): void {
