@@ -48,7 +48,7 @@ export class CompletionTracker {
     }
     this.completed.set(commandId, performance.now());
     const waiter = this.waiter;
-    if (waiter && waiter.pending.delete(commandId)) {
+    if (waiter?.pending.delete(commandId)) {
       waiter.lastProgress = performance.now();
       if (waiter.pending.size === 0) waiter.resolve();
     }

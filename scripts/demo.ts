@@ -56,7 +56,7 @@ function describeEvent(event: AuditEvent): string {
 }
 
 async function main(): Promise<void> {
-  console.log(styleText('bold', 'commandbus demo') + ' — the command lifecycle on an embedded AWS (no Docker, no account)\n');
+  console.log(`${styleText('bold', 'commandbus demo')} — the command lifecycle on an embedded AWS (no Docker, no account)\n`);
   const stack = await startLocalStack();
   const namespace = 'demo';
   const { table } = await stack.provision(namespace, [TEST_DOMAIN]);

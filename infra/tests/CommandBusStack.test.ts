@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -20,6 +20,7 @@ import {
 } from '@commandbus/core/resources';
 import { CommandBusStack } from '../lib/CommandBusStack.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are whatever each resource type defines; tests read them by path
 type Resource = { Type: string; Properties: Record<string, any> };
 
 const DOMAINS = [{ name: 'payments', maxConcurrency: 4 }, { name: 'test' }];

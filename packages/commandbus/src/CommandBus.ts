@@ -6,6 +6,7 @@ import { EARLIEST_TIME, validateQuery } from './domain/query.ts';
 import { toCommand } from './domain/views.ts';
 import { DEFAULT_MAX_DATA_BYTES, validateDomain, validateSendRequest, validateUuid } from './domain/validation.ts';
 import { DomainNotFoundError, DuplicateCommandError, SendFailedError, ValidationError } from './errors.ts';
+import type { InsertResult } from './ports/CommandStore.ts';
 import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTransport.ts';
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
 import type { Adapters } from './config.ts';
@@ -57,7 +58,7 @@ export class CommandBus {
         { cause: error },
       );
     }
-    let inserted;
+    let inserted: InsertResult;
     try {
       inserted = await this.adapters.store.insert(pendingRecord(envelope));
     } catch (error) {

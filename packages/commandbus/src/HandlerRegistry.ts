@@ -30,7 +30,7 @@ export interface HandlerContext {
 export type CommandHandler<TData extends JsonObject = JsonObject> = (
   command: HandlerCommand<TData>,
   context: HandlerContext,
-) => Promise<JsonValue | void> | JsonValue | void;
+) => Promise<JsonValue | undefined> | JsonValue | undefined;
 
 /** Handlers by (domain, commandType). */
 export class HandlerRegistry {

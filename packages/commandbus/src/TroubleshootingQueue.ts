@@ -81,7 +81,7 @@ export class TroubleshootingQueue {
       { domain, commandId },
       (current) => {
         if (!current) throw new CommandNotFoundError(domain, commandId);
-        return { write: transition(current), then: () => current };
+        return { write: transition(current), after: () => current };
       },
       { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
     );

@@ -106,7 +106,7 @@ export class Worker {
 
   /** Polls until stop() is called; resolves once in-flight work has finished. */
   run(): Promise<void> {
-    if (this.running) return this.running;
+    if (this.running !== undefined) return this.running;
     this.stopping = false;
     if (this.settings.sweepIntervalSeconds > 0) {
       this.sweepTimer = setInterval(() => {

@@ -227,7 +227,7 @@ async function launch(
       return; // ours, not DynamoDB Local's
     }
     if (line.startsWith(LISTENING_MARKER)) listening.resolve(line.slice(LISTENING_MARKER.length).trim());
-    output = (output + line + '\n').slice(-OUTPUT_TAIL_CHARS);
+    output = (`${output + line}\n`).slice(-OUTPUT_TAIL_CHARS);
   };
   for (const stream of [child.stdout, child.stderr]) {
     let partial = '';

@@ -124,7 +124,7 @@ describe('serve, when it works', () => {
       onOutput: (soFar, signal) => {
         const url = /HTTP API\s+(http:\/\/127\.0\.0\.1:\d+)\s+\(every route needs: Authorization: Bearer (\w+)\)/.exec(soFar.stdout);
         const ddb = /DynamoDB\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(soFar.stdout);
-        if (!url || !ddb || checked) return;
+        if (!url || !ddb || checked !== undefined) return;
         api = { url: url[1]!, token: url[2]!, dynamodb: ddb[1]! };
         checked = fetch(`${api.url}/openapi.json`, { headers: { authorization: `Bearer ${api.token}` } })
           .then((response) => response.status)

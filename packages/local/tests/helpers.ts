@@ -117,8 +117,14 @@ export function runScript(
   const run: CliRun = { code: null, signal: null, stdout: '', stderr: '' };
   const signal = (s: NodeJS.Signals): void => void child.kill(s);
   const seen = (): void => options.onOutput?.(run, signal);
-  child.stdout.on('data', (chunk: Buffer) => ((run.stdout += chunk.toString()), seen()));
-  child.stderr.on('data', (chunk: Buffer) => ((run.stderr += chunk.toString()), seen()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    run.stdout += chunk.toString();
+    seen();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    run.stderr += chunk.toString();
+    seen();
+  });
   const timeoutMs = options.timeoutMs ?? 45_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -8,7 +8,7 @@ export interface SqsEventSourceOptions {
   queueArn: string;
   region: string;
   functionName: string;
-  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
   /** 1–10. */
   batchSize: number;
   /** Seconds to keep gathering a batch once the first message is in (MaximumBatchingWindowInSeconds). */
@@ -99,7 +99,7 @@ export class SqsEventSource {
   private async invokeWith(messages: Message[]): Promise<void> {
     const { options } = this;
     const event: SQSEvent = { Records: messages.map((message) => toRecord(message, options.queueArn, options.region)) };
-    let response: SQSBatchResponse | void;
+    let response: SQSBatchResponse | undefined;
     try {
       response = await invoke(options.handler, event, {
         functionName: options.functionName,

@@ -44,7 +44,7 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 type ApiHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
 
 /**

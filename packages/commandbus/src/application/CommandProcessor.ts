@@ -156,14 +156,14 @@ export class CommandProcessor {
     const { logger, store, transport } = this.options;
     switch (decision.kind) {
       case 'create':
-        return { create: receivedRecord(envelope, now(), writes.lease), then: () => 1 };
+        return { create: receivedRecord(envelope, now(), writes.lease), after: () => 1 };
       case 'process':
-        return { write: decision.transition, then: () => decision.attempt };
+        return { write: decision.transition, after: () => decision.attempt };
       case 'redrive':
         return {
           write: decision.transition,
           // The parked copy carries the payload, even when the item could not store it.
-          then: async () => {
+          after: async () => {
             await completeRetry({ store, transport }, { ...current!, data: envelope.data }, decision.token, REDRIVE_OPERATOR, decision.details);
             return undefined;
           },
@@ -172,7 +172,7 @@ export class CommandProcessor {
         return {
           write: decision.transition,
           ifTooLarge: withoutPayload(decision.transition),
-          then: async () => {
+          after: async () => {
             await this.park(message, envelope, decision.error);
             return undefined;
           },

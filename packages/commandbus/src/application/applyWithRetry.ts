@@ -10,10 +10,10 @@ export interface StoreWrites {
 
 /** What to do, given the command as it is stored now. */
 export type Step<T> =
-  /** Apply this transition; `then` runs once it has. `ifTooLarge` is applied instead when the item would outgrow the store. */
-  | { write: Transition; ifTooLarge?: Transition; then: () => T | Promise<T> }
-  /** Create this record; `then` runs once it is created. */
-  | { create: NewCommandRecord; then: () => T | Promise<T> }
+  /** Apply this transition; `after` runs once it has. `ifTooLarge` is applied instead when the item would outgrow the store. */
+  | { write: Transition; ifTooLarge?: Transition; after: () => T | Promise<T> }
+  /** Create this record; `after` runs once it is created. */
+  | { create: NewCommandRecord; after: () => T | Promise<T> }
   | { done: () => T | Promise<T> };
 
 const MAX_ROUNDS = 5;
@@ -35,12 +35,12 @@ export async function applyWithRetry<T>(
     if ('done' in step) return step.done();
     if ('create' in step) {
       const inserted = await store.insert(step.create);
-      if (inserted.created) return step.then();
+      if (inserted.created) return step.after();
       current = inserted.existing;
       continue;
     }
     const applied = await applyOrShrink(store, step.write, step.ifTooLarge);
-    if (applied.applied) return step.then();
+    if (applied.applied) return step.after();
     current = applied.current;
   }
   throw options.contention(current);

@@ -40,7 +40,7 @@ export async function retryCommand(ports: RetryPorts, request: { domain: string;
     (current) => {
       if (!current) throw new CommandNotFoundError(domain, commandId);
       assertRetryable(current);
-      return { write: retryRequestTransition(current, operator, token, now(), details), then: () => current };
+      return { write: retryRequestTransition(current, operator, token, now(), details), after: () => current };
     },
     { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
   );

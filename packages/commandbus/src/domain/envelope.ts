@@ -35,6 +35,7 @@ export const RETAKES_ATTRIBUTE = 'cb-retakes';
 
 /** A message attribute value SQS accepts: allowed characters only, bounded length. */
 export function attributeValue(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters SQS allows, listed by code point
   const clean = text.toWellFormed().replace(/[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd]/gu, '?');
   return clean.length > 256 ? clean.slice(0, 256) : clean || '?';
 }

@@ -41,7 +41,7 @@ export function validateName(field: string, value: unknown): string {
   if (value.length > IDENTIFIER_MAX) {
     throw new ValidationError(field, `must be at most ${IDENTIFIER_MAX} characters (got ${value.length})`);
   }
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new ValidationError(field, 'must not contain control characters');
   }
