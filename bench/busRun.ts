@@ -1,9 +1,10 @@
 /**
  * The system under test: a CommandBus (producer) and a Worker (consumer) on a fresh namespace, each
  * with its own metered SDK clients, and a trivial handler. COMPLETED times come from the worker's
- * DynamoDB client (see completion.ts), so nothing polls the table.
+ * store port (see completion.ts), so nothing polls the table.
  */
-import { CommandBus, CommandStatus, HandlerRegistry, silentLogger, Worker } from '@commandbus/core';
+import { CommandBus, CommandStatus, DynamoCommandStore, HandlerRegistry, silentLogger, Worker } from '@commandbus/core';
+import { observeCompletions } from './completion.ts';
 import type { createClients, LocalStack } from '@commandbus/local';
 import type { BenchConfig } from './config.ts';
 import { benchData } from './config.ts';
@@ -20,7 +21,7 @@ export async function createBusSystem(
   namespace: string,
   inspect: ReturnType<typeof createClients>,
 ): Promise<BenchSystem> {
-  const { table, queueUrls, queueUrl, meter, tracker, probe, producer, consumer } = await meteredSetup(stack, namespace, 'bus');
+  const { table, queueUrls, queueUrl, meter, tracker, probe, producer, consumer, onCompleted } = await meteredSetup(stack, namespace, 'bus');
 
   // Queue URLs as a deployment would pass them from stack outputs (otherwise: one GetQueueUrl per process).
   const common = { namespace, queueUrls, logger: silentLogger };
@@ -28,7 +29,7 @@ export async function createBusSystem(
   const registry = new HandlerRegistry().register(BENCH_DOMAIN, BENCH_COMMAND, () => ({ ok: true }));
   const worker = new Worker({
     ...common,
-    dynamodb: consumer.dynamodb,
+    store: observeCompletions(new DynamoCommandStore(consumer.dynamodb, table), onCompleted),
     sqs: consumer.sqs,
     domain: BENCH_DOMAIN,
     registry,

@@ -1,9 +1,28 @@
 /**
- * When each command reached COMPLETED, without asking DynamoDB: a middleware on the consumer's
- * DynamoDB client timestamps every successful UpdateItem that sets `:status` = COMPLETED, the moment
- * its response arrives. Works for lib-dynamodb input (plain values) and raw AttributeValues alike.
+ * When each command reached COMPLETED, without asking DynamoDB:
+ * - the bus: its CommandStore port, wrapped, reports every applied transition to COMPLETED the
+ *   moment the store confirms it (no knowledge of the adapter's expressions needed);
+ * - the floor: a middleware on its DynamoDB client timestamps every successful UpdateItem that sets
+ *   `:status` = COMPLETED — placeholders the floor's own code writes.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CommandStatus, type CommandStore } from '@commandbus/core';
+
+/** The store, reporting each command whose transition to COMPLETED it applied. */
+export function observeCompletions(store: CommandStore, onCompleted: (commandId: string) => void): CommandStore {
+  return {
+    insert: (record) => store.insert(record),
+    get: (domain, commandId) => store.get(domain, commandId),
+    auditTrail: (commandId, domain) => store.auditTrail(commandId, domain),
+    query: (query) => store.query(query),
+    listTsq: (query) => store.listTsq(query),
+    apply: async (transition) => {
+      const result = await store.apply(transition);
+      if (result.applied && transition.set.status === CommandStatus.COMPLETED) onCompleted(transition.commandId);
+      return result;
+    },
+  };
+}
 
 const COMPLETED = 'COMPLETED';
 

@@ -21,6 +21,7 @@ import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand, typ
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { INDEX_SHARDS, INDEXES } from '@commandbus/core';
 import type { createClients, LocalStack } from '@commandbus/local';
+import { attachCompletionProbe } from './completion.ts';
 import { BENCH_COMMAND, BENCH_DOMAIN, meteredSetup } from './meteredSetup.ts';
 import { benchData, type BenchConfig } from './config.ts';
 import type { BenchSystem } from './phase.ts';
@@ -39,7 +40,8 @@ export async function createFloorSystem(
   namespace: string,
   inspect: ReturnType<typeof createClients>,
 ): Promise<BenchSystem> {
-  const { table, queueUrl, meter, tracker, probe, producer, consumer: consumerClients } = await meteredSetup(stack, namespace, 'floor');
+  const { table, queueUrl, meter, tracker, probe, producer, consumer: consumerClients, onCompleted } = await meteredSetup(stack, namespace, 'floor');
+  attachCompletionProbe(consumerClients.dynamodb, onCompleted);
 
   const data = benchData(config.dataBytes);
   let shard = 0;

@@ -1,9 +1,9 @@
 /**
  * What both systems under test start from: a fresh namespace, and producer and consumer clients
- * whose every request is counted on the wire, with COMPLETED writes timestamped on the consumer.
+ * whose every request is counted on the wire, and `onCompleted` to timestamp COMPLETED writes.
  */
 import { createClients, type LocalStack } from '@commandbus/local';
-import { attachCompletionProbe, CompletionTracker } from './completion.ts';
+import { CompletionTracker } from './completion.ts';
 import { ConsumerProbe } from './consumerProbe.ts';
 import { WireMeter } from './wireMeter.ts';
 
@@ -25,9 +25,9 @@ export async function meteredSetup(stack: LocalStack, namespace: string, label: 
   const probe = new ConsumerProbe();
   probe.attach(consumer.sqs);
   probe.attachDynamo(consumer.dynamodb);
-  attachCompletionProbe(consumer.dynamodb, (commandId) => {
+  const onCompleted = (commandId: string) => {
     probe.completed();
     tracker.markCompleted(commandId);
-  });
-  return { table, queueUrls, queueUrl, meter, tracker, probe, producer, consumer };
+  };
+  return { table, queueUrls, queueUrl, meter, tracker, probe, producer, consumer, onCompleted };
 }
