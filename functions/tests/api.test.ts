@@ -11,7 +11,7 @@ async function apiWith(overrides: { transport?: Partial<CommandTransport>; store
   const transport = new Proxy(overrides.transport ?? {}, {
     get: (target, name) => (target as Record<string | symbol, unknown>)[name] ?? unreachable(`transport.${String(name)}`),
   });
-  const handler = createApiHandler({ store: store as CommandStore, transport: transport as CommandTransport });
+  const handler = createApiHandler({ config: { store: store as CommandStore, transport: transport as CommandTransport } });
   return async (method: string, path: string, init: { body?: string; headers?: Record<string, string>; query?: Record<string, string> } = {}) => {
     const event = {
       version: '2.0',
