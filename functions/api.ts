@@ -178,7 +178,7 @@ let fromEnvironment: ReturnType<typeof createApiHandler> | undefined;
  * The Lambda entry point: the API configured from the environment, built on the first request (so
  * importing this module reads nothing; the local runtime builds its own with createApiHandler).
  */
-export const handler = (event: ApiEvent, context: Context) => {
+export const handler = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
   fromEnvironment ??= createApiHandler();
   return fromEnvironment(event, context);
 };

@@ -1,4 +1,13 @@
-import { CommandBusError, ERROR_HTTP, isHttpErrorCode, MAX_JSON_DEPTH, ValidationError, type Logger } from '@commandbus/core';
+import {
+  CommandBusError,
+  ERROR_HTTP,
+  isHttpErrorCode,
+  MAX_JSON_DEPTH,
+  PermanentCommandError,
+  TransientCommandError,
+  ValidationError,
+  type Logger,
+} from '@commandbus/core';
 import type { MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -55,7 +64,9 @@ export function errorResponse(error: unknown, logger: Logger): ApiResult {
   if (error instanceof HttpError) {
     return errorJson(error.statusCode, { type: error.type, code: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) });
   }
-  if (error instanceof CommandBusError && isHttpErrorCode(error.code)) {
+  // A handler's failure carries a code of the handler's choosing, not one of the table's.
+  const handlerFailure = error instanceof TransientCommandError || error instanceof PermanentCommandError;
+  if (error instanceof CommandBusError && !handlerFailure && isHttpErrorCode(error.code)) {
     const { status, type } = ERROR_HTTP[error.code];
     return errorJson(status, { type, code: error.code, message: error.message, ...wireDetails(error) });
   }

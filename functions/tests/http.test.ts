@@ -5,6 +5,7 @@ import {
   DuplicateCommandError,
   ERROR_HTTP,
   InvalidOperationError,
+  PermanentCommandError,
   SendFailedError,
   silentLogger,
   ValidationError,
@@ -74,6 +75,13 @@ describe('Function: errorResponse', () => {
     expect(answer.statusCode).toBe(EDGE_ERRORS[code as EdgeErrorCode].status);
     expect(bodyOf(answer).error).toMatchObject({ type: EDGE_ERRORS[code as EdgeErrorCode].type, code });
     expect(ErrorBody.safeParse(bodyOf(answer)).success).toBe(true);
+  });
+
+  it('does not take the code a handler chose for one of the table: a handler failure is a 500', () => {
+    const answer = errorResponse(new PermanentCommandError('SEND_FAILED', 'the handler says so'), silentLogger);
+
+    expect(answer.statusCode).toBe(500);
+    expect(bodyOf(answer).error).toMatchObject({ type: 'PermanentCommandError', code: 'INTERNAL_ERROR', message: 'internal error' });
   });
 
   it('hides the details of anything else behind a 500', () => {
