@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   CommandBus,
+  CommandNotFoundError,
   TroubleshootingQueue,
   ValidationError,
   type CommandBusConfig,
@@ -15,8 +16,8 @@ import type { Context } from 'aws-lambda';
 import { configFromEnv } from './config.ts';
 import {
   callerIdentity,
-  errorJson,
   errorMapper,
+  errorResponse,
   HttpError,
   json,
   jsonBodyParser,
@@ -28,7 +29,7 @@ import {
   type ApiResult,
 } from './http.ts';
 import { createLambdaLogger } from './logger.ts';
-import { openApiDocument } from './openapi.ts';
+import { openApiDocument, operations, type Operation, type OperationId } from './openapi.ts';
 
 type RouteHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
@@ -42,129 +43,39 @@ export function pageResponse(page: { items: { data?: unknown }[]; nextCursor?: s
   return json(200, { ...page, items: page.items.map(({ data, ...item }) => (data === undefined ? item : { ...item, dataOmitted: true })) });
 }
 
+/** How the API reaches the library. */
+export interface ApiHandlerOptions {
+  /**
+   * The library's configuration: namespace, table, queue URLs, SDK clients, or adapters (tests).
+   * Without a logger, the function's structured logger is used.
+   * @default read from the environment the stack sets (see configFromEnv)
+   */
+  config?: CommandBusConfig;
+}
+
 /**
  * The HTTP API (API Gateway HTTP API, payload v2): send and read commands, browse them, count them
- * per status, list the TSQ and act on it. Operator actions record the caller's IAM identity.
+ * per status, list the TSQ and act on it. Operator actions record the caller's IAM identity. Its
+ * routes are the operations of openapi.ts, each bound here to its handler by operationId.
  *
- * Middlewares: header names lower-cased (@middy/http-header-normalizer); on routes that take a body,
- * @middy/http-json-body-parser (415 for another content type); one `onError` that maps every error
- * to its status and the documented error shape (see http.ts). `adapters` replaces the store or the
- * transport (tests).
+ * Middlewares: header names lower-cased (@middy/http-header-normalizer); on operations that take a
+ * body, @middy/http-json-body-parser (415 for another content type); one `onError` that maps every
+ * error to its status and the documented error shape (see http.ts).
+ *
+ * @example
+ * ```ts
+ * // The environment decides (a Lambda): the module's `handler` does this on its first request.
+ * const fromEnvironment = createApiHandler();
+ * // Or explicitly (the local runtime, tests):
+ * const api = createApiHandler({ config: { namespace: 'shop', tableName: 'shop-commands', queueUrls } });
+ * ```
  */
-export function createApiHandler(adapters: Pick<CommandBusConfig, 'store' | 'transport'> = {}) {
+export function createApiHandler(options: ApiHandlerOptions = {}) {
   const { powertools, logger } = createLambdaLogger('commandbus-api');
-  const config = { ...configFromEnv(process.env, logger), ...adapters };
-  const bus = new CommandBus(config);
-  const tsq = new TroubleshootingQueue(config);
-
-  const requiredQuery = (event: ApiEvent, name: string) => {
-    const value = queryString(event, name);
-    if (value === undefined) throw new ValidationError(name, 'query parameter is required');
-    return value;
-  };
-  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
-  const action = (event: ApiEvent) => ({
-    domain: pathParameter(event, 'domain'),
-    commandId: pathParameter(event, 'commandId'),
-    operator: callerIdentity(event),
-  });
-  /** A route that reads a JSON body (`required`: a request without one is a 400). */
-  const withBody = (required: boolean, handler: RouteHandler): RouteHandler =>
-    middy<ApiEvent, ApiResult>().use(jsonBodyParser({ required })).handler(handler) as RouteHandler;
-
-  /** POST /tsq/{domain}/{commandId}/<name>: act, then answer with the command as it is now. */
-  const operatorRoute = (name: string, required: boolean, act: (event: ApiEvent) => Promise<void>) => ({
-    method: 'POST' as const,
-    path: `/tsq/{domain}/{commandId}/${name}`,
-    handler: withBody(required, async (event: ApiEvent) => {
-      await act(event);
-      return json(200, await bus.getCommand(pathParameter(event, 'domain'), pathParameter(event, 'commandId')));
-    }),
-  });
-
-  const routes: { method: 'GET' | 'POST'; path: string; handler: RouteHandler }[] = [
-    {
-      method: 'POST',
-      path: '/commands',
-      handler: withBody(true, async (event) => json(202, await bus.send(parsedBody(event) as unknown as SendCommandRequest))),
-    },
-    {
-      method: 'GET',
-      path: '/commands',
-      handler: async (event) =>
-        pageResponse(
-          await bus.queryCommands({
-            domain: requiredQuery(event, 'domain'),
-            ...optional('status', queryString(event, 'status') as CommandStatus | undefined),
-            ...optional('commandType', queryString(event, 'commandType')),
-            ...optional('from', queryString(event, 'from')),
-            ...optional('to', queryString(event, 'to')),
-            ...optional('limit', queryInteger(event, 'limit')),
-            ...optional('cursor', queryString(event, 'cursor')),
-          }),
-        ),
-    },
-    {
-      method: 'GET',
-      path: '/commands/{domain}/{commandId}',
-      handler: async (event) => {
-        const domain = pathParameter(event, 'domain');
-        const commandId = pathParameter(event, 'commandId');
-        const command = await bus.getCommand(domain, commandId);
-        if (!command) throw new HttpError(404, 'CommandNotFound', `command ${domain}/${commandId} not found`);
-        return json(200, command);
-      },
-    },
-    {
-      method: 'GET',
-      path: '/commands/{domain}/{commandId}/audit',
-      handler: async (event) => {
-        const domain = pathParameter(event, 'domain');
-        const commandId = pathParameter(event, 'commandId');
-        const events = await bus.getAuditTrail(commandId, domain);
-        if (events.length === 0) throw new HttpError(404, 'CommandNotFound', `command ${domain}/${commandId} not found`);
-        return json(200, { items: events });
-      },
-    },
-    {
-      method: 'GET',
-      path: '/domains/{domain}/counts',
-      handler: async (event) =>
-        json(
-          200,
-          await bus.countByStatus({
-            domain: pathParameter(event, 'domain'),
-            ...optional('from', queryString(event, 'from')),
-            ...optional('to', queryString(event, 'to')),
-            ...optional('maxItems', queryInteger(event, 'maxItems')),
-          }),
-        ),
-    },
-    {
-      method: 'GET',
-      path: '/tsq',
-      handler: async (event) =>
-        pageResponse(
-          await tsq.list({
-            domain: requiredQuery(event, 'domain'),
-            ...optional('commandType', queryString(event, 'commandType')),
-            ...optional('limit', queryInteger(event, 'limit')),
-            ...optional('cursor', queryString(event, 'cursor')),
-          }),
-        ),
-    },
-    // A body is optional here and not read; one that is sent must still be JSON.
-    operatorRoute('retry', false, (event) => tsq.operatorRetry(action(event))),
-    operatorRoute('cancel', true, (event) => tsq.operatorCancel({ ...action(event), reason: parsedBody(event)?.reason as string })),
-    operatorRoute('complete', false, (event) =>
-      tsq.operatorComplete({ ...action(event), ...optional('resultData', parsedBody(event)?.resultData as JsonValue | undefined) }),
-    ),
-    { method: 'GET', path: '/openapi.json', handler: async () => json(200, openApiDocument) },
-  ];
-
+  const config: CommandBusConfig = { logger, ...(options.config ?? configFromEnv(process.env, logger)) };
   const router = httpRouterHandler<ApiEvent, ApiResult>({
-    routes,
-    notFoundResponse: ({ method, path }) => errorJson(404, { type: 'RouteNotFound', message: `no route ${method} ${path}` }),
+    routes: apiRoutes({ bus: new CommandBus(config), tsq: new TroubleshootingQueue(config) }),
+    notFoundResponse: ({ method, path }) => errorResponse(new HttpError('ROUTE_NOT_FOUND', `no route ${method} ${path}`), logger),
   });
 
   return middy<ApiEvent, ApiResult, Error, Context>(router as never)
@@ -173,4 +84,101 @@ export function createApiHandler(adapters: Pick<CommandBusConfig, 'store' | 'tra
     .use(errorMapper(logger));
 }
 
-export const handler = createApiHandler();
+export interface ApiRoute {
+  operationId: OperationId;
+  method: 'GET' | 'POST';
+  path: string;
+  handler: RouteHandler;
+}
+
+/** The router's routes: every operation of openapi.ts with its handler (and, where it takes one, its body parser). */
+export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQueue }): ApiRoute[] {
+  const requiredQuery = (event: ApiEvent, name: string) => {
+    const value = queryString(event, name);
+    if (value === undefined) throw new ValidationError(name, 'query parameter is required');
+    return value;
+  };
+  const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+  const command = (event: ApiEvent) => ({ domain: pathParameter(event, 'domain'), commandId: pathParameter(event, 'commandId') });
+  const action = (event: ApiEvent) => ({ ...command(event), operator: callerIdentity(event) });
+  /** An operator action, answered with the command as it is now. */
+  const operatorAction = (act: (event: ApiEvent) => Promise<void>) => async (event: ApiEvent) => {
+    await act(event);
+    const { domain, commandId } = command(event);
+    return json(200, await bus.getCommand(domain, commandId));
+  };
+
+  const handlers: Record<OperationId, RouteHandler> = {
+    sendCommand: async (event) => json(202, await bus.send(parsedBody(event) as unknown as SendCommandRequest)),
+    queryCommands: async (event) =>
+      pageResponse(
+        await bus.queryCommands({
+          domain: requiredQuery(event, 'domain'),
+          ...optional('status', queryString(event, 'status') as CommandStatus | undefined),
+          ...optional('commandType', queryString(event, 'commandType')),
+          ...optional('from', queryString(event, 'from')),
+          ...optional('to', queryString(event, 'to')),
+          ...optional('limit', queryInteger(event, 'limit')),
+          ...optional('cursor', queryString(event, 'cursor')),
+        }),
+      ),
+    getCommand: async (event) => {
+      const { domain, commandId } = command(event);
+      const found = await bus.getCommand(domain, commandId);
+      if (!found) throw new CommandNotFoundError(domain, commandId);
+      return json(200, found);
+    },
+    getAuditTrail: async (event) => {
+      const { domain, commandId } = command(event);
+      const events = await bus.getAuditTrail(commandId, domain);
+      if (events.length === 0) throw new CommandNotFoundError(domain, commandId);
+      return json(200, { items: events });
+    },
+    countByStatus: async (event) =>
+      json(
+        200,
+        await bus.countByStatus({
+          domain: pathParameter(event, 'domain'),
+          ...optional('from', queryString(event, 'from')),
+          ...optional('to', queryString(event, 'to')),
+          ...optional('maxItems', queryInteger(event, 'maxItems')),
+        }),
+      ),
+    listTsq: async (event) =>
+      pageResponse(
+        await tsq.list({
+          domain: requiredQuery(event, 'domain'),
+          ...optional('commandType', queryString(event, 'commandType')),
+          ...optional('limit', queryInteger(event, 'limit')),
+          ...optional('cursor', queryString(event, 'cursor')),
+        }),
+      ),
+    // The body is optional and not read; one that is sent must still be JSON.
+    operatorRetry: operatorAction((event) => tsq.operatorRetry(action(event))),
+    operatorCancel: operatorAction((event) => tsq.operatorCancel({ ...action(event), reason: parsedBody(event)?.reason as string })),
+    operatorComplete: operatorAction((event) =>
+      tsq.operatorComplete({ ...action(event), ...optional('resultData', parsedBody(event)?.resultData as JsonValue | undefined) }),
+    ),
+    getOpenApiDocument: async () => json(200, openApiDocument()),
+  };
+
+  return (Object.entries(operations) as [OperationId, Operation][]).map(([operationId, operation]) => ({
+    operationId,
+    method: operation.method.toUpperCase() as ApiRoute['method'],
+    path: operation.path,
+    handler: operation.body
+      ? (middy<ApiEvent, ApiResult>().use(jsonBodyParser({ required: operation.body.required })).handler(handlers[operationId]) as RouteHandler)
+      : handlers[operationId],
+  }));
+}
+
+let fromEnvironment: ReturnType<typeof createApiHandler> | undefined;
+
+/**
+ * The Lambda entry point: the API configured from the environment, built on the first request (so
+ * importing this module reads nothing; the local runtime builds its own with createApiHandler).
+ */
+export const handler = async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+  fromEnvironment ??= createApiHandler();
+  return fromEnvironment(event, context);
+};

@@ -1,35 +1,45 @@
 import {
   CommandBusError,
-  CommandNotFoundError,
-  DomainNotFoundError,
-  DuplicateCommandError,
-  InvalidOperationError,
+  ERROR_HTTP,
+  isHttpErrorCode,
   MAX_JSON_DEPTH,
-  SendFailedError,
+  PermanentCommandError,
+  TransientCommandError,
   ValidationError,
   type Logger,
 } from '@commandbus/core';
 import type { MiddlewareObj } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ERROR_DETAILS, JsonObjectBody, type ErrorBody } from './schemas.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
+export type { ErrorBody };
 
-/** What every refusal carries: `{ "error": { "type", "message", "field"?, … } }`. */
-export interface ErrorBody {
-  error: { type: string; message: string; field?: string; currentStatus?: string; existingStatus?: string };
-}
+/**
+ * The API's own refusals, which no library error stands for: status and wire `type` by code (the
+ * library's errors are in ERROR_HTTP, @commandbus/core).
+ */
+export const EDGE_ERRORS = {
+  FORBIDDEN: { status: 403, type: 'Forbidden' },
+  ROUTE_NOT_FOUND: { status: 404, type: 'RouteNotFound' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, type: 'UnsupportedMediaType' },
+  INTERNAL_ERROR: { status: 500, type: 'InternalError' },
+} as const satisfies Record<string, { status: number; type: string }>;
+export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
 
-/** An error whose status and message are safe to show the caller. */
+/** A refusal of the API itself (see {@link EDGE_ERRORS}); its message is safe to show the caller. */
 export class HttpError extends Error {
+  readonly code: EdgeErrorCode;
   readonly statusCode: number;
   readonly type: string;
   readonly field: string | undefined;
-  constructor(statusCode: number, type: string, message: string, field?: string) {
+  constructor(code: EdgeErrorCode, message: string, field?: string) {
     super(message);
-    this.statusCode = statusCode;
-    this.type = type;
+    this.code = code;
+    this.statusCode = EDGE_ERRORS[code].status;
+    this.type = EDGE_ERRORS[code].type;
     this.field = field;
   }
 }
@@ -43,29 +53,37 @@ export function errorJson(statusCode: number, error: ErrorBody['error']): ApiRes
 }
 
 /**
- * The one place errors become HTTP answers (the client maps them back, see CommandBusClient):
- * 400 ValidationError, 404 CommandNotFound / DomainNotFound, 409 DuplicateCommand /
- * InvalidOperation, 415 UnsupportedMediaType, 503 SendFailed; anything else is a 500 without details.
+ * The one place errors become HTTP answers: a library error by its `code` through ERROR_HTTP
+ * (which the client reads to rebuild it, see CommandBusClient), with the details it carries
+ * (`field`, `domain`, `commandId`, `currentStatus`, `existingStatus`); the API's own refusals through
+ * EDGE_ERRORS; the body parser's as 415 or 400. Anything else is a 500 without details.
  */
 export function errorResponse(error: unknown, logger: Logger): ApiResult {
   const mapped = bodyParserError(error);
   if (mapped) return errorResponse(mapped, logger);
   if (error instanceof HttpError) {
-    return errorJson(error.statusCode, { type: error.type, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) });
+    return errorJson(error.statusCode, { type: error.type, code: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) });
   }
-  if (error instanceof ValidationError) return errorJson(400, { type: 'ValidationError', message: error.message, field: error.field });
-  if (error instanceof CommandNotFoundError) return errorJson(404, { type: 'CommandNotFound', message: error.message });
-  if (error instanceof DomainNotFoundError) return errorJson(404, { type: 'DomainNotFound', message: error.message });
-  if (error instanceof DuplicateCommandError) {
-    return errorJson(409, { type: 'DuplicateCommand', message: error.message, existingStatus: error.existingStatus });
+  // A handler's failure carries a code of the handler's choosing, not one of the table's.
+  const handlerFailure = error instanceof TransientCommandError || error instanceof PermanentCommandError;
+  if (error instanceof CommandBusError && !handlerFailure && isHttpErrorCode(error.code)) {
+    const { status, type } = ERROR_HTTP[error.code];
+    return errorJson(status, { type, code: error.code, message: error.message, ...wireDetails(error) });
   }
-  if (error instanceof InvalidOperationError) {
-    return errorJson(409, { type: 'InvalidOperation', message: error.message, currentStatus: error.currentStatus });
-  }
-  if (error instanceof SendFailedError) return errorJson(503, { type: 'SendFailed', message: error.message });
   logger.error('request failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  const type = error instanceof CommandBusError ? error.name : 'InternalError';
-  return errorJson(500, { type, message: 'internal error' });
+  // A library error without an answer of its own keeps its name as the type, as it always has.
+  const type = error instanceof CommandBusError ? error.name : EDGE_ERRORS.INTERNAL_ERROR.type;
+  return errorJson(EDGE_ERRORS.INTERNAL_ERROR.status, { type, code: 'INTERNAL_ERROR', message: 'internal error' });
+}
+
+/** The details of an error that go on the wire: those of ERROR_DETAILS it has, as strings. */
+function wireDetails(error: CommandBusError): Partial<Pick<ErrorBody['error'], (typeof ERROR_DETAILS)[number]>> {
+  const details: Partial<Record<(typeof ERROR_DETAILS)[number], string>> = {};
+  for (const key of ERROR_DETAILS) {
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value !== '') details[key] = value;
+  }
+  return details;
 }
 
 const BODY_PARSER = '@middy/http-json-body-parser';
@@ -77,7 +95,7 @@ function bodyParserError(error: unknown): ValidationError | HttpError | undefine
   if (cause?.package !== BODY_PARSER) return undefined;
   if (error.statusCode === 415) {
     const got = typeof cause.data === 'string' ? JSON.stringify(cause.data) : 'none';
-    return new HttpError(415, 'UnsupportedMediaType', `content-type: must be application/json (got ${got})`, 'content-type');
+    return new HttpError('UNSUPPORTED_MEDIA_TYPE', `content-type: must be application/json (got ${got})`, 'content-type');
   }
   if (error.message === 'Forbidden key in JSON body') {
     return new ValidationError('body', `has the key ${JSON.stringify(cause.data)} where it could reach an object's prototype; such keys are not accepted`);
@@ -123,7 +141,8 @@ export function jsonBodyParser(options: { required: boolean }): MiddlewareObj<Ap
 export function parsedBody(event: ApiEvent): Record<string, unknown> | undefined {
   const body = (event as { body?: unknown }).body;
   if (body === undefined) return undefined;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('body', 'must be a JSON object');
+  const parsed = JsonObjectBody.safeParse(body);
+  if (!parsed.success) throw new ValidationError('body', 'must be a JSON object');
   return body as Record<string, unknown>;
 }
 
@@ -134,7 +153,7 @@ export function parsedBody(event: ApiEvent): Record<string, unknown> | undefined
 export function callerIdentity(event: ApiEvent): string {
   const iam = event.requestContext.authorizer?.iam;
   const identity = iam?.userArn ?? iam?.callerId ?? iam?.userId;
-  if (!identity) throw new HttpError(403, 'Forbidden', 'no caller identity: operator routes need IAM authorisation');
+  if (!identity) throw new HttpError('FORBIDDEN', 'no caller identity: operator routes need IAM authorisation');
   return identity;
 }
 

@@ -1,318 +1,311 @@
 /**
- * OpenAPI 3.1 description of the HTTP API (served at GET /openapi.json). Every status the function
- * or the local runtime can answer is listed per operation; the fuzz test (e2e/api/fuzz.test.ts)
- * holds the API to it: each answer's status must be listed, and its body must match the schema.
+ * The HTTP API's operations — route, operationId, parameters, body, answer and every refusal — and
+ * the OpenAPI 3.1 document generated from them and the schemas of schemas.ts (served at
+ * GET /openapi.json). The router (api.ts) is built from the same operations, so a route cannot be
+ * served without being documented. The fuzz test (e2e/api/fuzz.test.ts) holds the API to the
+ * document: each answer's status must be listed for its operation, and its body must match.
  */
-const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
-const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const jsonContent = (body: object) => ({ 'application/json': { schema: body } });
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { ERROR_HTTP, type HttpErrorCode } from '@commandbus/core';
+import { z } from 'zod';
+import { EDGE_ERRORS, type EdgeErrorCode } from './http.ts';
+import {
+  AuditTrail,
+  CancelBody,
+  Command,
+  CommandId,
+  CommandPage,
+  CompleteBody,
+  DomainName,
+  ErrorBody,
+  GatewayError,
+  OpenApiDocument,
+  RetryBody,
+  SendCommand,
+  SendResult,
+  Status,
+  StatusCounts,
+  TsqPage,
+} from './schemas.ts';
 
-/** Answers every operation can get: bad input, no authorisation, throttling (AWS), headers too large (locally), a fault. */
-const always = { 400: ref('BadRequest'), 403: ref('Forbidden'), 429: ref('TooManyRequests'), 431: ref('HeadersTooLarge'), '5XX': ref('ServerError') };
-/** Answers of operations that take a JSON body. */
-const withBody = { 413: ref('PayloadTooLarge'), 415: ref('UnsupportedMediaType') };
-
-const domainPath = {
-  name: 'domain',
-  in: 'path',
-  required: true,
-  description: 'Percent-encoded once; API Gateway decodes the path before routing, so `%2F` becomes a path separator.',
-  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$' },
-};
-const commandPath = [domainPath, { name: 'commandId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }];
-const timeBound = (description: string) => ({
-  in: 'query',
-  description: `${description}. ISO-8601 as RFC 3339 has it (a date, or a date and time with Z or an offset), years 0000–9999`,
-  schema: { type: 'string', format: 'date-time' },
-});
-const cursor = {
-  name: 'cursor',
-  in: 'query',
-  description: 'The `nextCursor` of the previous page. It is only valid for the query it was issued for (same domain, filters and time range; the limit may change).',
-  schema: { type: 'string' },
-};
-const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } };
-const operatorResponses = {
-  200: { description: 'The command after the action', content: jsonContent(schema('Command')) },
-  ...always,
-  ...withBody,
-  404: ref('NotFound'),
-  409: ref('Conflict'),
-};
-const page = (item: object) => ({
-  type: 'object',
-  required: ['items'],
-  additionalProperties: false,
-  properties: { items: { type: 'array', items: item }, nextCursor: { type: 'string', minLength: 1 } },
-});
-const timestamp = { type: 'string', format: 'date-time' };
-
-export const openApiDocument = {
-  openapi: '3.1.0',
-  info: {
-    title: 'commandbus API',
-    version: '0.1.0',
-    description: [
-      'Send commands, read their state and audit trail, browse them, and act on the troubleshooting queue (TSQ).',
-      'Every route requires AWS IAM (SigV4) authorisation; operator actions record the caller identity.',
-      'Locally, the runtime accepts `Authorization: Bearer <token>` printed at start-up.',
-      '',
-      'Every refusal of the API is `{ "error": { "type": "…", "message": "…", "field": "…"? } }` (schema `Error`): 400 bad input',
-      '(`field` names it), 403 no caller identity, 404 unknown command (`CommandNotFound`), domain (`DomainNotFound`) or route',
-      '(`RouteNotFound`), 409 not allowed in this status (`InvalidOperation`) or duplicate (`DuplicateCommand`), 415 a body that',
-      'is not `application/json`, 503 enqueue failed (`SendFailed`: nothing recorded, sending again is safe).',
-      '',
-      'On AWS, API Gateway answers some requests itself, before the function runs, and an HTTP API cannot change those',
-      'answers: 403 for a missing or wrong signature, 413 for a body over the size limits, 429 when throttled, a refusal of',
-      'a path whose %-encoding does not decode, a 5xx when the function fails or times out. Their body is',
-      '`{ "message": "…" }` (schema `GatewayError`), with no `error` object. The local runtime answers its own 403, 413 and',
-      '431 in the `Error` shape.',
-    ].join('\n'),
-  },
-  security: [{ sigv4: [] }],
-  paths: {
-    '/commands': {
-      post: {
-        summary: 'Send a command (idempotent per domain and commandId)',
-        requestBody: { required: true, content: jsonContent(schema('SendCommand')) },
-        responses: {
-          202: { description: 'Accepted', content: jsonContent(schema('SendResult')) },
-          ...always,
-          ...withBody,
-          404: ref('NotFound'),
-          409: ref('Conflict'),
-          503: ref('SendFailed'),
-        },
-      },
-      get: {
-        summary: 'Browse the commands of a domain, newest first',
-        parameters: [
-          { name: 'domain', in: 'query', required: true, schema: domainPath.schema },
-          { name: 'status', in: 'query', schema: schema('Status') },
-          { name: 'commandType', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 128 } },
-          { name: 'from', ...timeBound('createdAt ≥ from') },
-          { name: 'to', ...timeBound('createdAt < to; not before from') },
-          limit,
-          cursor,
-        ],
-        responses: { 200: { description: 'A page', content: jsonContent(page(schema('Command'))) }, ...always },
-      },
-    },
-    '/commands/{domain}/{commandId}': {
-      get: {
-        summary: 'One command',
-        parameters: commandPath,
-        responses: { 200: { description: 'The command', content: jsonContent(schema('Command')) }, ...always, 404: ref('NotFound') },
-      },
-    },
-    '/commands/{domain}/{commandId}/audit': {
-      get: {
-        summary: 'The audit trail of a command, oldest first',
-        parameters: commandPath,
-        responses: { 200: { description: 'Events', content: jsonContent(page(schema('AuditEvent'))) }, ...always, 404: ref('NotFound') },
-      },
-    },
-    '/domains/{domain}/counts': {
-      get: {
-        summary: 'Commands per status among those created in [from, to) (default: the 24 hours before `to`, which defaults to now)',
-        parameters: [
-          domainPath,
-          { name: 'from', ...timeBound('createdAt ≥ from') },
-          { name: 'to', ...timeBound('createdAt < to; not before from') },
-          { name: 'maxItems', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 } },
-        ],
-        responses: { 200: { description: 'Counts', content: jsonContent(schema('StatusCounts')) }, ...always, 404: ref('NotFound') },
-      },
-    },
-    '/tsq': {
-      get: {
-        summary: 'Commands in the troubleshooting queue, with error details and payload',
-        parameters: [
-          { name: 'domain', in: 'query', required: true, schema: domainPath.schema },
-          { name: 'commandType', in: 'query', schema: { type: 'string', minLength: 1, maxLength: 128 } },
-          limit,
-          cursor,
-        ],
-        responses: { 200: { description: 'A page', content: jsonContent(page(schema('TsqEntry'))) }, ...always },
-      },
-    },
-    '/tsq/{domain}/{commandId}/retry': {
-      post: {
-        summary: 'Operator retry: re-enqueue the stored payload (only from IN_TSQ)',
-        parameters: commandPath,
-        requestBody: { required: false, description: 'Not read; if sent, it must be JSON.', content: jsonContent({ type: 'object' }) },
-        responses: { ...operatorResponses, 503: ref('SendFailed') },
-      },
-    },
-    '/tsq/{domain}/{commandId}/cancel': {
-      post: {
-        summary: 'Operator cancel with a reason (only from IN_TSQ)',
-        parameters: commandPath,
-        requestBody: {
-          required: true,
-          content: jsonContent({ type: 'object', required: ['reason'], properties: { reason: { type: 'string', minLength: 1, maxLength: 128 } } }),
-        },
-        responses: operatorResponses,
-      },
-    },
-    '/tsq/{domain}/{commandId}/complete': {
-      post: {
-        summary: 'Operator complete with result data (only from IN_TSQ)',
-        parameters: commandPath,
-        requestBody: {
-          required: false,
-          content: jsonContent({ type: 'object', properties: { resultData: { description: 'Any JSON up to 64 KiB; numbers within ±(2^53 − 1)' } } }),
-        },
-        responses: operatorResponses,
-      },
-    },
-    '/openapi.json': {
-      get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: jsonContent({ type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string' }, paths: { type: 'object' } } }) }, ...always } },
-    },
-  },
-  components: {
-    securitySchemes: { sigv4: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM)' } },
-    responses: {
-      BadRequest: {
-        description: 'Bad input (`ValidationError`; `field` names what was wrong). From API Gateway (a path that does not decode): `{"message": …}`',
-        content: jsonContent({ oneOf: [schema('Error'), schema('GatewayError')] }),
-      },
-      TooManyRequests: { description: 'Throttled by API Gateway (AWS only): `{"message":"Too Many Requests"}`', content: jsonContent(schema('GatewayError')) },
-      Forbidden: {
-        description: 'No caller identity. From API Gateway (no or a wrong signature): `{"message":"Forbidden"}`',
-        content: jsonContent({ oneOf: [schema('Error'), schema('GatewayError')] }),
-      },
-      NotFound: { description: '`CommandNotFound`, `DomainNotFound` (not provisioned: nothing was sent) or `RouteNotFound`', content: jsonContent(schema('Error')) },
-      Conflict: {
-        description: '`DuplicateCommand` (with `existingStatus`; nothing was sent again) or `InvalidOperation` (with `currentStatus`; nothing changed)',
-        content: jsonContent(schema('Error')),
-      },
-      PayloadTooLarge: {
-        description: 'The body is over the limit (1 MiB locally; on AWS, API Gateway answers itself: 10 MB, and 6 MB for a Lambda invocation)',
-        content: jsonContent({ oneOf: [schema('Error'), schema('GatewayError')] }),
-      },
-      UnsupportedMediaType: { description: 'A body must be sent as `application/json` (a charset may be given)', content: jsonContent(schema('Error')) },
-      HeadersTooLarge: { description: 'Request headers over the limit (the local runtime: 16 KiB)', content: jsonContent(schema('Error')) },
-      SendFailed: { description: '`SendFailed`: the command was not enqueued and nothing was recorded; sending again is safe', content: jsonContent(schema('Error')) },
-      ServerError: {
-        description: 'A fault of the API (`InternalError`, no details) or, on AWS, of API Gateway (throttled, function failed or timed out)',
-        content: jsonContent({ oneOf: [schema('Error'), schema('GatewayError')] }),
-      },
-    },
-    schemas: {
-      Error: {
-        type: 'object',
-        required: ['error'],
-        additionalProperties: false,
-        properties: {
-          error: {
-            type: 'object',
-            required: ['type', 'message'],
-            additionalProperties: false,
-            properties: {
-              type: { type: 'string', minLength: 1 },
-              message: { type: 'string', minLength: 1 },
-              field: { type: 'string', minLength: 1, description: 'What was wrong (ValidationError): a field, a path into data such as `data.items[2]`, `body`, `path`, `content-type`' },
-              currentStatus: { type: 'string', description: 'InvalidOperation: the status the command is in' },
-              existingStatus: { type: 'string', description: 'DuplicateCommand: the status of the command that exists' },
-            },
-          },
-        },
-      },
-      GatewayError: {
-        type: 'object',
-        description: 'An answer of API Gateway itself (AWS only)',
-        required: ['message'],
-        properties: { message: { type: 'string' } },
-      },
-      Status: { type: 'string', enum: ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED', 'IN_TSQ'] },
-      SendCommand: {
-        type: 'object',
-        required: ['domain', 'commandType', 'commandId', 'data'],
-        properties: {
-          domain: domainPath.schema,
-          commandType: { type: 'string', minLength: 1, maxLength: 128 },
-          commandId: { type: 'string', format: 'uuid' },
-          data: {
-            type: 'object',
-            description: 'At most 128 KiB as JSON, nesting at most 28 levels; numbers within ±(2^53 − 1) and not closer to 0 than 1e-130; no empty or `__proto__` keys',
-          },
-          maxAttempts: { type: 'integer', minimum: 1, maximum: 25, default: 3 },
-          correlationId: { type: 'string', minLength: 1, maxLength: 128 },
-          replyTo: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,75}(\\.fifo)?$', description: 'the name of a queue (same account) for the reply' },
-        },
-      },
-      SendResult: {
-        type: 'object',
-        required: ['domain', 'commandId', 'correlationId', 'status'],
-        additionalProperties: false,
-        properties: { domain: { type: 'string' }, commandId: { type: 'string' }, correlationId: { type: 'string' }, status: schema('Status') },
-      },
-      CommandError: {
-        type: 'object',
-        required: ['type', 'code', 'message'],
-        properties: { type: { enum: ['TRANSIENT', 'PERMANENT', 'TIMEOUT'] }, code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
-      },
-      Command: {
-        type: 'object',
-        required: ['domain', 'commandId', 'commandType', 'status', 'attempts', 'maxAttempts', 'correlationId', 'createdAt', 'updatedAt'],
-        additionalProperties: false,
-        properties: {
-          domain: { type: 'string' },
-          commandId: { type: 'string' },
-          commandType: { type: 'string' },
-          status: schema('Status'),
-          attempts: { type: 'integer', minimum: 0 },
-          maxAttempts: { type: 'integer', minimum: 1 },
-          correlationId: { type: 'string' },
-          replyTo: { type: 'string' },
-          createdAt: timestamp,
-          updatedAt: timestamp,
-          lastError: schema('CommandError'),
-          result: {},
-          data: { type: 'object', description: 'stored once the command is parked in the TSQ' },
-          dataOmitted: { const: true, description: 'in a page that would pass 5 MB, payloads are left out and marked' },
-          movedToTsqAt: timestamp,
-        },
-      },
-      TsqEntry: {
-        allOf: [schema('Command')],
-        required: ['movedToTsqAt'],
-        properties: { status: { const: 'IN_TSQ' }, movedToTsqAt: timestamp },
-      },
-      AuditEvent: {
-        type: 'object',
-        required: ['commandId', 'domain', 'eventType', 'timestamp', 'attempt', 'details'],
-        additionalProperties: false,
-        properties: {
-          commandId: { type: 'string' },
-          domain: { type: 'string' },
-          eventType: {
-            enum: ['SENT', 'RECEIVED', 'COMPLETED', 'FAILED', 'RETRY_EXHAUSTED', 'MOVED_TO_TSQ', 'OPERATOR_RETRY', 'OPERATOR_CANCEL', 'OPERATOR_COMPLETE'],
-          },
-          timestamp,
-          attempt: { type: 'integer', minimum: 0 },
-          details: { type: 'object' },
-        },
-      },
-      StatusCounts: {
-        type: 'object',
-        required: ['domain', 'from', 'to', 'counts', 'counted', 'truncated'],
-        additionalProperties: false,
-        properties: {
-          domain: { type: 'string' },
-          from: timestamp,
-          to: timestamp,
-          counts: {
-            type: 'object',
-            required: ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED', 'IN_TSQ'],
-            additionalProperties: false,
-            properties: Object.fromEntries(['PENDING', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED', 'IN_TSQ'].map((status) => [status, { type: 'integer', minimum: 0 }])),
-          },
-          counted: { type: 'integer', minimum: 0 },
-          truncated: { type: 'boolean' },
-        },
-      },
-    },
-  },
+/**
+ * Answers that neither the function nor the library chooses: the local runtime's (in the `Error`
+ * shape) and API Gateway's (in its own, `GatewayError`), before the function runs.
+ */
+const PLATFORM_ANSWERS = {
+  PAYLOAD_TOO_LARGE: { status: 413, type: 'PayloadTooLarge' },
+  TOO_MANY_REQUESTS: { status: 429, type: 'TooManyRequests' },
+  REQUEST_HEADER_FIELDS_TOO_LARGE: { status: 431, type: 'RequestHeaderFieldsTooLarge' },
 } as const;
+
+/** Every refusal an operation can document, by code. */
+export type RefusalCode = HttpErrorCode | EdgeErrorCode | keyof typeof PLATFORM_ANSWERS;
+
+/** What each refusal means, for the document's readers; status and type come from the tables. */
+const REFUSALS: Record<RefusalCode, { status: number; type: string; when: string; gatewayOnly?: true }> = {
+  VALIDATION_ERROR: { ...ERROR_HTTP.VALIDATION_ERROR, when: 'bad input; `field` names it' },
+  COMMAND_NOT_FOUND: { ...ERROR_HTTP.COMMAND_NOT_FOUND, when: 'no such command' },
+  DOMAIN_NOT_FOUND: { ...ERROR_HTTP.DOMAIN_NOT_FOUND, when: 'the domain is not provisioned here: nothing was sent, and sending again will not help' },
+  DUPLICATE_COMMAND: { ...ERROR_HTTP.DUPLICATE_COMMAND, when: 'the command was sent before (`existingStatus`); nothing was sent again' },
+  INVALID_OPERATION: { ...ERROR_HTTP.INVALID_OPERATION, when: 'not allowed in the status the command is in (`currentStatus`); nothing changed' },
+  SEND_FAILED: { ...ERROR_HTTP.SEND_FAILED, when: 'the command could not be enqueued; nothing was recorded, so sending again is safe' },
+  FORBIDDEN: { ...EDGE_ERRORS.FORBIDDEN, when: 'no caller identity (locally: a missing or wrong bearer token)' },
+  ROUTE_NOT_FOUND: { ...EDGE_ERRORS.ROUTE_NOT_FOUND, when: 'no such route (a path parameter holding a `/` once decoded)' },
+  UNSUPPORTED_MEDIA_TYPE: { ...EDGE_ERRORS.UNSUPPORTED_MEDIA_TYPE, when: 'a body must be sent as `application/json` (a charset may be given)' },
+  INTERNAL_ERROR: { ...EDGE_ERRORS.INTERNAL_ERROR, when: 'a fault of the API, without details (logged with the request id)' },
+  PAYLOAD_TOO_LARGE: { ...PLATFORM_ANSWERS.PAYLOAD_TOO_LARGE, when: 'the body is over the limit (1 MiB locally; on AWS, 10 MB, and 6 MB for a Lambda invocation)' },
+  TOO_MANY_REQUESTS: { ...PLATFORM_ANSWERS.TOO_MANY_REQUESTS, when: 'throttled by API Gateway (AWS only)', gatewayOnly: true },
+  REQUEST_HEADER_FIELDS_TOO_LARGE: { ...PLATFORM_ANSWERS.REQUEST_HEADER_FIELDS_TOO_LARGE, when: 'request headers over the limit (the local runtime: 16 KiB)' },
+};
+
+/** What API Gateway itself answers with a status, in its own `{"message": …}` (AWS only). */
+const GATEWAY_ANSWERS: Record<string, string> = {
+  400: 'a path whose %-encoding does not decode',
+  403: 'no or a wrong signature',
+  413: 'a body over 10 MB, or 6 MB for a Lambda invocation',
+  429: '`{"message":"Too Many Requests"}`',
+  '5XX': 'the function failed or timed out',
+};
+
+/** Refusals every operation can get. */
+const ALWAYS: RefusalCode[] = ['VALIDATION_ERROR', 'FORBIDDEN', 'TOO_MANY_REQUESTS', 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'INTERNAL_ERROR'];
+/** Refusals of operations that take a body. */
+const WITH_BODY: RefusalCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
+
+export interface Operation {
+  method: 'get' | 'post';
+  /** The route, with `{name}` for a path parameter (as @middy/http-router and OpenAPI write it). */
+  path: string;
+  summary: string;
+  description?: string;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** A JSON body; `required`: a request without one is a 400. */
+  body?: { schema: z.ZodType; required: boolean; description?: string };
+  success: { status: 200 | 202; description: string; schema: z.ZodType };
+  /** The refusals of this operation besides those of every operation (and of every body). */
+  refusals: RefusalCode[];
+}
+
+const domainPath = DomainName.meta({
+  description: 'Percent-encoded once; API Gateway decodes the path before routing, so `%2F` becomes a path separator',
+});
+const commandPath = z.object({ domain: domainPath, commandId: CommandId });
+const timeBound = (bound: string) =>
+  z
+    .string()
+    .optional()
+    .meta({
+      format: 'date-time',
+      description: `${bound}. ISO-8601 as RFC 3339 has it (a date, or a date and time with Z or an offset), years 0000–9999`,
+    });
+const limit = z.int().min(1).max(100).default(25).optional();
+const cursor = z.string().optional().meta({
+  description: 'The `nextCursor` of the previous page. It is only valid for the query it was issued for (same domain, filters and time range; the limit may change)',
+});
+const commandType = z.string().min(1).max(128).optional();
+
+/** Every operation of the API, by operationId (named as the library's calls are). */
+export const operations = {
+  sendCommand: {
+    method: 'post',
+    path: '/commands',
+    summary: 'Send a command (idempotent per domain and commandId)',
+    body: { schema: SendCommand, required: true },
+    success: { status: 202, description: 'Accepted', schema: SendResult },
+    refusals: ['DOMAIN_NOT_FOUND', 'DUPLICATE_COMMAND', 'SEND_FAILED'],
+  },
+  queryCommands: {
+    method: 'get',
+    path: '/commands',
+    summary: 'Browse the commands of a domain, newest first',
+    query: z.object({
+      domain: DomainName,
+      status: Status.optional(),
+      commandType,
+      from: timeBound('createdAt ≥ from (with status IN_TSQ: the time it was parked)'),
+      to: timeBound('createdAt < to; not before from'),
+      limit,
+      cursor,
+    }),
+    success: { status: 200, description: 'A page', schema: CommandPage },
+    refusals: [],
+  },
+  getCommand: {
+    method: 'get',
+    path: '/commands/{domain}/{commandId}',
+    summary: 'One command',
+    params: commandPath,
+    success: { status: 200, description: 'The command', schema: Command },
+    refusals: ['COMMAND_NOT_FOUND'],
+  },
+  getAuditTrail: {
+    method: 'get',
+    path: '/commands/{domain}/{commandId}/audit',
+    summary: 'The audit trail of a command, oldest first',
+    params: commandPath,
+    success: { status: 200, description: 'Events', schema: AuditTrail },
+    refusals: ['COMMAND_NOT_FOUND'],
+  },
+  countByStatus: {
+    method: 'get',
+    path: '/domains/{domain}/counts',
+    summary: 'Commands per status among those created in [from, to) (default: the 24 hours before `to`, which defaults to now)',
+    params: z.object({ domain: domainPath }),
+    query: z.object({
+      from: timeBound('createdAt ≥ from'),
+      to: timeBound('createdAt < to; not before from'),
+      maxItems: z.int().min(1).max(100_000).default(10_000).optional(),
+    }),
+    success: { status: 200, description: 'Counts', schema: StatusCounts },
+    refusals: [],
+  },
+  listTsq: {
+    method: 'get',
+    path: '/tsq',
+    summary: 'Commands in the troubleshooting queue, with error details and payload',
+    query: z.object({ domain: DomainName, commandType, limit, cursor }),
+    success: { status: 200, description: 'A page', schema: TsqPage },
+    refusals: [],
+  },
+  operatorRetry: {
+    method: 'post',
+    path: '/tsq/{domain}/{commandId}/retry',
+    summary: 'Operator retry: re-enqueue the stored payload (only from IN_TSQ)',
+    params: commandPath,
+    body: { schema: RetryBody, required: false, description: 'Not read; if sent, it must be JSON' },
+    success: { status: 200, description: 'The command after the action', schema: Command },
+    refusals: ['COMMAND_NOT_FOUND', 'INVALID_OPERATION', 'SEND_FAILED'],
+  },
+  operatorCancel: {
+    method: 'post',
+    path: '/tsq/{domain}/{commandId}/cancel',
+    summary: 'Operator cancel with a reason (only from IN_TSQ)',
+    params: commandPath,
+    body: { schema: CancelBody, required: true },
+    success: { status: 200, description: 'The command after the action', schema: Command },
+    refusals: ['COMMAND_NOT_FOUND', 'INVALID_OPERATION'],
+  },
+  operatorComplete: {
+    method: 'post',
+    path: '/tsq/{domain}/{commandId}/complete',
+    summary: 'Operator complete with result data (only from IN_TSQ)',
+    params: commandPath,
+    body: { schema: CompleteBody, required: false },
+    success: { status: 200, description: 'The command after the action', schema: Command },
+    refusals: ['COMMAND_NOT_FOUND', 'INVALID_OPERATION'],
+  },
+  getOpenApiDocument: {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    success: { status: 200, description: 'OpenAPI 3.1', schema: OpenApiDocument },
+    refusals: [],
+  },
+} as const satisfies Record<string, Operation>;
+
+export type OperationId = keyof typeof operations;
+
+/** The refusals of an operation, in the order of their status. */
+export function refusalsOf(operation: Operation): RefusalCode[] {
+  const codes = new Set<RefusalCode>([...ALWAYS, ...(operation.body ? WITH_BODY : []), ...(operation.params ? (['ROUTE_NOT_FOUND'] as const) : []), ...operation.refusals]);
+  return [...codes].sort((a, b) => REFUSALS[a].status - REFUSALS[b].status);
+}
+
+const eitherError = z.union([ErrorBody, GatewayError]);
+
+/**
+ * The error answers of an operation, one per status (a 5xx under `5XX`, with API Gateway's): which
+ * refusals share it, and its body — the `Error` shape, API Gateway's, or either.
+ */
+function errorResponses(operation: Operation): RouteConfig['responses'] {
+  const byKey = new Map<string, RefusalCode[]>();
+  for (const code of refusalsOf(operation)) {
+    const { status } = REFUSALS[code];
+    const key = status >= 500 && code === 'INTERNAL_ERROR' ? '5XX' : String(status);
+    byKey.set(key, [...(byKey.get(key) ?? []), code]);
+  }
+  const responses: RouteConfig['responses'] = {};
+  for (const [key, codes] of byKey) {
+    const ours = codes.filter((code) => !REFUSALS[code].gatewayOnly);
+    const gateway = GATEWAY_ANSWERS[key];
+    const lines = ours.map((code) => `\`${REFUSALS[code].type}\` (\`${code}\`): ${REFUSALS[code].when}`);
+    if (gateway) lines.push(`From API Gateway (AWS only, \`GatewayError\`): ${gateway}`);
+    const schema = ours.length === 0 ? GatewayError : gateway ? eitherError : ErrorBody;
+    responses[key] = { description: lines.join('. '), content: { 'application/json': { schema } } };
+  }
+  return responses;
+}
+
+const DESCRIPTION = [
+  'Send commands, read their state and audit trail, browse them, and act on the troubleshooting queue (TSQ).',
+  'Every route requires AWS IAM (SigV4) authorisation; operator actions record the caller identity.',
+  'Locally, the runtime accepts `Authorization: Bearer <token>` printed at start-up.',
+  '',
+  'Every refusal of the API is `{ "error": { "type", "code", "message", "field"?, … } }` (schema `Error`): `type` and `code`',
+  'name the library error (`ValidationError` / `VALIDATION_ERROR`, `DuplicateCommand` / `DUPLICATE_COMMAND`, …), and each',
+  "operation lists the refusals it can get. Bad input never gets a 5xx.",
+  '',
+  'On AWS, API Gateway answers some requests itself, before the function runs, and an HTTP API cannot change those',
+  'answers: 403 for a missing or wrong signature, 413 for a body over the size limits, 429 when throttled, a refusal of',
+  'a path whose %-encoding does not decode, a 5xx when the function fails or times out. Their body is',
+  '`{ "message": "…" }` (schema `GatewayError`), with no `error` object. The local runtime answers its own 403, 413 and',
+  '431 in the `Error` shape.',
+].join('\n');
+
+/** The OpenAPI 3.1 document of the API, generated from {@link operations}. */
+export function generateOpenApiDocument() {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'sigv4', { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM)' });
+  registry.registerComponent('securitySchemes', 'localToken', { type: 'http', scheme: 'bearer', description: 'The local runtime: the token it prints at start-up' });
+  for (const [operationId, operation] of Object.entries(operations) as [OperationId, Operation][]) {
+    registry.registerPath({
+      operationId,
+      method: operation.method,
+      path: operation.path,
+      summary: operation.summary,
+      request: {
+        ...(operation.params ? { params: operation.params } : {}),
+        ...(operation.query ? { query: operation.query } : {}),
+        ...(operation.body
+          ? {
+              body: {
+                required: operation.body.required,
+                ...(operation.body.description ? { description: operation.body.description } : {}),
+                content: { 'application/json': { schema: operation.body.schema } },
+              },
+            }
+          : {}),
+      },
+      responses: {
+        [operation.success.status]: { description: operation.success.description, content: { 'application/json': { schema: operation.success.schema } } },
+        ...errorResponses(operation),
+      },
+    });
+  }
+  const generated = new OpenApiGeneratorV31(registry.definitions, { unionPreferredType: 'oneOf' }).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'commandbus API', version: '0.1.0', description: DESCRIPTION },
+    servers: [
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        description: 'The deployed HTTP API (stack output ApiUrl)',
+        variables: { apiId: { default: 'abcdef1234', description: 'The HTTP API id' }, region: { default: 'eu-west-1' } },
+      },
+      { url: 'http://127.0.0.1:{port}', description: 'The local runtime (npm run serve)', variables: { port: { default: '3000' } } },
+    ],
+    security: [{ sigv4: [] }, { localToken: [] }],
+  });
+  // The generator writes sections we have nothing for (webhooks, parameters) as empty objects.
+  const { webhooks: _webhooks, components, ...rest } = generated;
+  const { parameters: _parameters, ...usedComponents } = components ?? {};
+  return { ...rest, components: usedComponents };
+}
+
+let document: ReturnType<typeof generateOpenApiDocument> | undefined;
+/** The document, generated on first use. */
+export function openApiDocument(): ReturnType<typeof generateOpenApiDocument> {
+  document ??= generateOpenApiDocument();
+  return document;
+}
+

@@ -69,15 +69,15 @@ describe('HTTP API: errors', () => {
     const duplicate = await call('/commands', { method: 'POST', body: JSON.stringify({ domain: 'test', commandType: 'TestCommand', commandId, data: {} }) });
 
     expect(action.status).toBe(409);
-    expect(await action.json()).toMatchObject({ error: { type: 'InvalidOperation', currentStatus: 'COMPLETED' } });
+    expect(await action.json()).toMatchObject({ error: { type: 'InvalidOperation', code: 'INVALID_OPERATION', currentStatus: 'COMPLETED' } });
     expect(duplicate.status).toBe(409);
-    expect(await duplicate.json()).toMatchObject({ error: { type: 'DuplicateCommand', existingStatus: 'COMPLETED' } });
+    expect(await duplicate.json()).toMatchObject({ error: { type: 'DuplicateCommand', code: 'DUPLICATE_COMMAND', domain: 'test', commandId, existingStatus: 'COMPLETED' } });
   });
 });
 
 describe('HTTP API: OpenAPI', () => {
-  it('documents every route it serves', async () => {
-    const document = (await (await call('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+  it('documents every route it serves, each with an operationId', async () => {
+    const document = (await (await call('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { operationId?: string }>> };
 
     expect(document.openapi).toMatch(/^3\./);
     const documented = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
@@ -95,6 +95,9 @@ describe('HTTP API: OpenAPI', () => {
         'GET /openapi.json',
       ].sort(),
     );
+    const operationIds = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((operation) => operation.operationId));
+    expect(operationIds.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set(operationIds).size).toBe(operationIds.length);
   });
 
   it('counts commands per status', async () => {

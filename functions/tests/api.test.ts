@@ -11,7 +11,7 @@ async function apiWith(overrides: { transport?: Partial<CommandTransport>; store
   const transport = new Proxy(overrides.transport ?? {}, {
     get: (target, name) => (target as Record<string | symbol, unknown>)[name] ?? unreachable(`transport.${String(name)}`),
   });
-  const handler = createApiHandler({ store: store as CommandStore, transport: transport as CommandTransport });
+  const handler = createApiHandler({ config: { store: store as CommandStore, transport: transport as CommandTransport } });
   return async (method: string, path: string, init: { body?: string; headers?: Record<string, string>; query?: Record<string, string> } = {}) => {
     const event = {
       version: '2.0',
@@ -127,11 +127,41 @@ describe('Function: createApiHandler', () => {
     });
   });
 
+  describe('configuration', () => {
+    it('takes the configuration given, without reading the environment; the module reads it on its first request only', async () => {
+      // Prepare: an environment the function could not start from.
+      const saved = process.env.COMMANDBUS_QUEUE_URLS;
+      process.env.COMMANDBUS_QUEUE_URLS = 'not json';
+      try {
+        // Act
+        const module = await import('../api.ts');
+        const api = module.createApiHandler({ config: { store: {} as CommandStore, transport: {} as CommandTransport } });
+
+        // Assess
+        expect(typeof api).toBe('function');
+        await expect(module.handler({} as ApiEvent, {} as Context)).rejects.toThrow(/COMMANDBUS_QUEUE_URLS must be a JSON object/);
+      } finally {
+        if (saved === undefined) delete process.env.COMMANDBUS_QUEUE_URLS;
+        else process.env.COMMANDBUS_QUEUE_URLS = saved;
+      }
+    });
+  });
+
+  it('serves the generated OpenAPI document', async () => {
+    const api = await apiWith();
+    const { generateOpenApiDocument } = await import('../openapi.ts');
+
+    const response = await api('GET', '/openapi.json');
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(JSON.parse(JSON.stringify(generateOpenApiDocument())));
+  });
+
   it('answers an unknown route with 404 RouteNotFound', async () => {
     const api = await apiWith();
 
     const response = await api('DELETE', '/commands');
 
-    expect(response).toMatchObject({ status: 404, body: { error: { type: 'RouteNotFound' } } });
+    expect(response).toMatchObject({ status: 404, body: { error: { type: 'RouteNotFound', code: 'ROUTE_NOT_FOUND' } } });
   });
 });

@@ -1,71 +1,132 @@
-import { CommandNotFoundError, DomainNotFoundError, DuplicateCommandError, InvalidOperationError, SendFailedError, silentLogger, ValidationError } from '@commandbus/core';
-import { CommandBusClient } from '@commandbus/client';
+import {
+  type CommandBusError,
+  CommandNotFoundError,
+  DomainNotFoundError,
+  DuplicateCommandError,
+  ERROR_HTTP,
+  InvalidOperationError,
+  PermanentCommandError,
+  SendFailedError,
+  silentLogger,
+  ValidationError,
+  type HttpErrorCode,
+} from '@commandbus/core';
+import { ApiError, CommandBusClient } from '@commandbus/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callerIdentity, errorResponse, HttpError, pathParameter, queryInteger, type ApiEvent } from '../http.ts';
+import { callerIdentity, EDGE_ERRORS, errorResponse, HttpError, pathParameter, queryInteger, type ApiEvent, type EdgeErrorCode } from '../http.ts';
+import { ErrorBody } from '../schemas.ts';
 
 const event = (overrides: Partial<ApiEvent> = {}): ApiEvent =>
   ({ requestContext: { authorizer: { iam: { userArn: 'arn:aws:iam::1:user/alice' } } }, isBase64Encoded: false, ...overrides }) as unknown as ApiEvent;
 
+/** One error of every code with an HTTP answer: a new code fails to compile here until it has one. */
+const everyLibraryError: Record<HttpErrorCode, CommandBusError> = {
+  VALIDATION_ERROR: new ValidationError('data.amount', 'is too large'),
+  COMMAND_NOT_FOUND: new CommandNotFoundError('d', '0f8fad5b-d9cb-469f-a165-70867728950e'),
+  DOMAIN_NOT_FOUND: new DomainNotFoundError('nowhere', 'ns-nowhere-commands'),
+  DUPLICATE_COMMAND: new DuplicateCommandError('d', '0f8fad5b-d9cb-469f-a165-70867728950e', 'PENDING'),
+  INVALID_OPERATION: new InvalidOperationError('not in the TSQ', 'COMPLETED'),
+  SEND_FAILED: new SendFailedError('enqueue failed'),
+};
+const everyEdgeError: Record<EdgeErrorCode, HttpError> = {
+  FORBIDDEN: new HttpError('FORBIDDEN', 'no caller identity'),
+  ROUTE_NOT_FOUND: new HttpError('ROUTE_NOT_FOUND', 'no route DELETE /commands'),
+  UNSUPPORTED_MEDIA_TYPE: new HttpError('UNSUPPORTED_MEDIA_TYPE', 'content-type: must be application/json (got "text/plain")', 'content-type'),
+  INTERNAL_ERROR: new HttpError('INTERNAL_ERROR', 'internal error'),
+};
+const bodyOf = (answer: { body?: string }) => JSON.parse(answer.body!) as ErrorBody;
+
 describe('Function: errorResponse', () => {
-  it('maps library errors to 400, 404, 409 and 503, and hides the details of anything else', () => {
+  it.each(Object.entries(everyLibraryError))('answers %s with the status and type of ERROR_HTTP, and the code', (code, error) => {
     // Act
-    const responses = [
-      errorResponse(new ValidationError('commandId', 'must be a UUID'), silentLogger),
-      errorResponse(new CommandNotFoundError('d', 'x'), silentLogger),
-      errorResponse(new DuplicateCommandError('d', 'x', 'PENDING'), silentLogger),
-      errorResponse(new InvalidOperationError('not in TSQ', 'COMPLETED'), silentLogger),
-      errorResponse(new Error('secret connection string'), silentLogger),
-      errorResponse(new DomainNotFoundError('nowhere', 'ns-nowhere-commands'), silentLogger),
-      errorResponse(new SendFailedError('enqueue failed'), silentLogger),
-    ];
+    const answer = errorResponse(error, silentLogger);
 
     // Assess
-    expect(responses.map((response) => response.statusCode)).toEqual([400, 404, 409, 409, 500, 404, 503]);
-    expect(responses.map((response) => (JSON.parse(response.body!) as { error: { type: string } }).error.type)).toEqual([
-      'ValidationError',
-      'CommandNotFound',
-      'DuplicateCommand',
-      'InvalidOperation',
-      'InternalError',
-      'DomainNotFound',
-      'SendFailed',
+    const { status, type } = ERROR_HTTP[code as HttpErrorCode];
+    expect(answer.statusCode).toBe(status);
+    expect(bodyOf(answer).error).toMatchObject({ type, code, message: error.message });
+    expect(ErrorBody.safeParse(bodyOf(answer)).success).toBe(true);
+  });
+
+  it('keeps the types clients have always matched on, and their statuses', () => {
+    const answers = Object.values(everyLibraryError).map((error) => errorResponse(error, silentLogger));
+
+    expect(answers.map((answer) => `${answer.statusCode} ${bodyOf(answer).error.type}`)).toEqual([
+      '400 ValidationError',
+      '404 CommandNotFound',
+      '404 DomainNotFound',
+      '409 DuplicateCommand',
+      '409 InvalidOperation',
+      '503 SendFailed',
     ]);
-    expect(JSON.parse(responses[0]!.body!)).toEqual({ error: { type: 'ValidationError', message: 'commandId: must be a UUID', field: 'commandId' } });
-    expect(responses[4]!.body).not.toContain('secret');
+  });
+
+  it('sends the details an error carries: field, domain, commandId, existing and current status', () => {
+    expect(bodyOf(errorResponse(new ValidationError('commandId', 'must be a UUID'), silentLogger))).toEqual({
+      error: { type: 'ValidationError', code: 'VALIDATION_ERROR', message: 'commandId: must be a UUID', field: 'commandId' },
+    });
+    expect(bodyOf(errorResponse(new DuplicateCommandError('d', 'x', 'PENDING'), silentLogger)).error).toMatchObject({ domain: 'd', commandId: 'x', existingStatus: 'PENDING' });
+    expect(bodyOf(errorResponse(new InvalidOperationError('not in TSQ', 'COMPLETED'), silentLogger)).error).toMatchObject({ currentStatus: 'COMPLETED' });
+  });
+
+  it.each(Object.entries(everyEdgeError))('answers its own refusal %s with the status and type of EDGE_ERRORS', (code, error) => {
+    const answer = errorResponse(error, silentLogger);
+
+    expect(answer.statusCode).toBe(EDGE_ERRORS[code as EdgeErrorCode].status);
+    expect(bodyOf(answer).error).toMatchObject({ type: EDGE_ERRORS[code as EdgeErrorCode].type, code });
+    expect(ErrorBody.safeParse(bodyOf(answer)).success).toBe(true);
+  });
+
+  it('does not take the code a handler chose for one of the table: a handler failure is a 500', () => {
+    const answer = errorResponse(new PermanentCommandError('SEND_FAILED', 'the handler says so'), silentLogger);
+
+    expect(answer.statusCode).toBe(500);
+    expect(bodyOf(answer).error).toMatchObject({ type: 'PermanentCommandError', code: 'INTERNAL_ERROR', message: 'internal error' });
+  });
+
+  it('hides the details of anything else behind a 500', () => {
+    const answer = errorResponse(new Error('secret connection string'), silentLogger);
+
+    expect(answer.statusCode).toBe(500);
+    expect(bodyOf(answer)).toEqual({ error: { type: 'InternalError', code: 'INTERNAL_ERROR', message: 'internal error' } });
   });
 });
 
 describe('Function: errorResponse and CommandBusClient', () => {
+  const client = new CommandBusClient({ baseUrl: 'http://127.0.0.1:1/', auth: { type: 'bearer', token: 't' } });
+  /** What the client throws when the API answers as errorResponse does for `error`. */
+  const roundTrip = async (error: unknown, body?: (answer: ErrorBody) => unknown) => {
+    const answer = errorResponse(error, silentLogger);
+    const sent = body ? JSON.stringify(body(bodyOf(answer))) : answer.body;
+    vi.stubGlobal('fetch', async () => new Response(sent, { status: answer.statusCode }));
+    return client.send({ domain: 'd', commandType: 'T', commandId: 'x', data: {} }).catch((caught: unknown) => caught);
+  };
   afterEach(() => {
     vi.unstubAllGlobals();
   });
 
-  it('agree: the client rebuilds the library error the API mapped, field and statuses included', async () => {
-    // Prepare
-    const client = new CommandBusClient({ baseUrl: 'http://127.0.0.1:1/', auth: { type: 'bearer', token: 't' } });
-    const errors = [
-      new ValidationError('data.amount', 'is too large'),
-      new CommandNotFoundError('d', '0f8fad5b-d9cb-469f-a165-70867728950e'),
-      new DomainNotFoundError('nowhere', 'ns-nowhere-commands'),
-      new DuplicateCommandError('d', 'x', 'PENDING'),
-      new InvalidOperationError('not in the TSQ', 'COMPLETED'),
-      new SendFailedError('enqueue failed'),
-    ];
+  it.each(Object.entries(everyLibraryError))('agree on %s: the client rebuilds the class, message, code and details', async (_, error) => {
+    // Act
+    const rebuilt = await roundTrip(error);
 
-    for (const error of errors) {
-      const answer = errorResponse(error, silentLogger);
-      vi.stubGlobal('fetch', async () => new Response(answer.body, { status: answer.statusCode }));
+    // Assess
+    expect(rebuilt).toBeInstanceOf(error.constructor);
+    expect(rebuilt).toEqual(error);
+    expect({ ...(rebuilt as object), message: (rebuilt as Error).message }).toEqual({ ...error, message: error.message });
+  });
 
-      // Act
-      const rebuilt = await client.send({ domain: 'd', commandType: 'T', commandId: 'x', data: {} }).catch((caught: unknown) => caught);
+  it.each(Object.entries(everyLibraryError))('rebuild %s from an API that sends no code, by its type', async (_, error) => {
+    const rebuilt = await roundTrip(error, ({ error: { code: _code, ...rest } }) => ({ error: rest }));
 
-      // Assess
-      expect(rebuilt, error.name).toBeInstanceOf(error.constructor);
-      expect((rebuilt as Error).message).toBe(error.message);
-      for (const property of ['field', 'existingStatus', 'currentStatus'] as const) {
-        if (property in error) expect((rebuilt as unknown as Record<string, unknown>)[property]).toBe((error as unknown as Record<string, unknown>)[property]);
-      }
-    }
+    expect(rebuilt).toBeInstanceOf(error.constructor);
+    expect((rebuilt as CommandBusError).code).toBe(error.code);
+  });
+
+  it.each(Object.entries(everyEdgeError))('agree on %s: an ApiError with the status, type and code', async (code, error) => {
+    const rebuilt = (await roundTrip(error)) as ApiError;
+
+    expect(rebuilt).toBeInstanceOf(ApiError);
+    expect(rebuilt).toMatchObject({ statusCode: EDGE_ERRORS[code as EdgeErrorCode].status, type: EDGE_ERRORS[code as EdgeErrorCode].type, code });
   });
 });
 

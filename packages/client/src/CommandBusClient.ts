@@ -6,7 +6,9 @@ import {
   CommandNotFoundError,
   DomainNotFoundError,
   DuplicateCommandError,
+  ERROR_HTTP,
   InvalidOperationError,
+  isHttpErrorCode,
   SendFailedError,
   ValidationError,
   type AuditEvent,
@@ -18,6 +20,7 @@ import {
   type SendResult,
   type StatusCounts,
   type TsqEntry,
+  type HttpErrorCode,
   type TsqQuery,
 } from '@commandbus/core';
 
@@ -36,21 +39,35 @@ export interface CommandBusClientOptions {
 /**
  * The HTTP API answered with an error the library has no class for: a refusal of API Gateway itself
  * (403 Forbidden, 413, 429 Too Many Requests, 504…, whose body is `{"message": …}`), one of the local
- * runtime's (403, 413, 431), 415, an unknown route, or a 500.
+ * runtime's (403, 413, 431), 415, an unknown route, or a 500. `code` is the API's when it gave one
+ * (`ROUTE_NOT_FOUND`, `UNSUPPORTED_MEDIA_TYPE`, …), else the type's (`TOO_MANY_REQUESTS`).
  */
 export class ApiError extends CommandBusError {
+  declare readonly code: string;
   readonly statusCode: number;
   readonly type: string;
-  constructor(statusCode: number, type: string, message: string) {
+  constructor(statusCode: number, type: string, message: string, code?: string) {
     super(`${statusCode} ${type}: ${message}`);
+    this.code = code ?? type.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
     this.statusCode = statusCode;
     this.type = type;
   }
 }
 
+/** An error answer: the API's `{ error: { type, code, message, … } }`, or API Gateway's `{ message }`. */
 interface ErrorBody {
-  error?: { type?: string; message?: string; field?: string; existingStatus?: string; currentStatus?: string };
+  error?: WireError;
   message?: string;
+}
+interface WireError {
+  type?: string;
+  code?: string;
+  message?: string;
+  field?: string;
+  domain?: string;
+  commandId?: string;
+  existingStatus?: string;
+  currentStatus?: string;
 }
 
 /**
@@ -186,32 +203,36 @@ function gatewayType(status: number): string {
   return types[status] ?? 'HttpError';
 }
 
+/** Each library error, rebuilt from its wire form (the details the API sends with it, see ERROR_HTTP). */
+const REBUILD: { [Code in HttpErrorCode]: (wire: WireError, message: string) => CommandBusError } = {
+  VALIDATION_ERROR: (wire, message) => {
+    const field = wire.field ?? message.split(':')[0] ?? 'request';
+    return new ValidationError(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
+  },
+  COMMAND_NOT_FOUND: (wire, message) => Object.assign(new CommandNotFoundError(wire.domain ?? '', wire.commandId ?? ''), { message }),
+  DOMAIN_NOT_FOUND: (wire, message) => Object.assign(new DomainNotFoundError(wire.domain ?? '', ''), { message }),
+  DUPLICATE_COMMAND: (wire, message) => Object.assign(new DuplicateCommandError(wire.domain ?? '', wire.commandId ?? '', wire.existingStatus ?? 'UNKNOWN'), { message }),
+  INVALID_OPERATION: (wire, message) => new InvalidOperationError(message, wire.currentStatus ?? 'UNKNOWN'),
+  SEND_FAILED: (_, message) => new SendFailedError(message),
+};
+
+/** The library code of a wire error: its `code`, or (from an API older than codes) the one of its `type`. */
+function libraryCode(wire: WireError): HttpErrorCode | undefined {
+  if (isHttpErrorCode(wire.code)) return wire.code;
+  return (Object.keys(ERROR_HTTP) as HttpErrorCode[]).find((code) => ERROR_HTTP[code].type === wire.type);
+}
+
 /**
- * The library's error classes, rebuilt from the API's error answers — the reverse of the API's one
- * mapping (functions/http.ts `errorResponse`). API Gateway's own answers (`{"message": …}`) become
- * an ApiError typed by their status.
+ * The library's error classes, rebuilt from the API's error answers by ERROR_HTTP — the table the
+ * API maps them with (functions/http.ts `errorResponse`). Other answers of the API, and API
+ * Gateway's own (`{"message": …}`), become an ApiError.
  */
 function toError(status: number, body: ErrorBody): Error {
-  const error = typeof body.error === 'object' && body.error !== null ? body.error : {};
-  const message = error.message ?? body.message ?? `HTTP ${status}`;
-  switch (error.type) {
-    case 'ValidationError': {
-      const field = error.field ?? message.split(':')[0] ?? 'request';
-      return new ValidationError(field, message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message);
-    }
-    case 'CommandNotFound':
-      return Object.assign(new CommandNotFoundError('', ''), { message });
-    case 'DomainNotFound':
-      return Object.assign(new DomainNotFoundError('', ''), { message });
-    case 'DuplicateCommand':
-      return Object.assign(new DuplicateCommandError('', '', error.existingStatus ?? 'UNKNOWN'), { message });
-    case 'InvalidOperation':
-      return new InvalidOperationError(message, error.currentStatus ?? 'UNKNOWN');
-    case 'SendFailed':
-      return new SendFailedError(message);
-    default:
-      return new ApiError(status, error.type ?? gatewayType(status), message);
-  }
+  const wire = typeof body.error === 'object' && body.error !== null ? body.error : {};
+  const message = wire.message ?? body.message ?? `HTTP ${status}`;
+  const code = libraryCode(wire);
+  if (code) return REBUILD[code](wire, message);
+  return new ApiError(status, wire.type ?? gatewayType(status), message, wire.code);
 }
 
 const enc = (segment: string) => encodeURIComponent(segment);

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, resourceNames } from '@commandbus/core';
+import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, resourceNames, type CommandBusConfig } from '@commandbus/core';
 import { createClients, startLocalStack, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HttpApi } from './HttpApi.ts';
@@ -46,6 +46,7 @@ export interface LocalRuntime {
 
 type WorkerHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 type ApiHandler = (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
+type CreateApiHandler = (options: { config: CommandBusConfig }) => ApiHandler;
 
 /**
  * The deployed shape, on this machine: the embedded AWS, the queues and table of the stack (from the
@@ -90,7 +91,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
   Object.assign(process.env, env);
   const worker = (await import(String(options.workerEntry ?? new URL('functions/testWorker.ts', repoRoot)))) as { handler: WorkerHandler };
-  const api = (await import(String(options.apiEntry ?? new URL('functions/api.ts', repoRoot)))) as { handler: ApiHandler };
+  // The API is given its configuration (its AWS SDK clients read the endpoints set above, as on
+  // Lambda); a module of one's own (apiEntry) exports a ready `handler`.
+  const api = options.apiEntry
+    ? ((await import(String(options.apiEntry))) as { handler: ApiHandler })
+    : {
+        handler: ((await import(String(new URL('functions/api.ts', repoRoot)))) as { createApiHandler: CreateApiHandler }).createApiHandler({
+          config: { namespace, tableName: table, queueUrls },
+        }),
+      };
   const sweeper = (await import(String(new URL('functions/tsqSweeper.ts', repoRoot)))) as { handler: (event: unknown, context: Context) => Promise<unknown> };
 
   const sources = queues.map(

@@ -39,15 +39,24 @@ describe('Class: CommandBusClient', () => {
       expect(error.message).toBe('data.amount: is too large');
     });
 
+    it('rebuilds the library error by its code, whatever the type says', async () => {
+      answer(409, { error: { type: 'SomethingNew', code: 'DUPLICATE_COMMAND', message: 'exists', domain: 'test', commandId: request.commandId, existingStatus: 'COMPLETED' } });
+
+      const error = (await client.send(request).catch((caught: unknown) => caught)) as DuplicateCommandError;
+
+      expect(error).toBeInstanceOf(DuplicateCommandError);
+      expect(error).toMatchObject({ code: 'DUPLICATE_COMMAND', domain: 'test', commandId: request.commandId, existingStatus: 'COMPLETED', message: 'exists' });
+    });
+
     it.each([
-      [403, { message: 'Forbidden' }, 'Forbidden'],
-      [413, { message: 'Request Entity Too Large' }, 'PayloadTooLarge'],
-      [429, { message: 'Too Many Requests' }, 'TooManyRequests'],
-      [504, { message: 'Endpoint request timed out' }, 'GatewayTimeout'],
-      [502, '<html>Bad Gateway</html>', 'BadGateway'],
-      [431, { error: { type: 'RequestHeaderFieldsTooLarge', message: 'too large' } }, 'RequestHeaderFieldsTooLarge'],
-      [415, { error: { type: 'UnsupportedMediaType', message: 'content-type: must be application/json', field: 'content-type' } }, 'UnsupportedMediaType'],
-    ])('maps an answer of API Gateway or the local runtime (%d) to an ApiError typed by it', async (status, body, type) => {
+      [403, { message: 'Forbidden' }, 'Forbidden', 'FORBIDDEN'],
+      [413, { message: 'Request Entity Too Large' }, 'PayloadTooLarge', 'PAYLOAD_TOO_LARGE'],
+      [429, { message: 'Too Many Requests' }, 'TooManyRequests', 'TOO_MANY_REQUESTS'],
+      [504, { message: 'Endpoint request timed out' }, 'GatewayTimeout', 'GATEWAY_TIMEOUT'],
+      [502, '<html>Bad Gateway</html>', 'BadGateway', 'BAD_GATEWAY'],
+      [431, { error: { type: 'RequestHeaderFieldsTooLarge', message: 'too large' } }, 'RequestHeaderFieldsTooLarge', 'REQUEST_HEADER_FIELDS_TOO_LARGE'],
+      [415, { error: { type: 'UnsupportedMediaType', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content-type: must be application/json', field: 'content-type' } }, 'UnsupportedMediaType', 'UNSUPPORTED_MEDIA_TYPE'],
+    ])('maps an answer of API Gateway or the local runtime (%d) to an ApiError typed by it', async (status, body, type, code) => {
       answer(status, body);
 
       const error = (await client.send(request).catch((caught: unknown) => caught)) as ApiError;
@@ -55,6 +64,7 @@ describe('Class: CommandBusClient', () => {
       expect(error).toBeInstanceOf(ApiError);
       expect(error.statusCode).toBe(status);
       expect(error.type).toBe(type);
+      expect(error.code).toBe(code);
     });
   });
 });

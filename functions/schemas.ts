@@ -1,0 +1,144 @@
+/**
+ * The HTTP API's request and response shapes, written once: the OpenAPI document (openapi.ts) is
+ * generated from them, the handlers read bodies with them (api.ts), and tests hold them to the
+ * library's types (tests/schemas.test.ts) and the API's answers to them (e2e/api/fuzz.test.ts).
+ *
+ * The library stays the judge of what a request may hold: its ValidationErrors name the path that is
+ * wrong (`data.items[2]: …`). The request schemas describe the same rules for the document's readers
+ * and are not run over requests, so the API is neither stricter nor looser than `send`.
+ */
+import { AuditEventType, CommandStatus, DEFAULT_MAX_ATTEMPTS, MAX_ALLOWED_ATTEMPTS, MAX_JSON_DEPTH } from '@commandbus/core';
+import { z } from 'zod';
+
+/** An instant as the API writes it (toISOString). */
+const timestamp = z.iso.datetime({ offset: true });
+const name = (description?: string) => z.string().min(1).max(128).meta(description === undefined ? {} : { description });
+
+export const DomainName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/)
+  .meta({ description: 'Part of queue names: 1–40 letters, digits, `-` or `_`, starting with a letter or digit' });
+/** Any 8-4-4-4-12 hex UUID, of any version or case (stored lower-case). */
+export const CommandId = z.guid();
+export const Status = z.enum(CommandStatus).meta({ id: 'Status' });
+
+/** A JSON object, the shape of every request body. */
+export const JsonObjectBody = z.looseObject({});
+
+export const SendCommand = z
+  .object({
+    domain: DomainName,
+    commandType: name(),
+    commandId: CommandId.meta({ description: 'Chosen by the sender; (domain, commandId) is the idempotency key' }),
+    data: z.looseObject({}).meta({
+      description: `At most 128 KiB as JSON, nesting at most ${MAX_JSON_DEPTH} levels; numbers within ±(2^53 − 1) and not closer to 0 than 1e-130; no empty or \`__proto__\` keys`,
+    }),
+    maxAttempts: z.int().min(1).max(MAX_ALLOWED_ATTEMPTS).default(DEFAULT_MAX_ATTEMPTS).optional(),
+    correlationId: name('Generated (a UUID) when absent'),
+    replyTo: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,75}(\.fifo)?$/)
+      .meta({ description: 'The name of a queue (same account) that gets one reply when the command is COMPLETED or CANCELLED' }),
+  })
+  .partial({ correlationId: true, replyTo: true })
+  .meta({ id: 'SendCommand' });
+
+export const SendResult = z.strictObject({ domain: z.string(), commandId: z.string(), correlationId: z.string(), status: Status }).meta({ id: 'SendResult' });
+
+export const CommandError = z
+  .object({
+    type: z.enum(['TRANSIENT', 'PERMANENT', 'TIMEOUT']),
+    code: z.string(),
+    message: z.string(),
+    details: z.looseObject({}).optional(),
+  })
+  .meta({ id: 'CommandError' });
+
+const commandFields = {
+  domain: z.string(),
+  commandId: z.string(),
+  commandType: z.string(),
+  status: Status,
+  attempts: z.int().min(0),
+  maxAttempts: z.int().min(1),
+  correlationId: z.string(),
+  replyTo: z.string().optional(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  lastError: CommandError.optional(),
+  result: z.unknown().optional().meta({ description: 'What the handler returned (any JSON)' }),
+  data: z.looseObject({}).optional().meta({ description: 'The payload, stored once the command is parked in the TSQ' }),
+  dataOmitted: z.literal(true).optional().meta({ description: 'In a page that would pass 5 MB, payloads are left out and marked' }),
+};
+
+export const Command = z.strictObject({ ...commandFields, movedToTsqAt: timestamp.optional() }).meta({ id: 'Command' });
+export const TsqEntry = z.strictObject({ ...commandFields, status: z.literal(CommandStatus.IN_TSQ), movedToTsqAt: timestamp }).meta({ id: 'TsqEntry' });
+
+export const AuditEvent = z
+  .strictObject({
+    commandId: z.string(),
+    domain: z.string(),
+    eventType: z.enum(AuditEventType),
+    timestamp,
+    attempt: z.int().min(0).meta({ description: 'The attempt the event belongs to (0 before the first receive)' }),
+    details: z.looseObject({}),
+  })
+  .meta({ id: 'AuditEvent' });
+
+const page = <T extends z.ZodType>(item: T) =>
+  z.strictObject({
+    items: z.array(item),
+    nextCursor: z.string().min(1).optional().meta({ description: 'Pass back as `cursor` for the next page; absent on the last page' }),
+  });
+export const CommandPage = page(Command).meta({ id: 'CommandPage' });
+export const TsqPage = page(TsqEntry).meta({ id: 'TsqPage' });
+export const AuditTrail = z.strictObject({ items: z.array(AuditEvent) }).meta({ id: 'AuditTrail' });
+
+export const StatusCounts = z
+  .strictObject({
+    domain: z.string(),
+    from: timestamp,
+    to: timestamp,
+    counts: z.strictObject(Object.fromEntries(Object.values(CommandStatus).map((status) => [status, z.int().min(0)])) as Record<CommandStatus, z.ZodInt>),
+    counted: z.int().min(0),
+    truncated: z.boolean().meta({ description: 'Counting stopped at maxItems with commands left in the window: the counts are partial' }),
+  })
+  .meta({ id: 'StatusCounts' });
+
+export const RetryBody = z.looseObject({}).meta({ description: 'Not read; if sent, it must be JSON' });
+export const CancelBody = z.object({ reason: name('Why, recorded in the audit trail and the reply') }).meta({ id: 'CancelBody' });
+export const CompleteBody = z
+  .object({ resultData: z.unknown().optional().meta({ description: 'Any JSON up to 64 KiB; numbers within ±(2^53 − 1)' }) })
+  .meta({ id: 'CompleteBody' });
+
+/** A refusal of the API (and of the local runtime, which answers some requests itself). */
+export const ErrorBody = z
+  .strictObject({
+    error: z.strictObject({
+      type: z.string().min(1).meta({ description: 'What kind of refusal: `ValidationError`, `CommandNotFound`, `DuplicateCommand`, …' }),
+      code: z
+        .string()
+        .regex(/^[A-Z][A-Z0-9_]*$/)
+        .optional()
+        .meta({ description: 'The same, as the stable code of the library error (`VALIDATION_ERROR`, `DUPLICATE_COMMAND`, …); absent from refusals of the local runtime itself' }),
+      message: z.string().min(1),
+      field: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: 'ValidationError: what was wrong — a field, a path into data such as `data.items[2]`, `body`, `path`, `content-type`' }),
+      domain: z.string().optional().meta({ description: 'CommandNotFound, DomainNotFound, DuplicateCommand: the domain' }),
+      commandId: z.string().optional().meta({ description: 'CommandNotFound, DuplicateCommand: the command' }),
+      currentStatus: z.string().optional().meta({ description: 'InvalidOperation: the status the command is in' }),
+      existingStatus: z.string().optional().meta({ description: 'DuplicateCommand: the status of the command that exists' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+/** The details an error may carry on the wire, besides type, code and message. */
+export const ERROR_DETAILS = ['field', 'domain', 'commandId', 'currentStatus', 'existingStatus'] as const satisfies readonly (keyof ErrorBody['error'])[];
+
+/** An answer of API Gateway itself (AWS only), which an HTTP API cannot shape. */
+export const GatewayError = z.object({ message: z.string() }).meta({ id: 'GatewayError', description: 'An answer of API Gateway itself (AWS only)' });
+
+export const OpenApiDocument = z.object({ openapi: z.string(), paths: z.looseObject({}) }).meta({ description: 'OpenAPI 3.1' });
