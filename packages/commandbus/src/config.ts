@@ -45,7 +45,8 @@ export interface Adapters {
 
 export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
   // An explicit namespace decides the names; the environment only fills in what code left open.
-  const env = readEnvironment();
+  // The environment only fills in what code left open.
+  const env = readEnvironment(process.env, ['namespace', 'tableName']);
   const names = resourceNames(config.namespace ?? env.namespace ?? DEFAULT_NAMESPACE);
   const tableName = config.tableName ?? (config.namespace === undefined ? env.tableName : undefined) ?? names.table;
   return {

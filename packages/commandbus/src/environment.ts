@@ -16,9 +16,13 @@ export interface CommandBusEnvironment {
   retryMaxSeconds?: number;
   /** COMMANDBUS_LOG_LEVEL: debug, info, warn (default) or error, for the console logger. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** COMMANDBUS_DEBUG: the command-line tools print stack traces. */
+  debug?: boolean;
 }
 
-export function readEnvironment(env: NodeJS.ProcessEnv = process.env): CommandBusEnvironment {
+/** Reads the variables (`only` those asked for, so a malformed one nobody needs cannot fail a start). */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env, only?: readonly (keyof CommandBusEnvironment)[]): CommandBusEnvironment {
+  const wanted = (key: keyof CommandBusEnvironment) => only === undefined || only.includes(key);
   const text = (name: string) => {
     const value = env[name];
     return value === undefined || value === '' ? undefined : value;
@@ -35,7 +39,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): CommandBu
   if (namespace !== undefined) result.namespace = namespace;
   const tableName = text('COMMANDBUS_TABLE');
   if (tableName !== undefined) result.tableName = tableName;
-  const queueUrls = text('COMMANDBUS_QUEUE_URLS');
+  const queueUrls = wanted('queueUrls') ? text('COMMANDBUS_QUEUE_URLS') : undefined;
   if (queueUrls !== undefined) {
     let parsed: unknown;
     try {
@@ -50,11 +54,12 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): CommandBu
   }
   const domains = text('COMMANDBUS_DOMAINS');
   if (domains !== undefined) result.domains = domains.split(',').map((domain) => domain.trim()).filter(Boolean);
-  const retryBaseSeconds = number('COMMANDBUS_RETRY_BASE_SECONDS');
+  const retryBaseSeconds = wanted('retryBaseSeconds') ? number('COMMANDBUS_RETRY_BASE_SECONDS') : undefined;
   if (retryBaseSeconds !== undefined) result.retryBaseSeconds = retryBaseSeconds;
-  const retryMaxSeconds = number('COMMANDBUS_RETRY_MAX_SECONDS');
+  const retryMaxSeconds = wanted('retryMaxSeconds') ? number('COMMANDBUS_RETRY_MAX_SECONDS') : undefined;
   if (retryMaxSeconds !== undefined) result.retryMaxSeconds = retryMaxSeconds;
   const logLevel = text('COMMANDBUS_LOG_LEVEL');
   if (logLevel === 'debug' || logLevel === 'info' || logLevel === 'warn' || logLevel === 'error') result.logLevel = logLevel;
+  if (text('COMMANDBUS_DEBUG') !== undefined) result.debug = true;
   return result;
 }

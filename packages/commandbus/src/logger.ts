@@ -8,7 +8,7 @@ type Level = (typeof LEVELS)[number];
  * Structured JSON lines on stderr. The level comes from COMMANDBUS_LOG_LEVEL (default warn), so a
  * library stays quiet unless asked.
  */
-export function createConsoleLogger(level: Level = readEnvironment().logLevel ?? 'warn'): Logger {
+export function createConsoleLogger(level: Level = readEnvironment(process.env, ['logLevel']).logLevel ?? 'warn'): Logger {
   const threshold = Math.max(0, LEVELS.indexOf(level));
   const write = (at: Level) => (message: string, context?: Record<string, unknown>) => {
     if (LEVELS.indexOf(at) < threshold) return;

@@ -3,6 +3,7 @@
  * scripts/serve.ts): a failure is one clear line on stderr and exit code 1, never a stack trace
  * (COMMANDBUS_DEBUG=1 adds it, for bug reports).
  */
+import { readEnvironment } from '@commandbus/core';
 import { JavaNotFoundError } from './dynamoDbLocal.ts';
 import { PortInUseError, type PortService } from './ports.ts';
 
@@ -58,7 +59,7 @@ export async function runCli(
     await main();
   } catch (error) {
     process.stderr.write(`${program}: ${describeFailure(error, portFlags)}\n`);
-    if (process.env.COMMANDBUS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (readEnvironment(process.env, ['debug']).debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exit(1);
   }
 }
