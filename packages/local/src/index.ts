@@ -5,29 +5,17 @@
  *
  * Everything goes through the real AWS SDK over HTTP, so what works here works against AWS.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  type CreateTableCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SetQueueAttributesCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { Worker } from 'node:worker_threads';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_NAMESPACE } from '@commandbus/core/resources';
 import { startDynamoDbLocal } from './dynamoDbLocal.ts';
-import { PortInUseError, assertPortFree } from './ports.ts';
-import type { RunningSqs } from './sqsServer.ts';
-// Relative on purpose: only the resource definitions are needed, not the whole core package.
-import { commandsTableDefinition, DEFAULT_NAMESPACE, queueDefinitions, redrivePolicy, resourceNames } from '@commandbus/core/resources';
+import { startSqs } from './embeddedSqs.ts';
+import { assertPortFree } from './ports.ts';
+import { provisionResources } from './provision.ts';
 
 export { JavaNotFoundError, checkJava, dynamoDbLocalDir } from './dynamoDbLocal.ts';
 export { PortInUseError, assertPortFree, freePort, type PortService } from './ports.ts';
+export { provisionResources } from './provision.ts';
 
 export interface LocalStackOptions {
   /** Default 'us-east-1'. */
@@ -78,8 +66,6 @@ export interface LocalStack {
 }
 
 const LOOPBACK = '127.0.0.1';
-const READY_TIMEOUT_MS = 30_000;
-const POLL_INTERVAL_MS = 50;
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -167,117 +153,4 @@ export function createClients(stack: Pick<LocalStack, 'region' | 'endpoints' | '
     dynamodb: new DynamoDBClient({ ...common, endpoint: stack.endpoints.dynamodb }),
     sqs: new SQSClient({ ...common, endpoint: stack.endpoints.sqs }),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Provisioning
-
-/**
- * Creates (idempotently) the commands table and the queues of `domains` under `namespace`, from the
- * shared definitions, with any SDK clients: the embedded stack, LocalStack or AWS.
- */
-export async function provisionResources(
-  clients: { dynamodb: DynamoDBClient; sqs: SQSClient },
-  namespace: string,
-  domains: readonly string[],
-): Promise<{ table: string; queueUrls: Record<string, string> }> {
-  const names = resourceNames(namespace);
-  const [, queueUrls] = await Promise.all([
-    createTable(clients.dynamodb, commandsTableDefinition(names.table)),
-    createQueues(clients.sqs, queueDefinitions(names, domains)),
-  ]);
-  return { table: names.table, queueUrls };
-}
-
-async function createTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
-  try {
-    await client.send(new CreateTableCommand(definition));
-  } catch (err) {
-    if ((err as Error).name !== 'ResourceInUseException') throw err;
-  }
-  // DynamoDB Local creates tables synchronously, but wait for ACTIVE (table and indexes) anyway.
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
-    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
-    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
-    if (Date.now() > deadline) {
-      throw new Error(`table ${definition.TableName} not ACTIVE after ${READY_TIMEOUT_MS} ms (status ${Table?.TableStatus})`);
-    }
-    await sleep(POLL_INTERVAL_MS);
-  }
-}
-
-async function createQueues(
-  client: SQSClient,
-  definitions: ReturnType<typeof queueDefinitions>,
-): Promise<Record<string, string>> {
-  const urls: Record<string, string> = {};
-  // Sequential, in the given order: a dead-letter queue is created before the queue pointing at it.
-  for (const def of definitions) {
-    const attributes: Record<string, string> = { ...def.attributes };
-    if (def.deadLetterQueue) {
-      const dlqUrl = urls[def.deadLetterQueue];
-      if (!dlqUrl) throw new Error(`queue ${def.name}: dead-letter queue ${def.deadLetterQueue} is not defined before it`);
-      const { Attributes } = await client.send(
-        new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
-      );
-      const arn = Attributes?.QueueArn;
-      if (!arn) throw new Error(`queue ${def.deadLetterQueue}: GetQueueAttributes returned no QueueArn`);
-      attributes.RedrivePolicy = redrivePolicy(arn);
-    }
-    urls[def.name] = await createQueue(client, def.name, attributes);
-  }
-  return urls;
-}
-
-/** CreateQueue is idempotent when attributes match; if they changed (long-lived stack), update them. */
-async function createQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
-  try {
-    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-    if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
-    return QueueUrl;
-  } catch (err) {
-    const code = (err as Error).name;
-    if (code !== 'QueueNameExists' && code !== 'QueueAlreadyExists') throw err;
-    const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: name }));
-    if (!QueueUrl) throw new Error(`GetQueueUrl ${name} returned no QueueUrl`);
-    await client.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
-    return QueueUrl;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// SQS (fauxqs)
-
-/**
- * fauxqs runs in a worker thread of its own: an SQS endpoint is another machine in real life, and
- * sharing the caller's event loop would make the emulator and the code under test slow each other
- * down (measurably so in `npm run bench`).
- */
-function startSqs(port: number, region: string): Promise<RunningSqs> {
-  return new Promise((resolve, reject) => {
-    const thread = new Worker(new URL('./sqsThread.ts', import.meta.url), { workerData: { port, region } });
-    thread.once('error', reject);
-    thread.once('message', (message: { type: 'ready'; port: number } | { type: 'error'; message: string; code?: string }) => {
-      if (message.type === 'error') {
-        void thread.terminate();
-        reject(
-          message.code === 'EADDRINUSE'
-            ? new PortInUseError(port, LOOPBACK, 'sqs')
-            : new Error(`fauxqs did not start: ${message.message}`),
-        );
-        return;
-      }
-      thread.off('error', reject);
-      resolve({
-        port: message.port,
-        stop: async () => {
-          const stopped = new Promise<void>((done) => thread.once('exit', () => done()));
-          thread.postMessage('stop');
-          await stopped;
-        },
-      });
-    });
-  });
 }
