@@ -11,7 +11,7 @@ import type { ResourceNames } from '../../resources.ts';
 import { MessageRefusedError, QueueNotFoundError, type CommandTransport, type ReceiveOptions, type TransportMessage } from '../../ports/CommandTransport.ts';
 
 /** SQS error names (JSON and query protocols) meaning the queue is not there. */
-const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NonExistentQueue']);
+const QUEUE_MISSING = new Set(['QueueDoesNotExist', 'NonExistentQueue']);
 /** ... and meaning the message itself is refused. */
 const MESSAGE_REFUSED = new Set(['InvalidMessageContents', 'MessageTooLong', 'InvalidParameterValue', 'InvalidParameterValueException']);
 
@@ -74,7 +74,8 @@ export class SqsTransport implements CommandTransport {
     try {
       await send();
     } catch (error) {
-      const name = (error as Error | undefined)?.name ?? '';
+      // The query protocol (and fauxqs) prefix the names: AWS.SimpleQueueService.NonExistentQueue.
+      const name = ((error as Error | undefined)?.name ?? '').replace(/^AWS\.SimpleQueueService\./, '');
       if (QUEUE_MISSING.has(name)) throw new QueueNotFoundError(queue, { cause: error });
       if (MESSAGE_REFUSED.has(name)) throw new MessageRefusedError(`${queue} refused the message: ${(error as Error).message}`, { cause: error });
       throw error;
