@@ -86,20 +86,23 @@ export abstract class FaultInjector<P> {
     return this.calls.filter((call) => call.method === method).map((call) => call.args as ArgsOf<P, M>);
   }
 
-  /** Runs one port call under the armed faults. */
+  /**
+   * Runs one port call under the armed faults. A call consumes the first armed fault that matches
+   * it, so faults happen in the order they were armed: `landThenFail('apply')` then
+   * `failNext('apply', error, { times: Infinity })` is a write that lands unanswered, then an outage.
+   */
   protected async faulted<T>(method: PortMethod<P>, args: unknown[], call: () => T | Promise<T>): Promise<T> {
     this.calls.push({ method, args });
     await this.beforeCall?.(method, args);
-    const before = this.#take(method, 'before', args);
-    if (before) throw before.error;
-    const after = this.#take(method, 'after', args);
+    const fault = this.#take(method, args);
+    if (fault?.mode === 'before') throw fault.error;
     const result = await call();
-    if (after) throw after.error;
+    if (fault?.mode === 'after') throw fault.error;
     return result;
   }
 
-  #take(method: string, mode: Fault['mode'], args: unknown[]): Fault | undefined {
-    const fault = this.#faults.find((candidate) => candidate.method === method && candidate.mode === mode && (candidate.when?.(...(args as never[])) ?? true));
+  #take(method: string, args: unknown[]): Fault | undefined {
+    const fault = this.#faults.find((candidate) => candidate.method === method && (candidate.when?.(...(args as never[])) ?? true));
     if (!fault) return undefined;
     fault.remaining--;
     if (fault.remaining <= 0) this.#faults = this.#faults.filter((candidate) => candidate !== fault);
