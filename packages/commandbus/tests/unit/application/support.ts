@@ -130,10 +130,16 @@ export function createWorld(options: WorldOptions = {}) {
       if (!message) throw new Error('no visible message on the commands queue');
       return message;
     },
-    /** Receives the next message and processes it; returns the outcome. */
+    /** Receives the next message and processes it, deleting it on 'ack' as a worker does; returns the outcome. */
     async deliver(visibilityTimeoutSeconds = 30) {
       const message = await world.receive(visibilityTimeoutSeconds);
-      return { message, outcome: await processor.process(message) };
+      const outcome = await processor.process(message);
+      if (outcome === 'ack') {
+        const deleted = transport.ack(DOMAIN, message.receiptHandle);
+        await transport.flush();
+        await deleted;
+      }
+      return { message, outcome };
     },
     async state(commandId: string): Promise<CommandState> {
       const state = await store.get(DOMAIN, commandId);
