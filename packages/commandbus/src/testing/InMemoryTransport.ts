@@ -283,8 +283,12 @@ export class InMemoryTransport extends FaultInjector<CommandTransport> implement
 
   private async receiveFrom(queueName: string, options: ReceiveOptions): Promise<TransportMessage[]> {
     const queue = this.queue(queueName);
-    if (!Number.isInteger(options.maxMessages) || options.maxMessages < 1 || options.maxMessages > 10) {
-      throw Object.assign(new Error(`MaxNumberOfMessages must be from 1 to 10 (got ${options.maxMessages})`), { name: 'InvalidParameterValue' });
+    const refuse = (name: string, range: string, value: number) =>
+      Object.assign(new Error(`${name} must be an integer from ${range} (got ${value})`), { name: 'InvalidParameterValue' });
+    if (!Number.isInteger(options.maxMessages) || options.maxMessages < 1 || options.maxMessages > 10) throw refuse('MaxNumberOfMessages', '1 to 10', options.maxMessages);
+    if (!Number.isInteger(options.waitTimeSeconds) || options.waitTimeSeconds < 0 || options.waitTimeSeconds > 20) throw refuse('WaitTimeSeconds', '0 to 20', options.waitTimeSeconds);
+    if (!Number.isInteger(options.visibilityTimeoutSeconds) || options.visibilityTimeoutSeconds < 0 || options.visibilityTimeoutSeconds > 43_200) {
+      throw refuse('VisibilityTimeout', '0 to 43200', options.visibilityTimeoutSeconds);
     }
     const deadline = this.clock.now() + options.waitTimeSeconds * 1000;
     for (;;) {
