@@ -29,6 +29,9 @@
  * - Refusals that SqsTransport does not translate (an unknown queue for receive, park, ack, delay and
  *   the parked-message calls) are QueueNotFoundError here; SqsTransport passes the SDK's own error
  *   (QueueDoesNotExist) through. Only sendCommand and sendReply translate it there.
+ * - A delete (ack, deleteParked) with a message's latest receipt handle works even after its
+ *   visibility timeout passed, as AWS documents; fauxqs forgets the handle once the message is
+ *   visible again. A delete with an older handle deletes nothing and does not fail, as both do.
  * - A message moved to the TSQ queue by the redrive policy keeps its message id, attributes and
  *   receive count (as fauxqs does; AWS documents only that the id is kept).
  * - An empty message attribute value, more than 10 attributes, and the retention period are not
