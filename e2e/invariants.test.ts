@@ -17,6 +17,7 @@ import {
   TroubleshootingQueue,
   ValidationError,
 } from '@commandbus/core';
+import { FaultyCommandStore, FaultyTransport } from '@commandbus/core/testing';
 import { createScenario, waitFor, type Scenario } from './support/fixtures.ts';
 
 let s: Scenario;
@@ -121,13 +122,11 @@ describe('Invariant 3: nothing is lost silently', () => {
   it('parks a command without its payload when the item would exceed 400 KB; the parked copy still redrives it', async () => {
     const scoped = await createScenario({ startWorker: false });
     // DynamoDB refuses item writes over 400 KB; a worker store that does so for every write with a payload.
-    const store = new DynamoCommandStore(scoped.clients.dynamodb, scoped.names.table);
-    const tooLarge = Object.assign(Object.create(store) as DynamoCommandStore, {
-      apply: async (transition: Parameters<DynamoCommandStore['apply']>[0]) => {
-        if (transition.set.data !== undefined) throw new ItemTooLargeError('Item size to update has exceeded the maximum allowed size');
-        return store.apply(transition);
-      },
-    });
+    const tooLarge = new FaultyCommandStore(new DynamoCommandStore(scoped.clients.dynamodb, scoped.names.table)).failNext(
+      'apply',
+      new ItemTooLargeError('Item size to update has exceeded the maximum allowed size'),
+      { when: (transition) => transition.set.data !== undefined, times: Infinity },
+    );
     scoped.startWorker({ store: tooLarge });
     try {
       const commandId = crypto.randomUUID();
@@ -151,11 +150,8 @@ describe('Invariant 3: nothing is lost silently', () => {
 
   it('still processes a command whose send failed after enqueueing (the record write was lost)', async () => {
     // A producer whose DynamoDB write fails after SQS accepted the message.
-    const store = new DynamoCommandStore(s.clients.dynamodb, s.names.table);
-    const failingStore = Object.assign(Object.create(store) as DynamoCommandStore, {
-      insert: async () => {
-        throw new Error('simulated DynamoDB outage');
-      },
+    const failingStore = new FaultyCommandStore(new DynamoCommandStore(s.clients.dynamodb, s.names.table)).failNext('insert', new Error('simulated DynamoDB outage'), {
+      times: Infinity,
     });
     const flakyBus = new CommandBus({ ...s.config, store: failingStore });
     const commandId = crypto.randomUUID();
@@ -197,12 +193,9 @@ describe('Invariant 3: a retry can never strand a command', () => {
     await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
     await s.behaviours.update(commandId, { type: 'success' });
     // An operator whose process dies right after the message is sent: its PENDING write never lands.
-    const store = new DynamoCommandStore(s.clients.dynamodb, s.names.table);
-    const dying = Object.assign(Object.create(store) as DynamoCommandStore, {
-      apply: async (transition: Parameters<DynamoCommandStore['apply']>[0]) => {
-        if (transition.set.status === CommandStatus.PENDING) throw new Error('simulated crash');
-        return store.apply(transition);
-      },
+    const dying = new FaultyCommandStore(new DynamoCommandStore(s.clients.dynamodb, s.names.table)).failNext('apply', new Error('simulated crash'), {
+      when: (transition) => transition.set.status === CommandStatus.PENDING,
+      times: Infinity,
     });
 
     await expect(new TroubleshootingQueue({ ...s.config, store: dying }).operatorRetry({ domain: 'test', commandId, operator: 'ops' })).rejects.toThrow(
@@ -219,12 +212,7 @@ describe('Invariant 3: a retry can never strand a command', () => {
     await s.behaviours.create(commandId, { type: 'fail_permanent' });
     await s.send({ commandId });
     await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
-    const transport = new SqsTransport(s.clients.sqs, { names: s.names });
-    const broken = Object.assign(Object.create(transport) as SqsTransport, {
-      sendCommand: async () => {
-        throw new Error('simulated SQS outage');
-      },
-    });
+    const broken = new FaultyTransport(new SqsTransport(s.clients.sqs, { names: s.names })).failNext('sendCommand', new Error('simulated SQS outage'), { times: Infinity });
 
     await expect(new TroubleshootingQueue({ ...s.config, transport: broken }).operatorRetry({ domain: 'test', commandId, operator: 'ops' })).rejects.toThrow(
       /could not enqueue; it is still in the TSQ/,

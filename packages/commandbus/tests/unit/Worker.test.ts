@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/errors.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PermanentCommandError, ValidationError } from '../../src/errors.ts';
 import { HandlerRegistry } from '../../src/HandlerRegistry.ts';
-import { resolveWorkerOptions, type WorkerOptions } from '../../src/Worker.ts';
+import { CommandStatus } from '../../src/types.ts';
+import { resolveWorkerOptions, Worker, type WorkerOptions } from '../../src/Worker.ts';
+import { createWorld, DOMAIN, elapse, gate, recordingLogger, START, until, useFakeClock, type World } from './application/support.ts';
 
 const registry = new HandlerRegistry();
 
@@ -116,5 +118,239 @@ describe('Function: resolveWorkerOptions', () => {
     // Assess
     expect(error.field).toBe('registry');
     expect(error.message).toBe('registry: is required (a HandlerRegistry)');
+  });
+});
+
+describe('Class: Worker', () => {
+  beforeEach(() => useFakeClock());
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function startWorker(world: World, overrides: Partial<WorkerOptions> = {}) {
+    const worker = new Worker({ ...world.config, domain: DOMAIN, registry: world.registry, waitTimeSeconds: 1, sweepIntervalSeconds: 0, ...overrides });
+    const running = worker.run();
+    return { worker, running };
+  }
+
+  const statuses = async (world: World, ids: string[]) => Promise.all(ids.map(async (commandId) => (await world.state(commandId)).status));
+  const allCompleted = (world: World, ids: string[]) => async () => (await statuses(world, ids)).every((status) => status === CommandStatus.COMPLETED);
+
+  describe('Method: run', () => {
+    it('never runs more handlers at once than its concurrency, and completes every command', async () => {
+      // Prepare
+      const world = createWorld();
+      const release = gate();
+      let running = 0;
+      let most = 0;
+      world.handle(async () => {
+        running++;
+        most = Math.max(most, running);
+        await release.promise;
+        running--;
+        return 'done';
+      });
+      const ids: string[] = [];
+      for (let n = 0; n < 8; n++) ids.push(await world.send());
+
+      // Act
+      const { worker, running: loop } = startWorker(world, { concurrency: 3 });
+      await until(() => running === 3, 'three handlers to run');
+      await elapse(5_000);
+      const whileHeld = { running, most };
+      release.open();
+      await until(allCompleted(world, ids), 'every command to complete');
+      await worker.stop();
+      await loop;
+
+      // Assess
+      expect(whileHeld).toEqual({ running: 3, most: 3 });
+      expect(most).toBe(3);
+      expect(world.commandsQueue()).toEqual([]);
+    });
+
+    it('deletes finished messages in batches of up to ten', async () => {
+      // Prepare
+      const world = createWorld();
+      world.handle(() => 'done');
+      const ids: string[] = [];
+      for (let n = 0; n < 12; n++) ids.push(await world.send());
+
+      // Act
+      const { worker, running } = startWorker(world, { concurrency: 20 });
+      await until(async () => (await allCompleted(world, ids)()) && world.commandsQueue().length === 0, 'every message to be deleted');
+      await worker.stop();
+      await running;
+
+      // Assess
+      expect(world.transport.deleteRequests.map((request) => request.receiptHandles.length)).toEqual([10, 2]);
+    });
+
+    it('keeps polling after a receive fails, backing off, and still completes the command', async () => {
+      // Prepare
+      const logger = recordingLogger();
+      const world = createWorld({ logger });
+      world.handle(() => 'done');
+      const commandId = await world.send();
+      world.transport.failNext('receive', new Error('simulated SQS outage'), { times: 2 });
+
+      // Act
+      const { worker, running } = startWorker(world);
+      await until(allCompleted(world, [commandId]), 'the command to complete');
+      await worker.stop();
+      await running;
+
+      // Assess
+      const failures = logger.lines.filter((line) => line.message === 'receive failed').map((line) => line.context?.failures);
+      expect(failures).toEqual([1, 2]);
+    });
+
+    it('redelivers a message whose handler outlives the visibility timeout: the redelivery is attempt 2, the late attempt 1 changes nothing', async () => {
+      // Prepare
+      const world = createWorld();
+      let lateReturned = false;
+      world.handle(async (_, { attempt }) => {
+        if (attempt === 1) {
+          await new Promise((resolve) => setTimeout(resolve, 5_000)); // ignores its signal
+          lateReturned = true;
+          return 'late';
+        }
+        return `attempt ${attempt}`;
+      });
+      const commandId = await world.send();
+
+      // Act
+      const { worker, running } = startWorker(world, { concurrency: 2, visibilityTimeout: 2, handlerTimeoutMs: 10_000 });
+      await until(() => lateReturned, 'attempt 1 to return');
+      await worker.stop();
+      await running;
+
+      // Assess
+      expect(await world.state(commandId)).toMatchObject({ status: CommandStatus.COMPLETED, attempts: 2, result: 'attempt 2' });
+      expect(await world.trail(commandId)).toEqual(['SENT#0', 'RECEIVED#1', 'RECEIVED#2', 'COMPLETED#2']);
+      expect(world.commandsQueue()).toEqual([]);
+    });
+
+    it('leaves a message it could not process for redelivery, which then completes', async () => {
+      // Prepare
+      const logger = recordingLogger();
+      const world = createWorld({ logger });
+      world.handle(() => 'done');
+      const commandId = await world.send();
+      world.store.failNext('apply', new Error('simulated bug'));
+
+      // Act
+      const { worker, running } = startWorker(world, { visibilityTimeout: 5 });
+      await until(allCompleted(world, [commandId]), 'the command to complete');
+      await worker.stop();
+      await running;
+
+      // Assess
+      expect(logger.lines.filter((line) => line.message === 'processing failed; the message will be redelivered')).toHaveLength(1);
+      expect(await world.state(commandId)).toMatchObject({ attempts: 1 });
+      expect(Date.now() - START.getTime()).toBeGreaterThanOrEqual(5_000);
+    });
+  });
+
+  describe('Method: stop', () => {
+    it('waits for in-flight handlers, then sends their deletes before resolving', async () => {
+      // Prepare
+      const world = createWorld();
+      const release = gate();
+      let started = false;
+      world.handle(async () => {
+        started = true;
+        await release.promise;
+        return 'done';
+      });
+      const commandId = await world.send();
+      const { worker, running } = startWorker(world);
+      await until(() => started, 'the handler to start');
+
+      // Act
+      let stopped = false;
+      const stopping = worker.stop().then(() => {
+        stopped = true;
+      });
+      await elapse(10_000);
+      const stoppedWhileBusy = stopped;
+      release.open();
+      await stopping;
+      await running;
+
+      // Assess
+      expect(stoppedWhileBusy).toBe(false);
+      expect((await world.state(commandId)).status).toBe(CommandStatus.COMPLETED);
+      expect(world.commandsQueue()).toEqual([]);
+      expect(world.transport.deleteRequests).toHaveLength(1);
+      expect(worker.activeCount).toBe(0);
+    });
+
+    it('ends a long poll in progress at once when idle', async () => {
+      // Prepare
+      const world = createWorld();
+      const { worker, running } = startWorker(world, { waitTimeSeconds: 20 });
+      await until(() => world.transport.callsOf('receive').length === 1, 'the first long poll');
+
+      // Act
+      let stopped = false;
+      const stopping = worker.stop().then(() => {
+        stopped = true;
+      });
+      await elapse(0);
+
+      // Assess
+      expect(stopped).toBe(true);
+      await stopping;
+      await running;
+      expect(world.transport.callsOf('receive')).toHaveLength(1);
+    });
+  });
+
+  describe('Option: sweepIntervalSeconds', () => {
+    it('sweeps the TSQ queue on that interval while running, and no more once stopped', async () => {
+      // Prepare
+      const world = createWorld();
+      world.handle(() => {
+        throw new PermanentCommandError('BROKEN', 'broken');
+      });
+      const commandId = await world.send();
+      await world.deliver();
+      await world.tsq.operatorCancel({ domain: DOMAIN, commandId, operator: 'ops', reason: 'not needed' });
+      const sweeps = () => world.transport.callsOf('receiveParked').length;
+
+      // Act
+      const { worker, running } = startWorker(world, { sweepIntervalSeconds: 60 });
+      await elapse(59_000);
+      const before = { sweeps: sweeps(), copies: world.tsqQueue().length };
+      await elapse(1_000);
+      const after = { sweeps: sweeps(), copies: world.tsqQueue().length };
+      await elapse(60_000);
+      const second = sweeps();
+      await worker.stop();
+      await running;
+      await elapse(600_000);
+
+      // Assess
+      expect(before).toEqual({ sweeps: 0, copies: 1 });
+      expect(after.copies).toBe(0);
+      expect(after.sweeps).toBeGreaterThan(0);
+      expect(second).toBeGreaterThan(after.sweeps);
+      expect(sweeps()).toBe(second);
+    });
+
+    it('does not sweep when set to 0', async () => {
+      // Prepare
+      const world = createWorld();
+
+      // Act
+      const { worker, running } = startWorker(world, { sweepIntervalSeconds: 0 });
+      await elapse(3_600_000);
+      await worker.stop();
+      await running;
+
+      // Assess
+      expect(world.transport.callsOf('receiveParked')).toEqual([]);
+    });
   });
 });

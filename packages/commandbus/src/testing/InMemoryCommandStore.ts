@@ -1,0 +1,322 @@
+/**
+ * An in-memory CommandStore that behaves like DynamoCommandStore against DynamoDB, held to it by the
+ * contract suite in tests/contract (run against this twin and against DynamoDB Local).
+ *
+ * It keeps each command as DynamoCommandStore keeps its item — the same attributes, the same index
+ * keys (byTime sorted by `<createdAt>#<commandId>`, tsq by `<movedToTsqAt>#<commandId>`) — and applies
+ * a Transition with the same condition: the token, the status (one or a list), the attempts and the
+ * lease when expected; `createIfMissing` as an upsert (identity fields and the first events only
+ * where absent); `null` removes lastError, data and pendingRetry; `tsq: 'enter' | 'leave'` adds or
+ * drops the command from the TSQ listing. A refused write returns the item as it was. Items over
+ * DynamoDB's 400 KB (sized by DynamoDB's rules) are refused with ItemTooLargeError, nothing written.
+ * Every value is copied in and out, as a round trip through DynamoDB would.
+ *
+ * Where it differs from DynamoDB (on purpose, or because nothing here needs more):
+ * - Writes are atomic and instant: there is no partial failure and no throttling unless injected
+ *   (failNext / landThenFail / beforeCall, see FaultInjector). Indexes are strongly consistent, as
+ *   they are in DynamoDB Local; in DynamoDB a GSI lags the table by a moment.
+ * - Pages are always full: a page holds `limit` items whenever that many match, and `nextCursor` is
+ *   absent exactly when nothing is left. DynamoCommandStore may return fewer items with a cursor (its
+ *   filtered reads stop after a bounded number of rounds) or a last cursor leading to an empty page.
+ *   Cursors are opaque and refused (ValidationError) when garbled or issued for another query, as
+ *   there, but their format differs.
+ * - Item sizes follow DynamoDB's published rules (attribute names + UTF-8 strings + ~1 byte per two
+ *   digits of a number + 3 bytes per list or map + 1 per element); DynamoDB's exact accounting may
+ *   differ by a few bytes, which matters only for items within bytes of 400 KB.
+ * - Key and value rules DynamoDB enforces (empty key strings, NaN, sets, binary) are not checked:
+ *   the lifecycle never writes them.
+ */
+import { createHash } from 'node:crypto';
+import { ValidationError } from '../errors.ts';
+import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../domain/lifecycle.ts';
+import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
+import { INDEXES } from '../resources.ts';
+import { CommandStatus, type AuditEvent, type CommandQuery, type Page, type TsqQuery } from '../types.ts';
+import { shardKey, shardOf, timeSortKey } from '../adapters/dynamodb/keys.ts';
+import { FaultInjector, type PortMethod } from './faults.ts';
+
+type Item = Record<string, unknown>;
+
+interface StoredEvent {
+  e: string;
+  t: string;
+  a: number;
+  d?: Item;
+}
+
+/** DynamoDB's item size limit. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+const DEFAULT_LIMIT = 25;
+
+/**
+ * @example
+ * const store = new InMemoryCommandStore();
+ * const bus = new CommandBus({ store, transport: new InMemoryTransport({ domains: ['payments'] }) });
+ * store.failNext('apply', new StoreUnavailableError('timed out'));   // the next write does not reach the store
+ * store.landThenFail('apply');                                      // the next write lands, then times out
+ */
+export class InMemoryCommandStore extends FaultInjector<CommandStore> implements CommandStore {
+  /** Items by `<commandId>\u0000<domain>` (DynamoDB's pk, sk). */
+  private readonly items = new Map<string, Item>();
+
+  protected defaultError(method: PortMethod<CommandStore>): unknown {
+    return new StoreUnavailableError(`injected fault: the store did not answer ${method}`);
+  }
+
+  insert(record: NewCommandRecord): Promise<InsertResult> {
+    return this.faulted('insert', [record], () => this.insertNow(record));
+  }
+
+  apply(transition: Transition): Promise<ApplyResult> {
+    return this.faulted('apply', [transition], () => this.applyNow(transition));
+  }
+
+  get(domain: string, commandId: string): Promise<CommandState | undefined> {
+    return this.faulted('get', [domain, commandId], () => {
+      const item = this.items.get(keyOf(commandId, domain));
+      return item ? toState(copy(item)) : undefined;
+    });
+  }
+
+  auditTrail(commandId: string, domain?: string): Promise<AuditEvent[]> {
+    return this.faulted('auditTrail', [commandId, domain], () => {
+      // A Query on pk returns the items by sort key (the domain); each trail is in write order; trails
+      // of different domains are ordered by their first event (stable, as Array.sort is).
+      const trails = [...this.items.values()]
+        .filter((item) => item.pk === commandId && (domain === undefined || item.sk === domain))
+        .sort((a, b) => compare(a.sk as string, b.sk as string))
+        .map((item) => ((item.events as StoredEvent[] | undefined) ?? []).map((stored) => fromStored(copy(stored), item.pk as string, item.sk as string)));
+      const firstAt = (trail: AuditEvent[]) => trail[0]?.timestamp ?? '';
+      return trails.sort((a, b) => compare(firstAt(a), firstAt(b))).flat();
+    });
+  }
+
+  query(query: CommandQuery): Promise<Page<CommandState>> {
+    return this.faulted('query', [query], () => {
+      if (query.status === CommandStatus.IN_TSQ) {
+        const { status: _status, ...tsqQuery } = query;
+        return this.page('tsq', tsqQuery, undefined);
+      }
+      return this.page('byTime', query, query.status);
+    });
+  }
+
+  listTsq(query: TsqQuery): Promise<Page<CommandState>> {
+    return this.faulted('listTsq', [query], () => this.page('tsq', query, undefined));
+  }
+
+  /** Every stored command (copies), for assertions. */
+  all(): CommandState[] {
+    return [...this.items.values()].map((item) => toState(copy(item)));
+  }
+
+  /** The size DynamoDB would count for a command's item, in bytes (undefined if there is none). */
+  itemSize(domain: string, commandId: string): number | undefined {
+    const item = this.items.get(keyOf(commandId, domain));
+    return item && itemSize(item);
+  }
+
+  private insertNow(record: NewCommandRecord): InsertResult {
+    const key = keyOf(record.commandId, record.domain);
+    const existing = this.items.get(key);
+    if (existing) return { created: false, existing: toState(copy(existing)) };
+    const { events, domain, commandId, ...rest } = record;
+    const item: Item = copy({
+      pk: commandId,
+      sk: domain,
+      ...rest,
+      events: events.map(toStored),
+      [BY_TIME.partitionKey]: shardKey(domain, shardOf(commandId)),
+      [BY_TIME.sortKey]: timeSortKey(record.createdAt, commandId),
+      // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
+      ...(record.status === CommandStatus.IN_TSQ ? { [TSQ.partitionKey]: shardKey(domain, shardOf(commandId)), [TSQ.sortKey]: timeSortKey(record.updatedAt, commandId), movedToTsqAt: record.updatedAt } : {}),
+    });
+    assertFits(item, 'Item size has exceeded the maximum allowed size');
+    this.items.set(key, item);
+    return { created: true };
+  }
+
+  private applyNow(transition: Transition): ApplyResult {
+    const key = keyOf(transition.commandId, transition.domain);
+    const existing = this.items.get(key);
+    const { expect, set: changes } = transition;
+    const create = transition.createIfMissing;
+    const holds = (item: Item) =>
+      item.token === expect.token &&
+      (typeof expect.status === 'string' ? item.status === expect.status : expect.status.includes(item.status as CommandStatus)) &&
+      (expect.attempts === undefined || item.attempts === expect.attempts) &&
+      (expect.lease === undefined || item.lease === expect.lease);
+    if (existing ? !holds(existing) : !create) {
+      return existing ? { applied: false, current: toState(copy(existing)) } : { applied: false };
+    }
+
+    const next: Item = existing ? copy(existing) : { pk: transition.commandId, sk: transition.domain };
+    next.status = changes.status;
+    next.updatedAt = changes.updatedAt;
+    if (changes.attempts !== undefined) next.attempts = changes.attempts;
+    if (changes.token !== undefined) next.token = changes.token;
+    if (changes.lease !== undefined) next.lease = changes.lease;
+    if (changes.result !== undefined) next.result = copy(changes.result);
+    for (const attribute of ['lastError', 'data', 'pendingRetry'] as const) {
+      const value = changes[attribute];
+      if (value === null) delete next[attribute];
+      else if (value !== undefined) next[attribute] = copy(value);
+    }
+    if (changes.tsq === 'enter') {
+      next[TSQ.partitionKey] = shardKey(transition.domain, shardOf(transition.commandId));
+      next[TSQ.sortKey] = timeSortKey(changes.updatedAt, transition.commandId);
+      next.movedToTsqAt = changes.updatedAt;
+    } else if (changes.tsq === 'leave') {
+      delete next[TSQ.partitionKey];
+      delete next[TSQ.sortKey];
+      delete next.movedToTsqAt;
+    }
+    const events = transition.events.map(toStored);
+    if (create) {
+      // Upsert: identity fields only where absent, first events before this transition's.
+      const setIfAbsent = (attribute: string, value: unknown) => {
+        if (next[attribute] === undefined) next[attribute] = copy(value);
+      };
+      for (const [attribute, value] of Object.entries(create.identity)) if (value !== undefined && attribute !== 'token') setIfAbsent(attribute, value);
+      setIfAbsent(BY_TIME.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
+      setIfAbsent(BY_TIME.sortKey, timeSortKey(create.identity.createdAt, transition.commandId));
+      if (changes.token === undefined) setIfAbsent('token', create.identity.token);
+      next.events = [...((next.events as StoredEvent[] | undefined) ?? create.events.map(toStored)), ...events];
+    } else {
+      next.events = [...(next.events as StoredEvent[]), ...events];
+    }
+    assertFits(next, 'Item size to update has exceeded the maximum allowed size');
+    this.items.set(key, copy(next));
+    return { applied: true };
+  }
+
+  /** One page of an index, newest first, as ShardedIndexReader merges its shards. */
+  private page(index: 'byTime' | 'tsq', query: TsqQuery, status: string | undefined): Page<CommandState> {
+    const { partitionKey, sortKey } = index === 'byTime' ? BY_TIME : TSQ;
+    const range = { from: query.from ?? '0', to: query.to ?? '~' };
+    const binding = bindingOf(index, query, status);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, binding, range);
+    const matches = [...this.items.values()]
+      .filter((item) => item.sk === query.domain && item[partitionKey] !== undefined)
+      .filter((item) => {
+        const position = item[sortKey] as string;
+        // BETWEEN :from AND :to on `<timestamp>#<commandId>`: from inclusive, to exclusive in effect.
+        return position >= range.from && position <= range.to && (after === undefined || position < after);
+      })
+      .filter((item) => (query.commandType === undefined || item.commandType === query.commandType) && (status === undefined || item.status === status))
+      .sort((a, b) => compare(b[sortKey] as string, a[sortKey] as string));
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const items = matches.slice(0, limit);
+    const last = items[items.length - 1];
+    const page: Page<CommandState> = { items: items.map((item) => toState(copy(item))) };
+    if (matches.length > limit && last) page.nextCursor = encodeCursor(binding, last[sortKey] as string);
+    return page;
+  }
+}
+
+const BY_TIME = INDEXES.byTime;
+const TSQ = INDEXES.tsq;
+const keyOf = (commandId: string, domain: string) => `${commandId}\u0000${domain}`;
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function toStored(event: NewEvent): StoredEvent {
+  const stored: StoredEvent = { e: event.eventType, t: event.timestamp, a: event.attempt };
+  if (Object.keys(event.details).length > 0) stored.d = copy(event.details);
+  return stored;
+}
+
+function fromStored(stored: StoredEvent, commandId: string, domain: string): AuditEvent {
+  return {
+    commandId,
+    domain,
+    eventType: stored.e as AuditEvent['eventType'],
+    timestamp: stored.t,
+    attempt: stored.a,
+    details: (stored.d ?? {}) as AuditEvent['details'],
+  };
+}
+
+/** The state DynamoCommandStore reads from an item: the same fields, absent ones left out. */
+function toState(item: Item): CommandState {
+  const state: CommandState = {
+    domain: item.sk as string,
+    commandId: item.pk as string,
+    commandType: item.commandType as string,
+    status: item.status as CommandState['status'],
+    attempts: item.attempts as number,
+    maxAttempts: item.maxAttempts as number,
+    token: item.token as string,
+    correlationId: item.correlationId as string,
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+  };
+  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease'] as const) {
+    if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
+  }
+  return state;
+}
+
+/** A deep copy as a DynamoDB round trip makes it: undefined values (in maps and lists) dropped. */
+function copy<T>(value: T): T {
+  if (Array.isArray(value)) return value.filter((element) => element !== undefined).map(copy) as T;
+  if (typeof value === 'object' && value !== null) {
+    const result: Item = {};
+    for (const [key, element] of Object.entries(value)) if (element !== undefined) result[key] = copy(element);
+    return result as T;
+  }
+  return value;
+}
+
+/** The size DynamoDB counts for an item: attribute names and values, by its published rules. */
+export function itemSize(item: Item): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) if (value !== undefined) size += Buffer.byteLength(name, 'utf8') + valueSize(value);
+  return size;
+}
+
+function valueSize(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number') {
+    const digits = String(Math.abs(value)).replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').length;
+    return Math.ceil(Math.max(1, digits) / 2) + 1;
+  }
+  if (typeof value === 'boolean' || value === null) return 1;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, element) => sum + 1 + valueSize(element), 0);
+  if (typeof value === 'object') {
+    return 3 + Object.entries(value as Item).reduce((sum, [key, element]) => (element === undefined ? sum : sum + 1 + Buffer.byteLength(key, 'utf8') + valueSize(element)), 0);
+  }
+  return 0;
+}
+
+function assertFits(item: Item, message: string): void {
+  const size = itemSize(item);
+  if (size > MAX_ITEM_BYTES) throw new ItemTooLargeError(`${message} (${size} bytes; the limit is ${MAX_ITEM_BYTES})`);
+}
+
+/** A short hash of what a cursor's position means: the index, the domain, the range, the filters. */
+function bindingOf(index: string, query: TsqQuery, status: string | undefined): string {
+  const key = JSON.stringify([index, query.domain, query.from ?? null, query.to ?? null, query.commandType ?? null, status ?? null]);
+  return createHash('sha256').update(key).digest('base64url').slice(0, 16);
+}
+
+function encodeCursor(binding: string, after: string): string {
+  return Buffer.from(JSON.stringify({ twin: 1, q: binding, after })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, binding: string, range: { from: string; to: string }): string {
+  const invalid = (why: string) => new ValidationError('cursor', `is not a cursor returned by this API (${why}); start again without one`);
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid('not base64url text');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('not JSON');
+  }
+  const { twin, q, after } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { twin?: unknown; q?: unknown; after?: unknown };
+  if (twin !== 1 || typeof q !== 'string' || typeof after !== 'string') throw invalid('unknown version or shape');
+  if (q !== binding) {
+    throw new ValidationError('cursor', 'was issued for another query (another domain, status, command type or time range); start again without one');
+  }
+  if (after < range.from || after > range.to) throw invalid("its position is outside the query's time range");
+  return after;
+}

@@ -1,0 +1,734 @@
+/**
+ * The CommandStore contract: what every store must do, tested through the port alone. It runs
+ * against the in-memory twin (unit project: commandStore.twin.test.ts) and against
+ * DynamoCommandStore on DynamoDB Local (e2e project: e2e/contract.test.ts), so the twin cannot drift
+ * from the real adapter. Tests assert behaviour, never the shape of a cursor or an item.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../../src/domain/lifecycle.ts';
+import { ValidationError } from '../../src/errors.ts';
+import { ItemTooLargeError, type CommandStore } from '../../src/ports/CommandStore.ts';
+import { AuditEventType, CommandStatus, type CommandError } from '../../src/types.ts';
+
+export interface StoreWorld {
+  store: CommandStore;
+  /** A domain no other test writes to: queries read a whole domain. */
+  domain: string;
+}
+
+/** Times on one day, `at(5)` being 5 minutes past ten. */
+const at = (minute: number) => new Date(Date.UTC(2026, 2, 1, 10, minute)).toISOString();
+
+const event = (eventType: AuditEventType, minute: number, attempt: number, details: NewEvent['details'] = {}): NewEvent => ({
+  eventType,
+  timestamp: at(minute),
+  attempt,
+  details,
+});
+
+/** A command as a send records it: PENDING, no attempt, its SENT event. */
+function pending(domain: string, overrides: Partial<NewCommandRecord> = {}): NewCommandRecord {
+  const commandId = overrides.commandId ?? randomUUID();
+  return {
+    domain,
+    commandId,
+    commandType: 'Charge',
+    status: CommandStatus.PENDING,
+    attempts: 0,
+    maxAttempts: 3,
+    token: `token-${commandId}`,
+    correlationId: `corr-${commandId}`,
+    createdAt: at(0),
+    updatedAt: at(0),
+    events: [event(AuditEventType.SENT, 0, 0)],
+    ...overrides,
+  };
+}
+
+/** The first receive of a PENDING command: IN_PROGRESS, attempt 1, under a lease. */
+function receive(record: Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'>, lease = 'lease-1', minute = 1): Transition {
+  return {
+    domain: record.domain,
+    commandId: record.commandId,
+    expect: { status: [CommandStatus.PENDING, CommandStatus.IN_PROGRESS], token: record.token, attempts: 0 },
+    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, updatedAt: at(minute), lease },
+    events: [event(AuditEventType.RECEIVED, minute, 1)],
+  };
+}
+
+const FAILURE: CommandError = { type: 'PERMANENT', code: 'BROKEN', message: 'it broke', details: { line: 7 } };
+
+/** Parks an IN_PROGRESS command (attempt 1, `lease`) at `minute`. */
+function park(record: Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'>, minute: number, lease = 'lease-1'): Transition {
+  return {
+    domain: record.domain,
+    commandId: record.commandId,
+    expect: { status: CommandStatus.IN_PROGRESS, token: record.token, attempts: 1, lease },
+    set: { status: CommandStatus.IN_TSQ, updatedAt: at(minute), lastError: FAILURE, data: { keep: 'me' }, tsq: 'enter' },
+    events: [event(AuditEventType.MOVED_TO_TSQ, minute, 1, { errorCode: FAILURE.code })],
+  };
+}
+
+/** Takes a parked command out of the TSQ (an operator's cancel). */
+function cancel(record: Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'>, minute: number): Transition {
+  return {
+    domain: record.domain,
+    commandId: record.commandId,
+    expect: { status: CommandStatus.IN_TSQ, token: record.token, attempts: 1 },
+    set: { status: CommandStatus.CANCELLED, updatedAt: at(minute), tsq: 'leave', pendingRetry: null },
+    events: [event(AuditEventType.OPERATOR_CANCEL, minute, 1, { operator: 'ops', reason: 'no' })],
+  };
+}
+
+async function mustGet(store: CommandStore, domain: string, commandId: string): Promise<CommandState> {
+  const state = await store.get(domain, commandId);
+  if (!state) throw new Error(`command ${domain}/${commandId} is not stored`);
+  return state;
+}
+
+/** Follows nextCursor to the end; fails on a runaway loop. */
+async function everyPage(read: (cursor: string | undefined) => Promise<{ items: CommandState[]; nextCursor?: string }>) {
+  const pages: CommandState[][] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await read(cursor);
+    pages.push(page.items);
+    cursor = page.nextCursor;
+    if (pages.length > 100) throw new Error('more than 100 pages: the cursor does not advance');
+  } while (cursor !== undefined);
+  return pages;
+}
+
+const ids = (items: CommandState[]) => items.map((item) => item.commandId);
+
+/** Inserts `count` PENDING commands created a minute apart (oldest first); returns their ids, newest first. */
+async function insertSeries(store: CommandStore, domain: string, count: number, shape: (n: number) => Partial<NewCommandRecord> = () => ({})): Promise<string[]> {
+  const records = Array.from({ length: count }, (_, n) => pending(domain, { createdAt: at(n), updatedAt: at(n), ...shape(n) }));
+  for (const record of records) await store.insert(record);
+  return records.map((record) => record.commandId).reverse();
+}
+
+export function describeCommandStoreContract(name: string, setup: () => StoreWorld | Promise<StoreWorld>): void {
+  describe(`Contract: CommandStore (${name})`, () => {
+    describe('Method: insert', () => {
+      it('creates the command, which get then returns with every field it was given', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain, { replyTo: 'my-replies', lease: 'lease-0', data: { amount: 12.5, tags: ['a', 'b'], nested: { ok: true, none: null } } });
+
+        // Act
+        const result = await store.insert(record);
+
+        // Assess
+        expect(result).toEqual({ created: true });
+        const { events: _events, ...state } = record;
+        expect(await store.get(domain, record.commandId)).toEqual(state);
+      });
+
+      it('refuses a second insert of the same command and returns the one stored, unchanged', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const first = pending(domain);
+        await store.insert(first);
+        const second = { ...pending(domain, { commandId: first.commandId, token: 'another-token', commandType: 'Other' }) };
+
+        // Act
+        const result = await store.insert(second);
+
+        // Assess
+        const { events: _events, ...stored } = first;
+        expect(result).toEqual({ created: false, existing: stored });
+        expect(await store.get(domain, first.commandId)).toEqual(stored);
+        expect((await store.auditTrail(first.commandId, domain)).map((e) => e.eventType)).toEqual(['SENT']);
+      });
+
+      it('keeps commands of different domains that share an id apart', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const other = `${domain}-other`;
+        const record = pending(domain);
+
+        // Act
+        const results = [await store.insert(record), await store.insert({ ...record, domain: other, commandType: 'Elsewhere' })];
+
+        // Assess
+        expect(results).toEqual([{ created: true }, { created: true }]);
+        expect((await mustGet(store, domain, record.commandId)).commandType).toBe('Charge');
+        expect((await mustGet(store, other, record.commandId)).commandType).toBe('Elsewhere');
+      });
+
+      it('lists a command created parked in the TSQ at once, parked at its updatedAt', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain, { status: CommandStatus.IN_TSQ, attempts: 1, updatedAt: at(3), lastError: FAILURE, data: { rawBody: 'junk' } });
+
+        // Act
+        await store.insert(record);
+
+        // Assess
+        const listed = await store.listTsq({ domain });
+        expect(ids(listed.items)).toEqual([record.commandId]);
+        expect(listed.items[0]?.movedToTsqAt).toBe(at(3));
+        expect((await mustGet(store, domain, record.commandId)).movedToTsqAt).toBe(at(3));
+      });
+
+      it('refuses a command whose item would exceed 400 KB with ItemTooLargeError and stores nothing', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain, { data: { blob: 'x'.repeat(410 * 1024) } });
+
+        // Act
+        const error = await store.insert(record).catch((caught: unknown) => caught);
+
+        // Assess
+        expect(error).toBeInstanceOf(ItemTooLargeError);
+        expect(await store.get(domain, record.commandId)).toBeUndefined();
+      });
+    });
+
+    describe('Method: apply', () => {
+      it('applies a transition whose expectations hold: the changes are stored and its events appended in order', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+
+        // Act
+        const result = await store.apply(receive(record, 'lease-1'));
+
+        // Assess
+        expect(result).toEqual({ applied: true });
+        expect(await store.get(domain, record.commandId)).toMatchObject({ status: CommandStatus.IN_PROGRESS, attempts: 1, lease: 'lease-1', updatedAt: at(1), createdAt: at(0) });
+        expect((await store.auditTrail(record.commandId, domain)).map((e) => [e.eventType, e.attempt])).toEqual([
+          ['SENT', 0],
+          ['RECEIVED', 1],
+        ]);
+      });
+
+      it.each([
+        ['the token differs', { token: 'stale-token' }],
+        ['the status differs', { status: CommandStatus.COMPLETED }],
+        ['the status is in none of the listed ones', { status: [CommandStatus.COMPLETED, CommandStatus.CANCELLED] }],
+        ['the attempts differ', { attempts: 2 }],
+        ['a lease is expected and the command holds none', { lease: 'lease-9' }],
+      ] as const)('refuses a transition when %s, returns the command as it is and changes nothing', async (_, expectation) => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        const before = await mustGet(store, domain, record.commandId);
+        const transition = receive(record);
+        transition.expect = { ...transition.expect, ...expectation };
+
+        // Act
+        const result = await store.apply(transition);
+
+        // Assess
+        expect(result).toEqual({ applied: false, current: before });
+        expect(await store.get(domain, record.commandId)).toEqual(before);
+        expect(await store.auditTrail(record.commandId, domain)).toHaveLength(1);
+      });
+
+      it('applies an outcome only under the lease the attempt was recorded with', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record, 'lease-1'));
+        const complete = (lease: string): Transition => ({
+          domain,
+          commandId: record.commandId,
+          expect: { status: CommandStatus.IN_PROGRESS, token: record.token, attempts: 1, lease },
+          set: { status: CommandStatus.COMPLETED, updatedAt: at(2), result: { paid: true } },
+          events: [event(AuditEventType.COMPLETED, 2, 1)],
+        });
+
+        // Act
+        const other = await store.apply(complete('lease-2'));
+        const own = await store.apply(complete('lease-1'));
+
+        // Assess
+        expect(other).toMatchObject({ applied: false, current: { status: CommandStatus.IN_PROGRESS, lease: 'lease-1' } });
+        expect(own).toEqual({ applied: true });
+        expect(await store.get(domain, record.commandId)).toMatchObject({ status: CommandStatus.COMPLETED, result: { paid: true }, lease: 'lease-1' });
+      });
+
+      it('refuses a transition for a command that does not exist, returning no current state', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+
+        // Act
+        const result = await store.apply(receive(record));
+
+        // Assess
+        expect(result).toEqual({ applied: false });
+        expect(await store.get(domain, record.commandId)).toBeUndefined();
+      });
+
+      it('creates a missing command from createIfMissing: its identity, its first events, then the transition', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain, { replyTo: 'my-replies', createdAt: at(0) });
+        const transition: Transition = {
+          ...receive(record, 'lease-1', 2),
+          createIfMissing: {
+            identity: {
+              commandType: record.commandType,
+              maxAttempts: record.maxAttempts,
+              token: record.token,
+              correlationId: record.correlationId,
+              createdAt: record.createdAt,
+              replyTo: 'my-replies',
+            },
+            events: [event(AuditEventType.SENT, 0, 0)],
+          },
+        };
+
+        // Act
+        const result = await store.apply(transition);
+
+        // Assess
+        expect(result).toEqual({ applied: true });
+        expect(await store.get(domain, record.commandId)).toEqual({
+          domain,
+          commandId: record.commandId,
+          commandType: 'Charge',
+          status: CommandStatus.IN_PROGRESS,
+          attempts: 1,
+          maxAttempts: 3,
+          token: record.token,
+          correlationId: record.correlationId,
+          createdAt: at(0),
+          updatedAt: at(2),
+          replyTo: 'my-replies',
+          lease: 'lease-1',
+        });
+        expect((await store.auditTrail(record.commandId, domain)).map((e) => e.eventType)).toEqual(['SENT', 'RECEIVED']);
+        expect(ids((await store.query({ domain })).items)).toEqual([record.commandId]);
+      });
+
+      it('with createIfMissing on an existing command that matches: keeps its identity and first events, appends the transition', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain, { createdAt: at(0) });
+        await store.insert(record);
+        const transition: Transition = {
+          ...receive(record, 'lease-1', 2),
+          createIfMissing: {
+            identity: { commandType: 'Different', maxAttempts: 9, token: record.token, correlationId: 'other-corr', createdAt: at(30) },
+            events: [event(AuditEventType.SENT, 30, 0, { second: true })],
+          },
+        };
+
+        // Act
+        const result = await store.apply(transition);
+
+        // Assess
+        expect(result).toEqual({ applied: true });
+        expect(await store.get(domain, record.commandId)).toMatchObject({
+          commandType: 'Charge',
+          maxAttempts: 3,
+          correlationId: record.correlationId,
+          createdAt: at(0),
+          status: CommandStatus.IN_PROGRESS,
+          attempts: 1,
+        });
+        expect((await store.auditTrail(record.commandId, domain)).map((e) => [e.eventType, e.details])).toEqual([
+          ['SENT', {}],
+          ['RECEIVED', {}],
+        ]);
+        expect(ids((await store.query({ domain, from: at(29) })).items)).toEqual([]);
+      });
+
+      it('with createIfMissing on an existing command that does not match: refuses and returns it', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record, 'lease-1'));
+        const transition: Transition = {
+          ...receive(record, 'lease-2', 2),
+          createIfMissing: {
+            identity: { commandType: 'Charge', maxAttempts: 3, token: record.token, correlationId: record.correlationId, createdAt: at(0) },
+            events: [event(AuditEventType.SENT, 0, 0)],
+          },
+        };
+
+        // Act
+        const result = await store.apply(transition);
+
+        // Assess
+        expect(result).toMatchObject({ applied: false, current: { status: CommandStatus.IN_PROGRESS, attempts: 1, lease: 'lease-1' } });
+        expect(await store.auditTrail(record.commandId, domain)).toHaveLength(2);
+      });
+
+      it('sets lastError, data, pendingRetry, result and a new token; null removes the first three', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record));
+        await store.apply(park(record, 2));
+        const pendingRetry = { token: 'token-2', operator: 'ops', requestedAt: at(3), details: { ticket: 'T-1' } };
+        await store.apply({
+          domain,
+          commandId: record.commandId,
+          expect: { status: CommandStatus.IN_TSQ, token: record.token, attempts: 1 },
+          set: { status: CommandStatus.IN_TSQ, updatedAt: at(2), pendingRetry },
+          events: [],
+        });
+        const withRetry = await mustGet(store, domain, record.commandId);
+
+        // Act
+        const result = await store.apply({
+          domain,
+          commandId: record.commandId,
+          expect: { status: CommandStatus.IN_TSQ, token: record.token, attempts: 1 },
+          set: { status: CommandStatus.PENDING, attempts: 0, token: 'token-2', updatedAt: at(4), lastError: null, data: null, pendingRetry: null, result: 'kept', tsq: 'leave' },
+          events: [event(AuditEventType.OPERATOR_RETRY, 4, 1, { operator: 'ops' })],
+        });
+
+        // Assess
+        expect(withRetry).toMatchObject({ lastError: FAILURE, data: { keep: 'me' }, pendingRetry });
+        expect(result).toEqual({ applied: true });
+        const after = await mustGet(store, domain, record.commandId);
+        expect(after).toMatchObject({ status: CommandStatus.PENDING, attempts: 0, token: 'token-2', result: 'kept', lease: 'lease-1' });
+        expect(after).not.toHaveProperty('lastError');
+        expect(after).not.toHaveProperty('data');
+        expect(after).not.toHaveProperty('pendingRetry');
+        expect(after).not.toHaveProperty('movedToTsqAt');
+      });
+
+      it("enters the TSQ listing with tsq 'enter' (parked at updatedAt) and leaves it with tsq 'leave'", async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record));
+
+        // Act
+        await store.apply(park(record, 5));
+        const parked = await store.listTsq({ domain });
+        await store.apply(cancel(record, 6));
+        const afterLeaving = await store.listTsq({ domain });
+
+        // Assess
+        expect(ids(parked.items)).toEqual([record.commandId]);
+        expect(parked.items[0]).toMatchObject({ status: CommandStatus.IN_TSQ, movedToTsqAt: at(5), lastError: FAILURE });
+        expect(afterLeaving.items).toEqual([]);
+        const state = await mustGet(store, domain, record.commandId);
+        expect(state.status).toBe(CommandStatus.CANCELLED);
+        expect(state).not.toHaveProperty('movedToTsqAt');
+      });
+
+      it('refuses a change that would make the item exceed 400 KB with ItemTooLargeError and leaves it as it was', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record));
+        const before = await mustGet(store, domain, record.commandId);
+        const tooLarge = park(record, 2);
+        tooLarge.set.data = { blob: 'x'.repeat(410 * 1024) };
+
+        // Act
+        const error = await store.apply(tooLarge).catch((caught: unknown) => caught);
+
+        // Assess
+        expect(error).toBeInstanceOf(ItemTooLargeError);
+        expect(await store.get(domain, record.commandId)).toEqual(before);
+        expect(await store.auditTrail(record.commandId, domain)).toHaveLength(2);
+      });
+
+      it('stores a payload of 300 KB (the item stays under 400 KB)', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record));
+        const large = park(record, 2);
+        large.set.data = { blob: 'x'.repeat(300 * 1024) };
+
+        // Act
+        const result = await store.apply(large);
+
+        // Assess
+        expect(result).toEqual({ applied: true });
+        expect((await mustGet(store, domain, record.commandId)).data).toEqual({ blob: 'x'.repeat(300 * 1024) });
+      });
+    });
+
+    describe('Method: get', () => {
+      it('returns undefined for a command that does not exist', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+
+        // Act
+        const state = await store.get(domain, randomUUID());
+
+        // Assess
+        expect(state).toBeUndefined();
+      });
+
+      it('returns a copy: changing it changes nothing stored', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain, { data: { amount: 1 } });
+        await store.insert(record);
+        const first = await mustGet(store, domain, record.commandId);
+
+        // Act
+        first.status = CommandStatus.COMPLETED;
+        first.data!.amount = 2;
+
+        // Assess
+        expect(await store.get(domain, record.commandId)).toMatchObject({ status: CommandStatus.PENDING, data: { amount: 1 } });
+      });
+    });
+
+    describe('Method: auditTrail', () => {
+      it('returns the events oldest first in the order they were written, each with its attempt and details', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record));
+        // Written later, stamped earlier (another host's clock): the order of the writes rules.
+        await store.apply({ ...park(record, 0), events: [event(AuditEventType.FAILED, 0, 1, { errorCode: 'X' }), event(AuditEventType.MOVED_TO_TSQ, 0, 1)] });
+
+        // Act
+        const trail = await store.auditTrail(record.commandId, domain);
+
+        // Assess
+        expect(trail).toEqual([
+          { commandId: record.commandId, domain, eventType: 'SENT', timestamp: at(0), attempt: 0, details: {} },
+          { commandId: record.commandId, domain, eventType: 'RECEIVED', timestamp: at(1), attempt: 1, details: {} },
+          { commandId: record.commandId, domain, eventType: 'FAILED', timestamp: at(0), attempt: 1, details: { errorCode: 'X' } },
+          { commandId: record.commandId, domain, eventType: 'MOVED_TO_TSQ', timestamp: at(0), attempt: 1, details: {} },
+        ]);
+      });
+
+      it('without a domain returns the trails of every domain using the id, ordered by their first event; with one, only its own', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const commandId = randomUUID();
+        const early = `${domain}-z-early`;
+        const late = `${domain}-a-late`;
+        await store.insert(pending(late, { commandId, events: [event(AuditEventType.SENT, 20, 0)] }));
+        await store.insert(pending(early, { commandId, events: [event(AuditEventType.SENT, 10, 0)] }));
+
+        // Act
+        const all = await store.auditTrail(commandId);
+        const one = await store.auditTrail(commandId, late);
+
+        // Assess
+        expect(all.map((e) => [e.domain, e.timestamp])).toEqual([
+          [early, at(10)],
+          [late, at(20)],
+        ]);
+        expect(one.map((e) => e.domain)).toEqual([late]);
+      });
+
+      it('returns no events for a command that does not exist', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+
+        // Act
+        const trail = await store.auditTrail(randomUUID(), domain);
+
+        // Assess
+        expect(trail).toEqual([]);
+      });
+    });
+
+    describe('Method: query', () => {
+      it("returns the domain's commands newest first by creation time, and no other domain's", async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 4);
+        await store.insert(pending(`${domain}-other`, { createdAt: at(2) }));
+
+        // Act
+        const page = await store.query({ domain });
+
+        // Assess
+        expect(ids(page.items)).toEqual(newestFirst);
+        expect(page.nextCursor).toBeUndefined();
+      });
+
+      it('filters by status, by command type, and by both', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 6, (n) => ({ commandType: n % 2 === 0 ? 'Charge' : 'Refund' }));
+        const [, , third, fourth] = newestFirst; // created at minutes 3 (Refund) and 2 (Charge)
+        for (const commandId of [third!, fourth!]) {
+          await store.apply(receive({ domain, commandId, token: `token-${commandId}` }));
+        }
+
+        // Act
+        const inProgress = await store.query({ domain, status: CommandStatus.IN_PROGRESS });
+        const refunds = await store.query({ domain, commandType: 'Refund' });
+        const pendingCharges = await store.query({ domain, status: CommandStatus.PENDING, commandType: 'Charge' });
+
+        // Assess
+        expect(ids(inProgress.items)).toEqual([third, fourth]);
+        expect(ids(refunds.items)).toEqual([newestFirst[0], newestFirst[2], newestFirst[4]]);
+        expect(ids(pendingCharges.items)).toEqual([newestFirst[1], newestFirst[5]]);
+      });
+
+      it('applies from inclusively and to exclusively to the creation time', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 5); // minutes 0..4
+
+        // Act
+        const page = await store.query({ domain, from: at(1), to: at(3) });
+
+        // Assess
+        expect(ids(page.items)).toEqual([newestFirst[2], newestFirst[3]]); // minutes 2 and 1
+      });
+
+      it('pages through every command once, newest first, each page at most the limit and full while more remain', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 11);
+
+        // Act
+        const pages = await everyPage((cursor) => store.query({ domain, limit: 3, ...(cursor ? { cursor } : {}) }));
+
+        // Assess
+        expect(pages.flat().map((item) => item.commandId)).toEqual(newestFirst);
+        expect(pages.slice(0, 3).map((page) => page.length)).toEqual([3, 3, 3]);
+        expect(pages.every((page) => page.length <= 3)).toBe(true);
+      });
+
+      it('pages through a filtered query without skipping or repeating a match', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 12, (n) => ({ commandType: n % 3 === 0 ? 'Refund' : 'Charge' }));
+        const refunds = newestFirst.filter((_, i) => (11 - i) % 3 === 0);
+
+        // Act
+        const pages = await everyPage((cursor) => store.query({ domain, commandType: 'Refund', status: CommandStatus.PENDING, limit: 2, ...(cursor ? { cursor } : {}) }));
+
+        // Assess
+        expect(pages.flat().map((item) => item.commandId)).toEqual(refunds);
+        expect(pages.every((page) => page.length <= 2)).toBe(true);
+      });
+
+      it('returns 25 commands when no limit is given', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 27);
+
+        // Act
+        const page = await store.query({ domain });
+
+        // Assess
+        expect(ids(page.items)).toEqual(newestFirst.slice(0, 25));
+        expect(page.nextCursor).toBeDefined();
+      });
+
+      it('reads the TSQ listing for status IN_TSQ, from and to applying to when commands were parked', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const early = pending(domain, { createdAt: at(0) });
+        const late = pending(domain, { createdAt: at(1) });
+        for (const record of [early, late]) {
+          await store.insert(record);
+          await store.apply(receive(record));
+        }
+        await store.apply(park(early, 30));
+        await store.apply(park(late, 20));
+
+        // Act
+        const all = await store.query({ domain, status: CommandStatus.IN_TSQ });
+        const parkedLater = await store.query({ domain, status: CommandStatus.IN_TSQ, from: at(25) });
+
+        // Assess
+        expect(ids(all.items)).toEqual([early.commandId, late.commandId]);
+        expect(ids(parkedLater.items)).toEqual([early.commandId]);
+      });
+
+      it('refuses a cursor issued for another query, and one it never issued, with a ValidationError', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        await insertSeries(store, domain, 3);
+        const { nextCursor } = await store.query({ domain, limit: 1 });
+
+        // Act
+        const otherQuery = await store.query({ domain, limit: 1, commandType: 'Refund', cursor: nextCursor! }).catch((caught: unknown) => caught);
+        const garbled = await store.query({ domain, limit: 1, cursor: 'bm90LWEtY3Vyc29y' }).catch((caught: unknown) => caught);
+
+        // Assess
+        expect(nextCursor).toBeDefined();
+        expect(otherQuery).toBeInstanceOf(ValidationError);
+        expect((otherQuery as ValidationError).field).toBe('cursor');
+        expect(garbled).toBeInstanceOf(ValidationError);
+        expect((garbled as ValidationError).field).toBe('cursor');
+      });
+    });
+
+    describe('Method: listTsq', () => {
+      it('lists only parked commands, the most recently parked first, with their errors and payloads', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const records = [0, 1, 2, 3].map((n) => pending(domain, { createdAt: at(n) }));
+        for (const record of records) {
+          await store.insert(record);
+          await store.apply(receive(record));
+        }
+        // Parked in another order than created; the last one never parked.
+        await store.apply(park(records[0]!, 12));
+        await store.apply(park(records[2]!, 10));
+        await store.apply(park(records[1]!, 11));
+
+        // Act
+        const page = await store.listTsq({ domain });
+
+        // Assess
+        expect(ids(page.items)).toEqual([records[0]!.commandId, records[1]!.commandId, records[2]!.commandId]);
+        expect(page.items[0]).toMatchObject({ status: CommandStatus.IN_TSQ, data: { keep: 'me' }, lastError: FAILURE, movedToTsqAt: at(12) });
+      });
+
+      it('filters by command type and by when commands were parked (from inclusive, to exclusive)', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const records = [0, 1, 2, 3].map((n) => pending(domain, { commandType: n === 3 ? 'Refund' : 'Charge' }));
+        for (const [n, record] of records.entries()) {
+          await store.insert(record);
+          await store.apply(receive(record));
+          await store.apply(park(record, 10 + n));
+        }
+
+        // Act
+        const window = await store.listTsq({ domain, from: at(11), to: at(13) });
+        const refunds = await store.listTsq({ domain, commandType: 'Refund' });
+
+        // Assess
+        expect(ids(window.items)).toEqual([records[2]!.commandId, records[1]!.commandId]);
+        expect(ids(refunds.items)).toEqual([records[3]!.commandId]);
+      });
+
+      it('pages through the parked commands without skipping or repeating one', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const records = Array.from({ length: 7 }, () => pending(domain));
+        for (const [n, record] of records.entries()) {
+          await store.insert(record);
+          await store.apply(receive(record));
+          await store.apply(park(record, 10 + n));
+        }
+
+        // Act
+        const pages = await everyPage((cursor) => store.listTsq({ domain, limit: 2, ...(cursor ? { cursor } : {}) }));
+
+        // Assess
+        expect(pages.flat().map((item) => item.commandId)).toEqual(records.map((record) => record.commandId).reverse());
+        expect(pages.every((page) => page.length <= 2)).toBe(true);
+      });
+    });
+  });
+}
