@@ -110,6 +110,7 @@ interface PendingDelete {
 }
 
 /** SQS accepts #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF (fauxqs: not the last range). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters SQS allows, listed by code point
 const REFUSED_CHARACTER = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD]/;
 const SQS_MAX_MESSAGE_BYTES = 1024 * 1024;
 

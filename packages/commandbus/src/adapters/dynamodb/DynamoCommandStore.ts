@@ -205,7 +205,19 @@ export class DynamoCommandStore implements CommandStore {
     return response.Item ? toState(response.Item) : undefined;
   }
 
-  async auditTrail(commandId: string, domain?: string): Promise<AuditEvent[]> {
+  auditTrail(commandId: string, domain?: string): Promise<AuditEvent[]> {
+    return translated(this.readAuditTrail(commandId, domain));
+  }
+
+  query(query: CommandQuery): Promise<Page<CommandState>> {
+    return translated(this.readQuery(query));
+  }
+
+  listTsq(query: TsqQuery): Promise<Page<CommandState>> {
+    return translated(this.readTsq(query));
+  }
+
+  private async readAuditTrail(commandId: string, domain?: string): Promise<AuditEvent[]> {
     const response = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -224,10 +236,10 @@ export class DynamoCommandStore implements CommandStore {
     return trails.sort((a, b) => (firstAt(a) < firstAt(b) ? -1 : firstAt(a) > firstAt(b) ? 1 : 0)).flat();
   }
 
-  async query(query: CommandQuery): Promise<Page<CommandState>> {
+  private async readQuery(query: CommandQuery): Promise<Page<CommandState>> {
     if (query.status === CommandStatus.IN_TSQ) {
       const { status: _status, ...tsqQuery } = query;
-      return this.listTsq(tsqQuery);
+      return this.readTsq(tsqQuery);
     }
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
@@ -246,7 +258,7 @@ export class DynamoCommandStore implements CommandStore {
     return cursor === undefined ? { items: matches } : { items: matches, nextCursor: cursor };
   }
 
-  async listTsq(query: TsqQuery): Promise<Page<CommandState>> {
+  private async readTsq(query: TsqQuery): Promise<Page<CommandState>> {
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
     let cursor = query.cursor;
@@ -296,6 +308,15 @@ const UNAVAILABLE_NAMES = new Set([
   'ServiceUnavailable',
   'TransactionConflictException',
 ]);
+
+/** Reads answer in the port's language too. */
+async function translated<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    throw translate(error);
+  }
+}
 
 /** DynamoDB's answers in the port's language: "unavailable" (outcome unknown, safe to retry) or "item too large". */
 function translate(error: unknown): unknown {

@@ -74,11 +74,7 @@ export class SqsTransport implements CommandTransport {
     try {
       await send();
     } catch (error) {
-      // The query protocol (and fauxqs) prefix the names: AWS.SimpleQueueService.NonExistentQueue.
-      const name = ((error as Error | undefined)?.name ?? '').replace(/^AWS\.SimpleQueueService\./, '');
-      if (QUEUE_MISSING.has(name)) throw new QueueNotFoundError(queue, { cause: error });
-      if (MESSAGE_REFUSED.has(name)) throw new MessageRefusedError(`${queue} refused the message: ${(error as Error).message}`, { cause: error });
-      throw error;
+      throw translate(error, queue);
     }
   }
 
@@ -186,10 +182,16 @@ export class SqsTransport implements CommandTransport {
   private url(queueName: string): Promise<string> {
     let url = this.urls.get(queueName);
     if (!url) {
-      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })).then((response) => {
-        if (!response.QueueUrl) throw new Error(`queue ${queueName} has no URL`);
-        return response.QueueUrl;
-      });
+      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })).then(
+        (response) => {
+          if (!response.QueueUrl) throw new Error(`queue ${queueName} has no URL`);
+          return response.QueueUrl;
+        },
+        (error: unknown) => {
+          // Every call on a queue that is not there (receive, park, ack…) says so in the port's words.
+          throw translate(error, queueName);
+        },
+      );
       url.catch(() => this.urls.delete(queueName));
       this.urls.set(queueName, url);
     }
@@ -199,4 +201,13 @@ export class SqsTransport implements CommandTransport {
 
 function stringAttributes(attributes: Record<string, string>) {
   return Object.fromEntries(Object.entries(attributes).map(([key, value]) => [key, { DataType: 'String', StringValue: value }]));
+}
+
+/** SQS's answers that sending again cannot fix, in the port's words; anything else as it came. */
+function translate(error: unknown, queue: string): unknown {
+  // The query protocol (and fauxqs) prefix the names: AWS.SimpleQueueService.NonExistentQueue.
+  const name = ((error as Error | undefined)?.name ?? '').replace(/^AWS\.SimpleQueueService\./, '');
+  if (QUEUE_MISSING.has(name)) return new QueueNotFoundError(queue, { cause: error });
+  if (MESSAGE_REFUSED.has(name)) return new MessageRefusedError(`${queue} refused the message: ${(error as Error).message}`, { cause: error });
+  return error;
 }
