@@ -15,7 +15,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/tests/unit/**/*.test.ts', 'packages/*/tests/contract/**/*.twin.test.ts', 'functions/tests/**/*.test.ts', 'bench/tests/*.test.ts'],
+          include: [
+            'packages/*/tests/unit/**/*.test.ts',
+            'packages/*/tests/contract/**/*.twin.test.ts',
+            'functions/tests/**/*.test.ts',
+            'bench/tests/*.test.ts',
+          ],
           // Pure logic: one shared context is several times faster on 2 cores.
           isolate: false,
         },

@@ -37,8 +37,7 @@ export function attachCompletionProbe(client: DynamoDBClient, onCompleted: (comm
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { Key?: Record<string, unknown>; ExpressionAttributeValues?: Record<string, unknown> };
-      const completes =
-        context.commandName === 'UpdateItemCommand' && stringValue(input.ExpressionAttributeValues?.[':status']) === COMPLETED;
+      const completes = context.commandName === 'UpdateItemCommand' && stringValue(input.ExpressionAttributeValues?.[':status']) === COMPLETED;
       const commandId = completes ? stringValue(input.Key?.pk) : undefined;
       const result = await next(args);
       if (commandId !== undefined) onCompleted(commandId);

@@ -105,7 +105,10 @@ export class ConsumerProbe {
       receives: this.receives,
       emptyReceives: this.empty,
       messagesPerReceive: nonEmpty ? this.messages / nonEmpty : Number.NaN,
-      receiveMs: percentile([...this.receiveMs].sort((a, b) => a - b), 50),
+      receiveMs: percentile(
+        [...this.receiveMs].sort((a, b) => a - b),
+        50,
+      ),
       meanHeld: elapsed > 0 ? this.area / elapsed : Number.NaN,
       writeMs: this.writes ? this.writeMs / this.writes : Number.NaN,
       loopDelayP50: ms(this.histogram?.percentile(50)),

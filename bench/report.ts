@@ -129,12 +129,29 @@ function timingRows(out: string[], { bus, floor }: Comparison, showThroughput: b
   out.push(row('CPU: DynamoDB Local JVM (%)', fixed(bus.cpu.jvmPercent, 0), fixed(floor.cpu.jvmPercent, 0)));
   const cpu = { bus: cpuPerCommand(bus), floor: cpuPerCommand(floor) };
   out.push(row('CPU per command: node (ms)', fixed(cpu.bus.node, 2), fixed(cpu.floor.node, 2), ratio(cpu.bus.node, cpu.floor.node)));
-  out.push(row('CPU per command: JVM (ms)', fixed(cpu.bus.jvm, 2), fixed(cpu.floor.jvm, 2), cpu.bus.jvm && cpu.floor.jvm ? ratio(cpu.bus.jvm, cpu.floor.jvm) : 'n/a'));
-  out.push(row('consumer: messages held (mean)', fixed(bus.consumer.meanHeld, 1), fixed(floor.consumer.meanHeld, 1), ratio(bus.consumer.meanHeld, floor.consumer.meanHeld)));
+  out.push(
+    row('CPU per command: JVM (ms)', fixed(cpu.bus.jvm, 2), fixed(cpu.floor.jvm, 2), cpu.bus.jvm && cpu.floor.jvm ? ratio(cpu.bus.jvm, cpu.floor.jvm) : 'n/a'),
+  );
+  out.push(
+    row(
+      'consumer: messages held (mean)',
+      fixed(bus.consumer.meanHeld, 1),
+      fixed(floor.consumer.meanHeld, 1),
+      ratio(bus.consumer.meanHeld, floor.consumer.meanHeld),
+    ),
+  );
   out.push(row('consumer: messages per receive', fixed(bus.consumer.messagesPerReceive, 2), fixed(floor.consumer.messagesPerReceive, 2)));
   out.push(row('consumer: receive (ms, non-empty)', fixed(bus.consumer.receiveMs, 1), fixed(floor.consumer.receiveMs, 1)));
-  out.push(row('consumer: DynamoDB call (ms)', fixed(bus.consumer.writeMs, 1), fixed(floor.consumer.writeMs, 1), ratio(bus.consumer.writeMs, floor.consumer.writeMs)));
-  out.push(row('event-loop delay p50/p99 (ms)', `${fixed(bus.consumer.loopDelayP50, 1)}/${fixed(bus.consumer.loopDelayP99, 1)}`, `${fixed(floor.consumer.loopDelayP50, 1)}/${fixed(floor.consumer.loopDelayP99, 1)}`));
+  out.push(
+    row('consumer: DynamoDB call (ms)', fixed(bus.consumer.writeMs, 1), fixed(floor.consumer.writeMs, 1), ratio(bus.consumer.writeMs, floor.consumer.writeMs)),
+  );
+  out.push(
+    row(
+      'event-loop delay p50/p99 (ms)',
+      `${fixed(bus.consumer.loopDelayP50, 1)}/${fixed(bus.consumer.loopDelayP99, 1)}`,
+      `${fixed(floor.consumer.loopDelayP50, 1)}/${fixed(floor.consumer.loopDelayP99, 1)}`,
+    ),
+  );
 }
 
 function wireRows(out: string[], { bus, floor }: Comparison): void {
@@ -170,8 +187,19 @@ function wireRows(out: string[], { bus, floor }: Comparison): void {
   }
   out.push(row('RCU total', three(b.readUnits), three(f.readUnits)));
   out.push(row('$ / million commands: SQS', fixed(b.dollarsPerMillion.sqs, 3), fixed(f.dollarsPerMillion.sqs, 3)));
-  out.push(row('$ / million commands: DynamoDB', fixed(b.dollarsPerMillion.writes + b.dollarsPerMillion.reads, 3), fixed(f.dollarsPerMillion.writes + f.dollarsPerMillion.reads, 3)));
   out.push(
-    row('$ / million commands: total', fixed(b.dollarsPerMillion.total, 3), fixed(f.dollarsPerMillion.total, 3), fixed(b.dollarsPerMillion.total / f.dollarsPerMillion.total, 3)),
+    row(
+      '$ / million commands: DynamoDB',
+      fixed(b.dollarsPerMillion.writes + b.dollarsPerMillion.reads, 3),
+      fixed(f.dollarsPerMillion.writes + f.dollarsPerMillion.reads, 3),
+    ),
+  );
+  out.push(
+    row(
+      '$ / million commands: total',
+      fixed(b.dollarsPerMillion.total, 3),
+      fixed(f.dollarsPerMillion.total, 3),
+      fixed(b.dollarsPerMillion.total / f.dollarsPerMillion.total, 3),
+    ),
   );
 }

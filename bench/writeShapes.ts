@@ -49,9 +49,22 @@ try {
             new PutCommand({
               TableName: table,
               Item: {
-                pk: id, sk: 'bench', commandType: 'Bench', maxAttempts: 3, token: 'token', correlationId: id, createdAt: t,
-                status: 'IN_PROGRESS', attempts: 1, updatedAt: t, events: [{ e: 'SENT', t, a: 0 }, { e: 'RECEIVED', t, a: 1 }],
-                gsi1pk: 'bench#3', gsi1sk: `${t}#${id}`,
+                pk: id,
+                sk: 'bench',
+                commandType: 'Bench',
+                maxAttempts: 3,
+                token: 'token',
+                correlationId: id,
+                createdAt: t,
+                status: 'IN_PROGRESS',
+                attempts: 1,
+                updatedAt: t,
+                events: [
+                  { e: 'SENT', t, a: 0 },
+                  { e: 'RECEIVED', t, a: 1 },
+                ],
+                gsi1pk: 'bench#3',
+                gsi1sk: `${t}#${id}`,
               },
             }),
           );
@@ -118,7 +131,9 @@ try {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   console.log(`UpdateItem shapes, ${N} writes each, ${CONC} in flight, median of ${ROUNDS} round(s):`);
   for (const [name, { perSecond, jvm: ms }] of results) {
-    console.log(`  ${name.padEnd(30)} ${median(perSecond).toFixed(0).padStart(6)} writes/s   JVM ${median(ms).toFixed(3)} ms/write (${ms.map((v) => v.toFixed(2)).join('/')})`);
+    console.log(
+      `  ${name.padEnd(30)} ${median(perSecond).toFixed(0).padStart(6)} writes/s   JVM ${median(ms).toFixed(3)} ms/write (${ms.map((v) => v.toFixed(2)).join('/')})`,
+    );
   }
   clients.dynamodb.destroy();
   clients.sqs.destroy();

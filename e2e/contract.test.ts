@@ -23,7 +23,10 @@ beforeAll(async () => {
 
 const freshDomain = () => `d${randomUUID().slice(0, 8)}`;
 
-describeCommandStoreContract('DynamoCommandStore on DynamoDB Local', () => ({ store: new DynamoCommandStore(clients.dynamodb, names.table), domain: freshDomain() }));
+describeCommandStoreContract('DynamoCommandStore on DynamoDB Local', () => ({
+  store: new DynamoCommandStore(clients.dynamodb, names.table),
+  domain: freshDomain(),
+}));
 
 describeTransportContract('SqsTransport on fauxqs', async () => {
   // Queues of its own per test: the domain's commands and TSQ queues (the replies queue is shared).

@@ -150,9 +150,13 @@ describe('Invariant 3: nothing is lost silently', () => {
 
   it('still processes a command whose send failed after enqueueing (the record write was lost)', async () => {
     // A producer whose DynamoDB write fails after SQS accepted the message.
-    const failingStore = new FaultyCommandStore(new DynamoCommandStore(s.clients.dynamodb, s.names.table)).failNext('insert', new Error('simulated DynamoDB outage'), {
-      times: Infinity,
-    });
+    const failingStore = new FaultyCommandStore(new DynamoCommandStore(s.clients.dynamodb, s.names.table)).failNext(
+      'insert',
+      new Error('simulated DynamoDB outage'),
+      {
+        times: Infinity,
+      },
+    );
     const flakyBus = new CommandBus({ ...s.config, store: failingStore });
     const commandId = crypto.randomUUID();
 
@@ -212,7 +216,9 @@ describe('Invariant 3: a retry can never strand a command', () => {
     await s.behaviours.create(commandId, { type: 'fail_permanent' });
     await s.send({ commandId });
     await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
-    const broken = new FaultyTransport(new SqsTransport(s.clients.sqs, { names: s.names })).failNext('sendCommand', new Error('simulated SQS outage'), { times: Infinity });
+    const broken = new FaultyTransport(new SqsTransport(s.clients.sqs, { names: s.names })).failNext('sendCommand', new Error('simulated SQS outage'), {
+      times: Infinity,
+    });
 
     await expect(new TroubleshootingQueue({ ...s.config, transport: broken }).operatorRetry({ domain: 'test', commandId, operator: 'ops' })).rejects.toThrow(
       /could not enqueue; it is still in the TSQ/,
@@ -263,9 +269,7 @@ describe('Invariant 5: operator actions only from IN_TSQ', () => {
   });
 
   it('answers CommandNotFoundError for an unknown command and requires an operator', async () => {
-    await expect(s.tsq.operatorRetry({ domain: 'test', commandId: crypto.randomUUID(), operator: 'ops' })).rejects.toBeInstanceOf(
-      CommandNotFoundError,
-    );
+    await expect(s.tsq.operatorRetry({ domain: 'test', commandId: crypto.randomUUID(), operator: 'ops' })).rejects.toBeInstanceOf(CommandNotFoundError);
     await expect(s.tsq.operatorCancel({ domain: 'test', commandId: crypto.randomUUID(), operator: '', reason: 'x' })).rejects.toThrow(
       /^operator: must be a non-empty string/,
     );
@@ -400,4 +404,3 @@ async function redrive(scenario: Scenario): Promise<void> {
   );
   await waitFor('the TSQ queue to drain', async () => (await queueIsEmpty(scenario.names.tsqQueue('test'), scenario)) || undefined);
 }
-

@@ -52,7 +52,17 @@ describe('A DynamoDB stall while a worker records its receives', () => {
     });
     const pid = stack.dynamodbPid!;
     process.kill(pid, 'SIGSTOP');
-    const worker = new Worker({ namespace, dynamodb: workerDynamo, sqs: clients.sqs, logger, domain: 'test', registry, concurrency: 5, visibilityTimeout: 5, waitTimeSeconds: 1 });
+    const worker = new Worker({
+      namespace,
+      dynamodb: workerDynamo,
+      sqs: clients.sqs,
+      logger,
+      domain: 'test',
+      registry,
+      concurrency: 5,
+      visibilityTimeout: 5,
+      waitTimeSeconds: 1,
+    });
     const running = worker.run();
     try {
       await waitFor('the worker to give every message back', async () => (givenBack.size >= ids.length ? true : undefined), 30_000);

@@ -3,13 +3,7 @@
  * domain, one SQS dead-lettered itself — an operator can see it and resolve it, and the TSQ queue's
  * depth returns to zero once everything is resolved.
  */
-import {
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SetQueueAttributesCommand,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBus, CommandStatus, InvalidOperationError, TroubleshootingQueue, type Command } from '@commandbus/core';
 import { createScenario, waitFor, type Scenario } from './support/fixtures.ts';
@@ -41,7 +35,9 @@ async function queueUrl(scenario: Scenario, name: string): Promise<string> {
 }
 
 async function sendRaw(scenario: Scenario, body: string): Promise<string> {
-  const { MessageId } = await scenario.clients.sqs.send(new SendMessageCommand({ QueueUrl: await queueUrl(scenario, scenario.names.commandsQueue('test')), MessageBody: body }));
+  const { MessageId } = await scenario.clients.sqs.send(
+    new SendMessageCommand({ QueueUrl: await queueUrl(scenario, scenario.names.commandsQueue('test')), MessageBody: body }),
+  );
   return MessageId!;
 }
 
@@ -72,9 +68,14 @@ describe('Messages not made by send', () => {
     const parked = await parkedFor(s, body);
 
     expect(parked.commandId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(parked.lastError).toMatchObject({ code: 'MALFORMED_MESSAGE', message: expect.stringMatching(/field 'commandId': must be a UUID string \(got "order-17"\)/) });
+    expect(parked.lastError).toMatchObject({
+      code: 'MALFORMED_MESSAGE',
+      message: expect.stringMatching(/field 'commandId': must be a UUID string \(got "order-17"\)/),
+    });
     await expect(s.tsq.operatorRetry({ domain: 'test', commandId: parked.commandId, operator: 'ops' })).rejects.toThrow(InvalidOperationError);
-    await expect(s.tsq.operatorRetry({ domain: 'test', commandId: parked.commandId, operator: 'ops' })).rejects.toThrow(/cannot be retried — cancel or complete it/);
+    await expect(s.tsq.operatorRetry({ domain: 'test', commandId: parked.commandId, operator: 'ops' })).rejects.toThrow(
+      /cannot be retried — cancel or complete it/,
+    );
     await s.tsq.operatorCancel({ domain: 'test', commandId: parked.commandId, operator: 'ops', reason: 'foreign producer fixed' });
     expect((await s.getCommand(parked.commandId))?.status).toBe(CommandStatus.CANCELLED);
   });

@@ -167,7 +167,9 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
     method: operation.method.toUpperCase() as ApiRoute['method'],
     path: operation.path,
     handler: operation.body
-      ? (middy<ApiEvent, ApiResult>().use(jsonBodyParser({ required: operation.body.required })).handler(handlers[operationId]) as RouteHandler)
+      ? (middy<ApiEvent, ApiResult>()
+          .use(jsonBodyParser({ required: operation.body.required }))
+          .handler(handlers[operationId]) as RouteHandler)
       : handlers[operationId],
   }));
 }

@@ -62,7 +62,12 @@ export function errorResponse(error: unknown, logger: Logger): ApiResult {
   const mapped = bodyParserError(error);
   if (mapped) return errorResponse(mapped, logger);
   if (error instanceof HttpError) {
-    return errorJson(error.statusCode, { type: error.type, code: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }) });
+    return errorJson(error.statusCode, {
+      type: error.type,
+      code: error.code,
+      message: error.message,
+      ...(error.field === undefined ? {} : { field: error.field }),
+    });
   }
   // A handler's failure carries a code of the handler's choosing, not one of the table's.
   const handlerFailure = error instanceof TransientCommandError || error instanceof PermanentCommandError;

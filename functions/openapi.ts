@@ -53,7 +53,10 @@ const REFUSALS: Record<RefusalCode, { status: number; type: string; when: string
   ROUTE_NOT_FOUND: { ...EDGE_ERRORS.ROUTE_NOT_FOUND, when: 'no such route (a path parameter holding a `/` once decoded)' },
   UNSUPPORTED_MEDIA_TYPE: { ...EDGE_ERRORS.UNSUPPORTED_MEDIA_TYPE, when: 'a body must be sent as `application/json` (a charset may be given)' },
   INTERNAL_ERROR: { ...EDGE_ERRORS.INTERNAL_ERROR, when: 'a fault of the API, without details (logged with the request id)' },
-  PAYLOAD_TOO_LARGE: { ...PLATFORM_ANSWERS.PAYLOAD_TOO_LARGE, when: 'the body is over the limit (1 MiB locally; on AWS, 10 MB, and 6 MB for a Lambda invocation)' },
+  PAYLOAD_TOO_LARGE: {
+    ...PLATFORM_ANSWERS.PAYLOAD_TOO_LARGE,
+    when: 'the body is over the limit (1 MiB locally; on AWS, 10 MB, and 6 MB for a Lambda invocation)',
+  },
   TOO_MANY_REQUESTS: { ...PLATFORM_ANSWERS.TOO_MANY_REQUESTS, when: 'throttled by API Gateway (AWS only)', gatewayOnly: true },
   REQUEST_HEADER_FIELDS_TOO_LARGE: { ...PLATFORM_ANSWERS.REQUEST_HEADER_FIELDS_TOO_LARGE, when: 'request headers over the limit (the local runtime: 16 KiB)' },
 };
@@ -101,7 +104,8 @@ const timeBound = (bound: string) =>
     });
 const limit = z.int().min(1).max(100).default(25).optional();
 const cursor = z.string().optional().meta({
-  description: 'The `nextCursor` of the previous page. It is only valid for the query it was issued for (same domain, filters and time range; the limit may change)',
+  description:
+    'The `nextCursor` of the previous page. It is only valid for the query it was issued for (same domain, filters and time range; the limit may change)',
 });
 const commandType = z.string().min(1).max(128).optional();
 
@@ -208,7 +212,12 @@ export type OperationId = keyof typeof operations;
 
 /** The refusals of an operation, in the order of their status. */
 export function refusalsOf(operation: Operation): RefusalCode[] {
-  const codes = new Set<RefusalCode>([...ALWAYS, ...(operation.body ? WITH_BODY : []), ...(operation.params ? (['ROUTE_NOT_FOUND'] as const) : []), ...operation.refusals]);
+  const codes = new Set<RefusalCode>([
+    ...ALWAYS,
+    ...(operation.body ? WITH_BODY : []),
+    ...(operation.params ? (['ROUTE_NOT_FOUND'] as const) : []),
+    ...operation.refusals,
+  ]);
   return [...codes].sort((a, b) => REFUSALS[a].status - REFUSALS[b].status);
 }
 
@@ -244,7 +253,7 @@ const DESCRIPTION = [
   '',
   'Every refusal of the API is `{ "error": { "type", "code", "message", "field"?, … } }` (schema `Error`): `type` and `code`',
   'name the library error (`ValidationError` / `VALIDATION_ERROR`, `DuplicateCommand` / `DUPLICATE_COMMAND`, …), and each',
-  "operation lists the refusals it can get. Bad input never gets a 5xx.",
+  'operation lists the refusals it can get. Bad input never gets a 5xx.',
   '',
   'On AWS, API Gateway answers some requests itself, before the function runs, and an HTTP API cannot change those',
   'answers: 403 for a missing or wrong signature, 413 for a body over the size limits, 429 when throttled, a refusal of',
@@ -257,7 +266,11 @@ const DESCRIPTION = [
 export function generateOpenApiDocument() {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'sigv4', { type: 'apiKey', name: 'Authorization', in: 'header', description: 'AWS Signature Version 4 (IAM)' });
-  registry.registerComponent('securitySchemes', 'localToken', { type: 'http', scheme: 'bearer', description: 'The local runtime: the token it prints at start-up' });
+  registry.registerComponent('securitySchemes', 'localToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The local runtime: the token it prints at start-up',
+  });
   for (const [operationId, operation] of Object.entries(operations) as [OperationId, Operation][]) {
     registry.registerPath({
       operationId,
@@ -308,4 +321,3 @@ export function openApiDocument(): ReturnType<typeof generateOpenApiDocument> {
   document ??= generateOpenApiDocument();
   return document;
 }
-

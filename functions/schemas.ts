@@ -12,7 +12,12 @@ import { z } from 'zod';
 
 /** An instant as the API writes it (toISOString). */
 const timestamp = z.iso.datetime({ offset: true });
-const name = (description?: string) => z.string().min(1).max(128).meta(description === undefined ? {} : { description });
+const name = (description?: string) =>
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .meta(description === undefined ? {} : { description });
 
 export const DomainName = z
   .string()
@@ -120,7 +125,10 @@ export const ErrorBody = z
         .string()
         .regex(/^[A-Z][A-Z0-9_]*$/)
         .optional()
-        .meta({ description: 'The same, as the stable code of the library error (`VALIDATION_ERROR`, `DUPLICATE_COMMAND`, …); absent from refusals of the local runtime itself' }),
+        .meta({
+          description:
+            'The same, as the stable code of the library error (`VALIDATION_ERROR`, `DUPLICATE_COMMAND`, …); absent from refusals of the local runtime itself',
+        }),
       message: z.string().min(1),
       field: z
         .string()

@@ -92,9 +92,8 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
  */
 export function domainOf(record: SQSRecord, namespace = readEnvironment().namespace ?? DEFAULT_NAMESPACE): string {
   const queueName = record.eventSourceARN.split(':').pop() ?? '';
-  const match = queueName.startsWith(`${namespace}-`) && queueName.endsWith('-commands')
-    ? queueName.slice(namespace.length + 1, -'-commands'.length)
-    : undefined;
+  const match =
+    queueName.startsWith(`${namespace}-`) && queueName.endsWith('-commands') ? queueName.slice(namespace.length + 1, -'-commands'.length) : undefined;
   if (!match) throw new Error(`record from unexpected queue ${record.eventSourceARN}`);
   return match;
 }

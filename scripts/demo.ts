@@ -6,15 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { styleText } from 'node:util';
-import {
-  CommandBus,
-  CommandStatus,
-  HandlerRegistry,
-  silentLogger,
-  TroubleshootingQueue,
-  Worker,
-  type AuditEvent,
-} from '@commandbus/core';
+import { CommandBus, CommandStatus, HandlerRegistry, silentLogger, TroubleshootingQueue, Worker, type AuditEvent } from '@commandbus/core';
 import { createClients, startLocalStack } from '@commandbus/local';
 import { BehaviourStore, createTestCommandHandler, TEST_COMMAND, TEST_DOMAIN, type Behaviour } from '@commandbus/testapp';
 
@@ -28,7 +20,12 @@ interface DemoCommand {
 
 const DEMO: DemoCommand[] = [
   { label: 'success', behaviour: { type: 'success', delay_ms: 300 }, maxAttempts: 3 },
-  { label: 'fail_permanent', behaviour: { type: 'fail_permanent', error_code: 'INVALID_ACCOUNT', error_message: 'Account does not exist' }, maxAttempts: 3, resolve: 'retry' },
+  {
+    label: 'fail_permanent',
+    behaviour: { type: 'fail_permanent', error_code: 'INVALID_ACCOUNT', error_message: 'Account does not exist' },
+    maxAttempts: 3,
+    resolve: 'retry',
+  },
   { label: 'fail_transient', behaviour: { type: 'fail_transient', error_code: 'UPSTREAM_UNAVAILABLE' }, maxAttempts: 3, resolve: 'complete' },
   { label: 'fail_transient_then_succeed', behaviour: { type: 'fail_transient_then_succeed', transient_failures: 2 }, maxAttempts: 3 },
   { label: 'timeout', behaviour: { type: 'timeout', timeout_ms: 5000 }, maxAttempts: 2, resolve: 'cancel' },
@@ -101,7 +98,9 @@ async function main(): Promise<void> {
       }
       fresh.sort((a, b) => (a.event.timestamp < b.event.timestamp ? -1 : a.event.timestamp > b.event.timestamp ? 1 : 0));
       for (const { label, event } of fresh) {
-        console.log(`${clock(Date.parse(event.timestamp))}  ${label.padEnd(width)}  ${colour(event.eventType).padEnd(30)} attempt ${event.attempt}  ${styleText('dim', describeEvent(event))}`);
+        console.log(
+          `${clock(Date.parse(event.timestamp))}  ${label.padEnd(width)}  ${colour(event.eventType).padEnd(30)} attempt ${event.attempt}  ${styleText('dim', describeEvent(event))}`,
+        );
       }
       for (const [commandId, c] of commands) {
         const command = await bus.getCommand(TEST_DOMAIN, commandId);

@@ -25,7 +25,12 @@ function system(overrides: Partial<SystemRecord> & { statuses: Map<string, strin
 describe('Function: account', () => {
   it('passes a run where every command was seen COMPLETED and reads back COMPLETED', () => {
     // Prepare
-    const record = system({ statuses: new Map([['a', 'COMPLETED'], ['b', 'COMPLETED']]) });
+    const record = system({
+      statuses: new Map([
+        ['a', 'COMPLETED'],
+        ['b', 'COMPLETED'],
+      ]),
+    });
 
     // Act
     const result = account([record]);
@@ -37,7 +42,10 @@ describe('Function: account', () => {
   it('fails a command that was never COMPLETED and still reads PENDING: lost', () => {
     // Prepare
     const record = system({
-      statuses: new Map([['a', 'COMPLETED'], ['b', 'PENDING']]),
+      statuses: new Map([
+        ['a', 'COMPLETED'],
+        ['b', 'PENDING'],
+      ]),
       phases: [phase(['a', 'b'], { lost: ['b'] })],
       observedCompleted: (id) => id === 'a',
     });

@@ -236,9 +236,17 @@ const queryValue = (name: string, f: Fixtures): fc.Arbitrary<string> => {
     case 'domain':
       return domainValue('query');
     case 'status':
-      return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...Object.values(CommandStatus)) }, { weight: 1, arbitrary: fc.constantFrom('done', 'pending', 'IN_TSQ ', '') }, { weight: 1, arbitrary: anyText() });
+      return fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...Object.values(CommandStatus)) },
+        { weight: 1, arbitrary: fc.constantFrom('done', 'pending', 'IN_TSQ ', '') },
+        { weight: 1, arbitrary: anyText() },
+      );
     case 'commandType':
-      return fc.oneof({ weight: 3, arbitrary: fc.constantFrom('TestCommand', 'OtherType') }, { weight: 2, arbitrary: anyText() }, { weight: 1, arbitrary: fc.constant('T'.repeat(129)) });
+      return fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom('TestCommand', 'OtherType') },
+        { weight: 2, arbitrary: anyText() },
+        { weight: 1, arbitrary: fc.constant('T'.repeat(129)) },
+      );
     case 'from':
     case 'to':
       return timeValue;
@@ -261,24 +269,46 @@ function jsonText(value: Json): string {
   if ('raw' in value) return value.raw;
   return `{${value.entries.map(([key, item]) => `${typeof key === 'string' ? JSON.stringify(key) : key.raw}:${jsonText(item)}`).join(',')}}`;
 }
-const rawNumber = fc.constantFrom(
-  '12345678901234567890',
-  '-9007199254740993',
-  '9007199254740992',
-  '9007199254740991',
-  '1e308',
-  '1e400',
-  '-1e400',
-  '1e-400',
-  '1e-131',
-  '1e-130',
-  '5e-324',
-  '-0',
-  '0.1',
-  '1E2',
-).map((raw): Json => ({ raw }));
-const oddKey = fc.constantFrom<string | { raw: string }>('', '__proto__', 'constructor', 'prototype', '💥', 'a.b', 'a[0]', '\u0000', ' ', 'x'.repeat(1000), { raw: '"\\ud800"' }, { raw: '"\\udfff x"' });
-const oddString = fc.constantFrom<Json>({ raw: '"\\ud800"' }, { raw: '"a\\udc00b"' }, '\uFFFE\uFFFF', '💥'.repeat(100), '\u0000\u0001\u001f', 'x'.repeat(70_000));
+const rawNumber = fc
+  .constantFrom(
+    '12345678901234567890',
+    '-9007199254740993',
+    '9007199254740992',
+    '9007199254740991',
+    '1e308',
+    '1e400',
+    '-1e400',
+    '1e-400',
+    '1e-131',
+    '1e-130',
+    '5e-324',
+    '-0',
+    '0.1',
+    '1E2',
+  )
+  .map((raw): Json => ({ raw }));
+const oddKey = fc.constantFrom<string | { raw: string }>(
+  '',
+  '__proto__',
+  'constructor',
+  'prototype',
+  '💥',
+  'a.b',
+  'a[0]',
+  '\u0000',
+  ' ',
+  'x'.repeat(1000),
+  { raw: '"\\ud800"' },
+  { raw: '"\\udfff x"' },
+);
+const oddString = fc.constantFrom<Json>(
+  { raw: '"\\ud800"' },
+  { raw: '"a\\udc00b"' },
+  '\uFFFE\uFFFF',
+  '💥'.repeat(100),
+  '\u0000\u0001\u001f',
+  'x'.repeat(70_000),
+);
 const jsonValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -287,7 +317,12 @@ const jsonValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
     { weight: 1, arbitrary: rawNumber },
     { weight: 1, arbitrary: oddString },
     { weight: 2, arbitrary: fc.array(tie('value'), { maxLength: 4 }) },
-    { weight: 2, arbitrary: fc.array(fc.tuple(fc.oneof({ weight: 5, arbitrary: fc.string({ maxLength: 8 }) }, { weight: 1, arbitrary: oddKey }), tie('value')), { maxLength: 4 }).map((entries) => ({ entries })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .array(fc.tuple(fc.oneof({ weight: 5, arbitrary: fc.string({ maxLength: 8 }) }, { weight: 1, arbitrary: oddKey }), tie('value')), { maxLength: 4 })
+        .map((entries) => ({ entries })),
+    },
   ),
 })).value;
 /** An object nested `depth` levels deep, written as text (JSON.stringify would recurse). */
@@ -298,19 +333,58 @@ const objectOf = (fields: fc.Arbitrary<[string, Json][]>) => fields.map((entries
 const sometimes = <T>(value: fc.Arbitrary<T>, present: number) =>
   fc.oneof({ weight: present, arbitrary: value }, { weight: 10 - present, arbitrary: fc.constant(undefined) });
 /** A field `name` in `present` of 10 objects. */
-const maybe = <T>(name: string, value: fc.Arbitrary<T>, present = 7) => sometimes(value.map((v): [string, T] => [name, v]), present);
+const maybe = <T>(name: string, value: fc.Arbitrary<T>, present = 7) =>
+  sometimes(
+    value.map((v): [string, T] => [name, v]),
+    present,
+  );
 
 const sendCommandBody = (f: Fixtures, namespace: string): fc.Arbitrary<Json> =>
   fc
     .tuple(
-      maybe('domain', fc.oneof({ weight: 5, arbitrary: fc.constant<Json>('test') }, { weight: 2, arbitrary: fc.constant<Json>('nowhere') }, { weight: 2, arbitrary: jsonValue }), 9),
-      maybe('commandType', fc.oneof({ weight: 3, arbitrary: fc.constant<Json>('TestCommand') }, { weight: 2, arbitrary: jsonValue }, { weight: 1, arbitrary: fc.constant<Json>('T'.repeat(129)) }), 9),
-      maybe('commandId', fc.oneof({ weight: 4, arbitrary: fc.uuid() as fc.Arbitrary<Json> }, { weight: 1, arbitrary: fc.constantFrom<Json>(...f.completed) }, { weight: 2, arbitrary: jsonValue }), 9),
-      maybe('data', fc.oneof({ weight: 4, arbitrary: objectOf(fc.array(fc.tuple(fc.string({ maxLength: 6 }), dataValue), { maxLength: 3 })) }, { weight: 1, arbitrary: dataValue }), 9),
+      maybe(
+        'domain',
+        fc.oneof(
+          { weight: 5, arbitrary: fc.constant<Json>('test') },
+          { weight: 2, arbitrary: fc.constant<Json>('nowhere') },
+          { weight: 2, arbitrary: jsonValue },
+        ),
+        9,
+      ),
+      maybe(
+        'commandType',
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constant<Json>('TestCommand') },
+          { weight: 2, arbitrary: jsonValue },
+          { weight: 1, arbitrary: fc.constant<Json>('T'.repeat(129)) },
+        ),
+        9,
+      ),
+      maybe(
+        'commandId',
+        fc.oneof(
+          { weight: 4, arbitrary: fc.uuid() as fc.Arbitrary<Json> },
+          { weight: 1, arbitrary: fc.constantFrom<Json>(...f.completed) },
+          { weight: 2, arbitrary: jsonValue },
+        ),
+        9,
+      ),
+      maybe(
+        'data',
+        fc.oneof(
+          { weight: 4, arbitrary: objectOf(fc.array(fc.tuple(fc.string({ maxLength: 6 }), dataValue), { maxLength: 3 })) },
+          { weight: 1, arbitrary: dataValue },
+        ),
+        9,
+      ),
       maybe('maxAttempts', fc.oneof(fc.integer({ min: 1, max: 25 }) as fc.Arbitrary<Json>, rawNumber, jsonValue), 3),
       maybe('correlationId', fc.oneof(fc.uuid() as fc.Arbitrary<Json>, jsonValue), 2),
       // Only refused queues: a reply to a queue that exists would be sent; one that does not would retry.
-      maybe('replyTo', fc.constantFrom<Json>(`${namespace}-test-commands`, `${namespace}-test-tsq`, 'https://sqs.eu-west-1.amazonaws.com/1/q', 'a b', 'x'.repeat(81), '', 3), 1),
+      maybe(
+        'replyTo',
+        fc.constantFrom<Json>(`${namespace}-test-commands`, `${namespace}-test-tsq`, 'https://sqs.eu-west-1.amazonaws.com/1/q', 'a b', 'x'.repeat(81), '', 3),
+        1,
+      ),
       sometimes(fc.tuple(oddKey, jsonValue), 2),
     )
     .map((fields) => ({ entries: fields.filter((field): field is [string | { raw: string }, Json] => field !== undefined) }));
@@ -320,14 +394,35 @@ const bodyFor = (operation: Operation, f: Fixtures, namespace: string): fc.Arbit
     operation.template === '/commands'
       ? sendCommandBody(f, namespace)
       : operation.template.endsWith('/cancel')
-        ? objectOf(fc.tuple(maybe('reason', fc.oneof(anyText() as fc.Arbitrary<Json>, jsonValue), 9)).map((fields) => fields.filter((x): x is [string, Json] => x !== undefined)))
+        ? objectOf(
+            fc
+              .tuple(maybe('reason', fc.oneof(anyText() as fc.Arbitrary<Json>, jsonValue), 9))
+              .map((fields) => fields.filter((x): x is [string, Json] => x !== undefined)),
+          )
         : operation.template.endsWith('/complete')
-          ? objectOf(fc.tuple(maybe('resultData', fc.oneof({ weight: 4, arbitrary: jsonValue }, { weight: 1, arbitrary: deep }, { weight: 1, arbitrary: fc.constant<Json>('x'.repeat(500_000)) }), 8)).map((fields) => fields.filter((x): x is [string, Json] => x !== undefined)))
+          ? objectOf(
+              fc
+                .tuple(
+                  maybe(
+                    'resultData',
+                    fc.oneof(
+                      { weight: 4, arbitrary: jsonValue },
+                      { weight: 1, arbitrary: deep },
+                      { weight: 1, arbitrary: fc.constant<Json>('x'.repeat(500_000)) },
+                    ),
+                    8,
+                  ),
+                )
+                .map((fields) => fields.filter((x): x is [string, Json] => x !== undefined)),
+            )
           : fc.constant<Json>({ entries: [] });
   return fc.oneof(
     { weight: 12, arbitrary: typed.map(jsonText) },
     { weight: 2, arbitrary: jsonValue.map(jsonText) },
-    { weight: 2, arbitrary: fc.constantFrom('{oops', 'null', '[]', '"x"', '{"a":1,}', '{"a":1}{', 'undefined', "{'a':1}", '\u0000', '{"a":"\\x"}', ' ', '\uFEFF{}') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom('{oops', 'null', '[]', '"x"', '{"a":1,}', '{"a":1}{', 'undefined', "{'a':1}", '\u0000', '{"a":"\\x"}', ' ', '\uFEFF{}'),
+    },
     { weight: 2, arbitrary: fc.constant(undefined) },
     // Over the local body limit (1 MiB): rare, it is costly.
     { weight: 1, arbitrary: fc.constant(`{"x":"${'y'.repeat(1024 * 1024)}"}`) },
@@ -337,7 +432,18 @@ const bodyFor = (operation: Operation, f: Fixtures, namespace: string): fc.Arbit
 const contentType = fc.oneof(
   { weight: 14, arbitrary: fc.constant('application/json') },
   { weight: 2, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json') },
-  { weight: 3, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x', 'application/jsonx', 'json', '') },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      'json',
+      '',
+    ),
+  },
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
 
@@ -386,7 +492,12 @@ const requestFor = (operation: Operation, f: Fixtures, namespace: string): fc.Ar
 
 function operationsOf(doc: OpenApi): Operation[] {
   return Object.entries(doc.paths).flatMap(([template, methods]) =>
-    Object.entries(methods).map(([method, operation]) => ({ ...operation, parameters: operation.parameters ?? [], method: method.toUpperCase() as 'GET' | 'POST', template })),
+    Object.entries(methods).map(([method, operation]) => ({
+      ...operation,
+      parameters: operation.parameters ?? [],
+      method: method.toUpperCase() as 'GET' | 'POST',
+      template,
+    })),
   );
 }
 
@@ -438,7 +549,11 @@ async function perform(request: FuzzRequest, checker: ReturnType<typeof schemaCh
   let response: Response;
   try {
     // A Buffer, so fetch adds no content type of its own.
-    response = await fetch(url, { method: request.operation.method, headers, ...(request.body === undefined ? {} : { body: Buffer.from(request.body, 'utf8') }) });
+    response = await fetch(url, {
+      method: request.operation.method,
+      headers,
+      ...(request.body === undefined ? {} : { body: Buffer.from(request.body, 'utf8') }),
+    });
   } catch (error) {
     return { request, status: 0, problem: `request failed: ${(error as Error).message}` };
   }
@@ -486,32 +601,37 @@ function describeRequest(request: FuzzRequest): string {
 }
 
 describe('HTTP API: fuzzing from the OpenAPI document', () => {
-  if (local) it(`answers ${CASES} generated requests (seed ${SEED}) with documented statuses and shapes, never a 5xx`, async () => {
-    const started = Date.now();
-    const token = (where as { auth: { token: string } }).auth.token;
-    const operations = operationsOf(document);
-    const checker = schemaChecker(document);
-    const arbitrary = fc.oneof(...operations.map((operation) => requestFor(operation, fixtures, s.namespace)));
-    const requests = fc.sample(arbitrary, { seed: SEED, numRuns: CASES });
+  if (local)
+    it(`answers ${CASES} generated requests (seed ${SEED}) with documented statuses and shapes, never a 5xx`, async () => {
+      const started = Date.now();
+      const token = (where as { auth: { token: string } }).auth.token;
+      const operations = operationsOf(document);
+      const checker = schemaChecker(document);
+      const arbitrary = fc.oneof(...operations.map((operation) => requestFor(operation, fixtures, s.namespace)));
+      const requests = fc.sample(arbitrary, { seed: SEED, numRuns: CASES });
 
-    const outcomes = await pool(requests, CONCURRENCY, (request) => perform(request, checker, token));
+      const outcomes = await pool(requests, CONCURRENCY, (request) => perform(request, checker, token));
 
-    const byStatus = new Map<number, number>();
-    for (const { status } of outcomes) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-    const perOperation = new Map<string, number>();
-    for (const { request } of outcomes) perOperation.set(`${request.operation.method} ${request.operation.template}`, (perOperation.get(`${request.operation.method} ${request.operation.template}`) ?? 0) + 1);
-    console.log(
-      `fuzz: ${outcomes.length} cases, seed ${SEED}, concurrency ${CONCURRENCY}, ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort(([a], [b]) => a - b)))}`,
-    );
-    const failures = outcomes.filter((outcome) => outcome.problem !== undefined);
-    expect(
-      failures.slice(0, 10).map((failure) => `${failure.status} ${describeRequest(failure.request)} → ${failure.problem}`),
-      `${failures.length} of ${outcomes.length} cases failed (seed ${SEED}; rerun with FUZZ_SEED=${SEED})`,
-    ).toEqual([]);
-    // Every operation was exercised, and the run reached past validation now and then.
-    if (CASES >= 200) expect(perOperation.size).toBe(operations.length);
-    expect([...byStatus.keys()].filter((status) => status < 300).length).toBeGreaterThan(0);
-  });
+      const byStatus = new Map<number, number>();
+      for (const { status } of outcomes) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+      const perOperation = new Map<string, number>();
+      for (const { request } of outcomes)
+        perOperation.set(
+          `${request.operation.method} ${request.operation.template}`,
+          (perOperation.get(`${request.operation.method} ${request.operation.template}`) ?? 0) + 1,
+        );
+      console.log(
+        `fuzz: ${outcomes.length} cases, seed ${SEED}, concurrency ${CONCURRENCY}, ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries([...byStatus].sort(([a], [b]) => a - b)))}`,
+      );
+      const failures = outcomes.filter((outcome) => outcome.problem !== undefined);
+      expect(
+        failures.slice(0, 10).map((failure) => `${failure.status} ${describeRequest(failure.request)} → ${failure.problem}`),
+        `${failures.length} of ${outcomes.length} cases failed (seed ${SEED}; rerun with FUZZ_SEED=${SEED})`,
+      ).toEqual([]);
+      // Every operation was exercised, and the run reached past validation now and then.
+      if (CASES >= 200) expect(perOperation.size).toBe(operations.length);
+      expect([...byStatus.keys()].filter((status) => status < 300).length).toBeGreaterThan(0);
+    });
 
   // Reported as skipped, with the reason, where it cannot run: never as a pass.
   if (!local) it.skip('NOT RUN against a remote target: API Gateway answers some refusals itself (see README, "The HTTP API")', () => {});

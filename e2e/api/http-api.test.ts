@@ -49,7 +49,10 @@ describe('HTTP API: errors', () => {
   });
 
   it('answers 400 with the field for invalid input', async () => {
-    const response = await call('/commands', { method: 'POST', body: JSON.stringify({ domain: 'test', commandType: 'TestCommand', commandId: 'nope', data: {} }) });
+    const response = await call('/commands', {
+      method: 'POST',
+      body: JSON.stringify({ domain: 'test', commandType: 'TestCommand', commandId: 'nope', data: {} }),
+    });
 
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { type: 'ValidationError', field: 'commandId' } });
@@ -71,7 +74,9 @@ describe('HTTP API: errors', () => {
     expect(action.status).toBe(409);
     expect(await action.json()).toMatchObject({ error: { type: 'InvalidOperation', code: 'INVALID_OPERATION', currentStatus: 'COMPLETED' } });
     expect(duplicate.status).toBe(409);
-    expect(await duplicate.json()).toMatchObject({ error: { type: 'DuplicateCommand', code: 'DUPLICATE_COMMAND', domain: 'test', commandId, existingStatus: 'COMPLETED' } });
+    expect(await duplicate.json()).toMatchObject({
+      error: { type: 'DuplicateCommand', code: 'DUPLICATE_COMMAND', domain: 'test', commandId, existingStatus: 'COMPLETED' },
+    });
   });
 });
 

@@ -192,10 +192,14 @@ export async function createScenario(options: ScenarioOptions = {}) {
         await clients.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
       }
     };
-    await waitFor(`a reply to ${commandId}`, async () => {
-      await poll();
-      return replies.size > 0 ? true : undefined;
-    }, api ? 20_000 : 10_000);
+    await waitFor(
+      `a reply to ${commandId}`,
+      async () => {
+        await poll();
+        return replies.size > 0 ? true : undefined;
+      },
+      api ? 20_000 : 10_000,
+    );
     for (let round = 0; round < 3; round++) await poll();
     return [...replies.values()];
   };

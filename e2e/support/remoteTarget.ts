@@ -7,7 +7,9 @@ import type { E2ETarget } from './globalSetup.ts';
  *   COMMANDBUS_API_URL, COMMANDBUS_NAMESPACE, AWS_REGION   (required)
  *   COMMANDBUS_E2E_WORKER_TIMEOUT_SECONDS                  (the stack's worker timeout; default 30)
  */
-export function remoteTarget(env: NodeJS.ProcessEnv): { configured: true; target: Extract<E2ETarget, { kind: 'api' }> } | { configured: false; reason: string } {
+export function remoteTarget(
+  env: NodeJS.ProcessEnv,
+): { configured: true; target: Extract<E2ETarget, { kind: 'api' }> } | { configured: false; reason: string } {
   const missing = ['COMMANDBUS_API_URL', 'COMMANDBUS_NAMESPACE', 'AWS_REGION'].filter((name) => !env[name]);
   if (missing.length > 0) {
     return { configured: false, reason: `NOT RUN: the remote E2E target needs ${missing.join(', ')} (see README, "Deploy")` };

@@ -7,7 +7,9 @@ import type { ApiEvent, ApiResult } from '../http.ts';
 async function apiWith(overrides: { transport?: Partial<CommandTransport>; store?: Partial<CommandStore> } = {}) {
   const { createApiHandler } = await import('../api.ts');
   const unreachable = (what: string) => () => Promise.reject(new Error(`unexpected call: ${what}`));
-  const store = new Proxy(overrides.store ?? {}, { get: (target, name) => (target as Record<string | symbol, unknown>)[name] ?? unreachable(`store.${String(name)}`) });
+  const store = new Proxy(overrides.store ?? {}, {
+    get: (target, name) => (target as Record<string | symbol, unknown>)[name] ?? unreachable(`store.${String(name)}`),
+  });
   const transport = new Proxy(overrides.transport ?? {}, {
     get: (target, name) => (target as Record<string | symbol, unknown>)[name] ?? unreachable(`transport.${String(name)}`),
   });
@@ -57,7 +59,12 @@ describe('Function: createApiHandler', () => {
       ['an array', '[1]', 'body', /^body: must be a JSON object/],
       ['a __proto__ key', `{"domain":"test","data":{"__proto__":{"x":1}}}`, 'body', /__proto__/],
       ['data nested 6,000 levels', sendBody({ data: 'X' }).replace('"X"', `${'{"a":'.repeat(6000)}1${'}'.repeat(6000)}`), 'body', /nests too deeply/],
-      ['data nested 40 levels', sendBody({ data: 'X' }).replace('"X"', `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`), 'data.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a', /nests deeper/],
+      [
+        'data nested 40 levels',
+        sendBody({ data: 'X' }).replace('"X"', `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`),
+        'data.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a',
+        /nests deeper/,
+      ],
       ['an integer beyond 2^53 − 1', sendBody({ data: 'X' }).replace('"X"', '{"amount": 12345678901234567890}'), 'data.amount', /beyond/],
     ])('refuses a send with %s: 400 naming the field', async (_, body, field, message) => {
       const api = await apiWith();

@@ -65,7 +65,11 @@ describe('Function: errorResponse', () => {
     expect(bodyOf(errorResponse(new ValidationError('commandId', 'must be a UUID'), silentLogger))).toEqual({
       error: { type: 'ValidationError', code: 'VALIDATION_ERROR', message: 'commandId: must be a UUID', field: 'commandId' },
     });
-    expect(bodyOf(errorResponse(new DuplicateCommandError('d', 'x', 'PENDING'), silentLogger)).error).toMatchObject({ domain: 'd', commandId: 'x', existingStatus: 'PENDING' });
+    expect(bodyOf(errorResponse(new DuplicateCommandError('d', 'x', 'PENDING'), silentLogger)).error).toMatchObject({
+      domain: 'd',
+      commandId: 'x',
+      existingStatus: 'PENDING',
+    });
     expect(bodyOf(errorResponse(new InvalidOperationError('not in TSQ', 'COMPLETED'), silentLogger)).error).toMatchObject({ currentStatus: 'COMPLETED' });
   });
 

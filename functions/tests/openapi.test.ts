@@ -23,7 +23,10 @@ describe('Function: generateOpenApiDocument', () => {
   it('documents every route of the router, and routes every documented operation, each with its operationId', () => {
     // Prepare
     const unused = {} as CommandStore & CommandTransport;
-    const routes = apiRoutes({ bus: new CommandBus({ store: unused, transport: unused }), tsq: new TroubleshootingQueue({ store: unused, transport: unused }) });
+    const routes = apiRoutes({
+      bus: new CommandBus({ store: unused, transport: unused }),
+      tsq: new TroubleshootingQueue({ store: unused, transport: unused }),
+    });
 
     // Assess
     expect(documented.map(({ route }) => route).sort()).toEqual(routes.map(({ method, path }) => `${method} ${path}`).sort());
@@ -62,7 +65,9 @@ describe('Function: generateOpenApiDocument', () => {
     ajv.addSchema({ $id: base, $defs: resolve(document.components.schemas) });
 
     // Act
-    const schemas = documented.flatMap(({ operation }) => Object.values(operation.responses).flatMap((response) => Object.values(response.content ?? {}).map(({ schema }) => schema)));
+    const schemas = documented.flatMap(({ operation }) =>
+      Object.values(operation.responses).flatMap((response) => Object.values(response.content ?? {}).map(({ schema }) => schema)),
+    );
 
     // Assess
     for (const schema of schemas) expect(() => ajv.compile(resolve(schema))).not.toThrow();

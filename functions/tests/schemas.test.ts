@@ -1,4 +1,11 @@
-import type { AuditEvent as LibraryAuditEvent, Command as LibraryCommand, SendCommandRequest, SendResult as LibrarySendResult, StatusCounts as LibraryStatusCounts, TsqEntry as LibraryTsqEntry } from '@commandbus/core';
+import type {
+  AuditEvent as LibraryAuditEvent,
+  Command as LibraryCommand,
+  SendCommandRequest,
+  SendResult as LibrarySendResult,
+  StatusCounts as LibraryStatusCounts,
+  TsqEntry as LibraryTsqEntry,
+} from '@commandbus/core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import { type AuditEvent, Command, ErrorBody, type SendCommand, type SendResult, type StatusCounts, TsqEntry } from '../schemas.ts';

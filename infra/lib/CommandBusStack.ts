@@ -116,8 +116,18 @@ export class CommandBusStack extends Stack {
         // Above every allowed maxAttempts: the worker always decides before SQS dead-letters.
         deadLetterQueue: { queue: tsq, maxReceiveCount: TSQ_MAX_RECEIVE_COUNT },
       });
-      alarm(`TsqDepth-${domain.name}`, tsq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }), 1, `Commands of ${domain.name} are waiting in the troubleshooting queue`);
-      alarm(`TsqAge-${domain.name}`, tsq.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }), 3600, `A ${domain.name} command has waited in the TSQ for over an hour`);
+      alarm(
+        `TsqDepth-${domain.name}`,
+        tsq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        1,
+        `Commands of ${domain.name} are waiting in the troubleshooting queue`,
+      );
+      alarm(
+        `TsqAge-${domain.name}`,
+        tsq.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5) }),
+        3600,
+        `A ${domain.name} command has waited in the TSQ for over an hour`,
+      );
       return { domain, tsq, commands };
     });
 
@@ -147,9 +157,7 @@ export class CommandBusStack extends Stack {
       reservedConcurrentExecutions: totalConcurrency,
     });
     // Item access only: the worker never queries the indexes.
-    worker.addToRolePolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }),
-    );
+    worker.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
     for (const { domain, tsq, commands } of domainQueues) {
       worker.addEventSource(
         new SqsEventSource(commands, {
@@ -176,12 +184,18 @@ export class CommandBusStack extends Stack {
     new Rule(this, 'TsqSweepSchedule', { schedule: Schedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper)] });
 
     // The HTTP API.
-    const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), { timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds), environment });
+    const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), {
+      timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds),
+      environment,
+    });
     // The table and its indexes by name (Table.grant would add `index/*`).
     apiFunction.addToRolePolicy(
       new PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
-        resources: [this.table.tableArn, ...commandsTableDefinition(names.table).GlobalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.IndexName}`)],
+        resources: [
+          this.table.tableArn,
+          ...commandsTableDefinition(names.table).GlobalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.IndexName}`),
+        ],
       }),
     );
     for (const { commands } of domainQueues) commands.grantSendMessages(apiFunction);

@@ -85,7 +85,11 @@ describe('Stack: synthesis', () => {
 
   it('acknowledges findings only on the one resource each concerns, never stack-wide', () => {
     expect(misplacedAcknowledgements(stack.node.root)).toEqual([]);
-    expect(acknowledgements(stack.node.root).map(({ path, id }) => `${path}: ${id}`).sort()).toEqual([
+    expect(
+      acknowledgements(stack.node.root)
+        .map(({ path, id }) => `${path}: ${id}`)
+        .sort(),
+    ).toEqual([
       'CommandBus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/RepliesQueue/Resource: AwsSolutions-SQS3',
       'CommandBus/TsqSweeperServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
@@ -134,7 +138,7 @@ describe('Stack: queues', () => {
     }
   });
 
-  it('gives TSQ queues SQS\'s 1 MiB maximum, so a parked copy (extra attributes) of a 256 KiB command always fits', () => {
+  it("gives TSQ queues SQS's 1 MiB maximum, so a parked copy (extra attributes) of a 256 KiB command always fits", () => {
     const size = (name: string) => ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === name)![1].Properties.MaximumMessageSize;
     expect(MAX_MESSAGE_BYTES).toBe(262_144);
     expect(TSQ_MAX_MESSAGE_BYTES).toBe(1_048_576);
@@ -146,7 +150,10 @@ describe('Stack: queues', () => {
   });
 
   it('sizes every queue as the embedded stack creates it (the shared queue definitions)', () => {
-    const definitions = queueDefinitions(resourceNames('shop'), DOMAINS.map((d) => d.name));
+    const definitions = queueDefinitions(
+      resourceNames('shop'),
+      DOMAINS.map((d) => d.name),
+    );
     expect(definitions).toHaveLength(ofType('AWS::SQS::Queue').length);
     for (const definition of definitions) {
       const [, queue] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === definition.name)!;
@@ -205,7 +212,10 @@ describe('Stack: bundles', () => {
   it('builds an API bundle that loads and serves its OpenAPI document', async () => {
     const handler = await bundledHandler('Api');
 
-    const response = (await handler({ version: '2.0', rawPath: '/openapi.json', headers: {}, requestContext: { http: { method: 'GET', path: '/openapi.json' } } }, context)) as {
+    const response = (await handler(
+      { version: '2.0', rawPath: '/openapi.json', headers: {}, requestContext: { http: { method: 'GET', path: '/openapi.json' } } },
+      context,
+    )) as {
       statusCode: number;
       body: string;
     };
@@ -229,7 +239,9 @@ describe('Stack: table', () => {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       KeySchema: definition.KeySchema,
-      GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes.map((index) => Match.objectLike({ IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection })),
+      GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes.map((index) =>
+        Match.objectLike({ IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection }),
+      ),
     });
   });
 });
@@ -275,7 +287,9 @@ describe('Stack: function roles and logs', () => {
     ...ofType('AWS::IAM::Policy')
       .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
       .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]),
-    ...((resources[roleId]!.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement),
+    ...((resources[roleId]!.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+      (policy) => policy.PolicyDocument.Statement,
+    ),
   ];
   const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
@@ -314,7 +328,7 @@ describe('Stack: function roles and logs', () => {
     }
   });
 
-  it('lets the API query the table\'s indexes by name, not index/*', () => {
+  it("lets the API query the table's indexes by name, not index/*", () => {
     const [, api] = functions().find(([id]) => id.startsWith('Api'))!;
     const dynamo = statementsOfRole(roleIdOf(api)).filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
     const targets = JSON.stringify(dynamo.map((s) => s.Resource));

@@ -178,7 +178,11 @@ export class CommandBusClient {
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new ApiError(response.status, response.ok ? 'InvalidResponse' : gatewayType(response.status), `the API answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+      throw new ApiError(
+        response.status,
+        response.ok ? 'InvalidResponse' : gatewayType(response.status),
+        `the API answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      );
     }
     if (response.ok) return parsed as T;
     throw toError(response.status, (typeof parsed === 'object' && parsed !== null ? parsed : {}) as ErrorBody);
@@ -211,7 +215,8 @@ const REBUILD: { [Code in HttpErrorCode]: (wire: WireError, message: string) => 
   },
   COMMAND_NOT_FOUND: (wire, message) => Object.assign(new CommandNotFoundError(wire.domain ?? '', wire.commandId ?? ''), { message }),
   DOMAIN_NOT_FOUND: (wire, message) => Object.assign(new DomainNotFoundError(wire.domain ?? '', ''), { message }),
-  DUPLICATE_COMMAND: (wire, message) => Object.assign(new DuplicateCommandError(wire.domain ?? '', wire.commandId ?? '', wire.existingStatus ?? 'UNKNOWN'), { message }),
+  DUPLICATE_COMMAND: (wire, message) =>
+    Object.assign(new DuplicateCommandError(wire.domain ?? '', wire.commandId ?? '', wire.existingStatus ?? 'UNKNOWN'), { message }),
   INVALID_OPERATION: (wire, message) => new InvalidOperationError(message, wire.currentStatus ?? 'UNKNOWN'),
   SEND_FAILED: (_, message) => new SendFailedError(message),
 };

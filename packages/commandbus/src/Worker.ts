@@ -191,7 +191,7 @@ export class Worker {
       // Left undeleted: SQS redelivers it after the visibility timeout, and nothing is lost.
       this.logger.error('processing failed; the message will be redelivered', {
         messageId: message.messageId,
-        error: error instanceof Error ? error.stack ?? error.message : String(error),
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
       });
       return;
     }

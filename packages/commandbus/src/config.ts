@@ -53,8 +53,6 @@ export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
     names,
     logger: config.logger ?? createConsoleLogger(),
     store: config.store ?? new DynamoCommandStore(config.dynamodb ?? new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT), tableName),
-    transport:
-      config.transport ??
-      new SqsTransport(config.sqs ?? new SQSClient({}), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
+    transport: config.transport ?? new SqsTransport(config.sqs ?? new SQSClient({}), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
   };
 }

@@ -53,7 +53,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, only?: rea
     result.queueUrls = parsed as Record<string, string>;
   }
   const domains = text('COMMANDBUS_DOMAINS');
-  if (domains !== undefined) result.domains = domains.split(',').map((domain) => domain.trim()).filter(Boolean);
+  if (domains !== undefined)
+    result.domains = domains
+      .split(',')
+      .map((domain) => domain.trim())
+      .filter(Boolean);
   const retryBaseSeconds = wanted('retryBaseSeconds') ? number('COMMANDBUS_RETRY_BASE_SECONDS') : undefined;
   if (retryBaseSeconds !== undefined) result.retryBaseSeconds = retryBaseSeconds;
   const retryMaxSeconds = wanted('retryMaxSeconds') ? number('COMMANDBUS_RETRY_MAX_SECONDS') : undefined;

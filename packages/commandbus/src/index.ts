@@ -15,6 +15,13 @@ export * from './deployment.ts';
 export { readEnvironment, type CommandBusEnvironment } from './environment.ts';
 export { ItemTooLargeError, StoreUnavailableError, type CommandStore } from './ports/CommandStore.ts';
 export { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
-export { MessageRefusedError, QueueNotFoundError, type CommandQueue, type CommandTransport, type TransportMessage, type TsqQueue } from './ports/CommandTransport.ts';
+export {
+  MessageRefusedError,
+  QueueNotFoundError,
+  type CommandQueue,
+  type CommandTransport,
+  type TransportMessage,
+  type TsqQueue,
+} from './ports/CommandTransport.ts';
 export { MAX_JSON_DEPTH } from './domain/storableJson.ts';
 export { SqsTransport } from './adapters/sqs/SqsTransport.ts';

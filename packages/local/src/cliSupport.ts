@@ -50,11 +50,7 @@ export function describeFailure(error: unknown, portFlags: Partial<Record<PortSe
  * Runs a CLI's main. On failure, main has already stopped whatever it started; this prints the
  * reason and exits 1 (explicitly: an SDK socket or a worker thread must not keep the process up).
  */
-export async function runCli(
-  program: string,
-  main: () => Promise<void>,
-  portFlags: Partial<Record<PortService, string>> = {},
-): Promise<void> {
+export async function runCli(program: string, main: () => Promise<void>, portFlags: Partial<Record<PortService, string>> = {}): Promise<void> {
   try {
     await main();
   } catch (error) {

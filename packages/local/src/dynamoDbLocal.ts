@@ -193,13 +193,7 @@ function javaArguments(dir: string, launcher: Launcher, port: number): string[] 
   ];
 }
 
-async function launch(
-  dir: string,
-  launcher: Launcher,
-  port: number,
-  region: string,
-  started: number,
-): Promise<RunningDynamoDb> {
+async function launch(dir: string, launcher: Launcher, port: number, region: string, started: number): Promise<RunningDynamoDb> {
   const javaArgs = javaArguments(dir, launcher, port);
   const windows = process.platform === 'win32';
   const child = windows
@@ -227,7 +221,7 @@ async function launch(
       return; // ours, not DynamoDB Local's
     }
     if (line.startsWith(LISTENING_MARKER)) listening.resolve(line.slice(LISTENING_MARKER.length).trim());
-    output = (`${output + line}\n`).slice(-OUTPUT_TAIL_CHARS);
+    output = `${output + line}\n`.slice(-OUTPUT_TAIL_CHARS);
   };
   for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
@@ -278,10 +272,7 @@ async function launch(
   const earlyExit = exited.then(async ({ code, signal }) => {
     await Promise.race([drained, sleep(2_000, undefined, { ref: false })]);
     if (BIND_FAILURE.test(output)) throw new PortInUseError(port, LOOPBACK, 'dynamodb');
-    throw new Error(
-      `DynamoDB Local exited before it was ready (code ${code}, signal ${signal}) on port ${port}.\n` +
-        `Output:\n${output.trim() || '(none)'}`,
-    );
+    throw new Error(`DynamoDB Local exited before it was ready (code ${code}, signal ${signal}) on port ${port}.\n` + `Output:\n${output.trim() || '(none)'}`);
   });
   earlyExit.catch(() => {}); // only meaningful inside the race below; stop() "rejects" it later
   spawnError.catch(() => {});
@@ -328,12 +319,7 @@ async function launch(
 }
 
 /** Poll ListTables through the SDK until DynamoDB Local answers. */
-async function waitForDynamoDb(
-  endpoint: string,
-  region: string,
-  output: () => string,
-  signal: AbortSignal,
-): Promise<void> {
+async function waitForDynamoDb(endpoint: string, region: string, output: () => string, signal: AbortSignal): Promise<void> {
   const client = new DynamoDBClient({
     region,
     endpoint,

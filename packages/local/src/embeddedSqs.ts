@@ -16,11 +16,7 @@ export function startSqs(port: number, region: string): Promise<RunningSqs> {
     thread.once('message', (message: { type: 'ready'; port: number } | { type: 'error'; message: string; code?: string }) => {
       if (message.type === 'error') {
         void thread.terminate();
-        reject(
-          message.code === 'EADDRINUSE'
-            ? new PortInUseError(port, LOOPBACK, 'sqs')
-            : new Error(`fauxqs did not start: ${message.message}`),
-        );
+        reject(message.code === 'EADDRINUSE' ? new PortInUseError(port, LOOPBACK, 'sqs') : new Error(`fauxqs did not start: ${message.message}`));
         return;
       }
       thread.off('error', reject);

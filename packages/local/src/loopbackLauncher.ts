@@ -20,10 +20,7 @@ export const LAUNCHER_SOURCE = fileURLToPath(new URL(`../java/${LAUNCHER_CLASS}.
 /** The launcher prints this, then `host:port`, once Jetty listens (see the Java source). */
 export const LISTENING_MARKER = 'commandbus-dynamodb-local listening ';
 
-export type Launcher =
-  | { mode: 'compiled'; classDir: string }
-  | { mode: 'source'; sourceFile: string }
-  | { mode: 'jar'; reason: string };
+export type Launcher = { mode: 'compiled'; classDir: string } | { mode: 'source'; sourceFile: string } | { mode: 'jar'; reason: string };
 
 export interface LauncherOptions {
   java?: string;
@@ -71,12 +68,7 @@ function defaultCacheDirs(jar: string): string[] {
   return [path.join(nodeModules, '.cache', 'commandbus'), path.join(xdg, 'commandbus')];
 }
 
-async function compileCached(
-  javac: string,
-  jar: string,
-  source: Buffer,
-  cacheDirs: string[],
-): Promise<{ classDir: string } | { failure: string }> {
+async function compileCached(javac: string, jar: string, source: Buffer, cacheDirs: string[]): Promise<{ classDir: string } | { failure: string }> {
   // --release 17: the class then runs on any Java 17+, whichever JDK compiled it.
   const hash = createHash('sha256').update(source).update('\0--release 17').digest('hex').slice(0, 16);
   let lastFailure = 'no writable cache directory';

@@ -143,9 +143,7 @@ async function move(sqs: SQSClient, task: MoveTask): Promise<void> {
           new SendMessageCommand({
             QueueUrl: destinationUrl,
             MessageBody: message.Body ?? '',
-            ...(message.MessageAttributes && Object.keys(message.MessageAttributes).length > 0
-              ? { MessageAttributes: message.MessageAttributes }
-              : {}),
+            ...(message.MessageAttributes && Object.keys(message.MessageAttributes).length > 0 ? { MessageAttributes: message.MessageAttributes } : {}),
           }),
         );
         await sqs.send(new DeleteMessageCommand({ QueueUrl: sourceUrl, ReceiptHandle: message.ReceiptHandle }));

@@ -46,10 +46,7 @@ async function createTable(client: DynamoDBClient, definition: CreateTableComman
   }
 }
 
-async function createQueues(
-  client: SQSClient,
-  definitions: ReturnType<typeof queueDefinitions>,
-): Promise<Record<string, string>> {
+async function createQueues(client: SQSClient, definitions: ReturnType<typeof queueDefinitions>): Promise<Record<string, string>> {
   const urls: Record<string, string> = {};
   // Sequential, in the given order: a dead-letter queue is created before the queue pointing at it.
   for (const def of definitions) {
@@ -57,9 +54,7 @@ async function createQueues(
     if (def.deadLetterQueue) {
       const dlqUrl = urls[def.deadLetterQueue];
       if (!dlqUrl) throw new Error(`queue ${def.name}: dead-letter queue ${def.deadLetterQueue} is not defined before it`);
-      const { Attributes } = await client.send(
-        new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
-      );
+      const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
       const arn = Attributes?.QueueArn;
       if (!arn) throw new Error(`queue ${def.deadLetterQueue}: GetQueueAttributes returned no QueueArn`);
       attributes.RedrivePolicy = redrivePolicy(arn);

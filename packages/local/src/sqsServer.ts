@@ -63,9 +63,7 @@ async function loadFauxqsSqsStore(): Promise<SqsStoreClass | undefined> {
     // The package's exports map only exposes ".", so locate the directory through the resolver's
     // search paths and import the file by URL (same URL as fauxqs's own import: same class).
     const require = createRequire(import.meta.url);
-    const pkgDir = (require.resolve.paths('fauxqs') ?? [])
-      .map((dir) => path.join(dir, 'fauxqs'))
-      .find((dir) => existsSync(path.join(dir, 'package.json')));
+    const pkgDir = (require.resolve.paths('fauxqs') ?? []).map((dir) => path.join(dir, 'fauxqs')).find((dir) => existsSync(path.join(dir, 'package.json')));
     if (!pkgDir) return undefined;
     const file = path.join(pkgDir, 'dist', 'sqs', 'sqsStore.js');
     if (!existsSync(file)) return undefined;

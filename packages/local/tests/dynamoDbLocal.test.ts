@@ -29,21 +29,18 @@ async function expectExposure(ddb: RunningDynamoDb, exposed: boolean): Promise<v
 }
 
 describe('readiness proves it is our JVM', () => {
-  it.runIf(linux)(
-    'another DynamoDB answering on the port (taken after the free-port check) is a PortInUseError, and our JVM is gone',
-    async () => {
-      const other = await startImpostorDynamoDb();
-      try {
-        // checkPortFree: false simulates losing the race between the check and the JVM's bind.
-        const start = startDynamoDbLocal({ port: other.port, region: 'us-east-1', checkPortFree: false });
-        await expect(start).rejects.toBeInstanceOf(PortInUseError);
-        await expect(start).rejects.toThrow(`DynamoDB Local port ${other.port} is already in use on 127.0.0.1`);
-        expect(dynamoDbJvmsOnPort(other.port)).toEqual([]);
-      } finally {
-        await other.close();
-      }
-    },
-  );
+  it.runIf(linux)('another DynamoDB answering on the port (taken after the free-port check) is a PortInUseError, and our JVM is gone', async () => {
+    const other = await startImpostorDynamoDb();
+    try {
+      // checkPortFree: false simulates losing the race between the check and the JVM's bind.
+      const start = startDynamoDbLocal({ port: other.port, region: 'us-east-1', checkPortFree: false });
+      await expect(start).rejects.toBeInstanceOf(PortInUseError);
+      await expect(start).rejects.toThrow(`DynamoDB Local port ${other.port} is already in use on 127.0.0.1`);
+      expect(dynamoDbJvmsOnPort(other.port)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('watchdog', () => {

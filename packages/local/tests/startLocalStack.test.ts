@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEXES, TSQ_MAX_RECEIVE_COUNT, resourceNames } from '@commandbus/core/resources';
 import { JavaNotFoundError, checkJava, createClients, startLocalStack, type LocalStack } from '../src/index.ts';
@@ -45,18 +41,12 @@ describe('startLocalStack', () => {
   it('creates the commands table with both GSIs', async () => {
     const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: names.table }));
     expect(Table?.TableStatus).toBe('ACTIVE');
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(
-      [INDEXES.byTime.name, INDEXES.tsq.name].sort(),
-    );
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([INDEXES.byTime.name, INDEXES.tsq.name].sort());
   });
 
   it('points the commands queue at the TSQ by ARN', async () => {
-    const tsq = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrls[names.tsqQueue('billing')], AttributeNames: ['QueueArn'] }),
-    );
-    const commands = await clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrls[names.commandsQueue('billing')], AttributeNames: ['All'] }),
-    );
+    const tsq = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrls[names.tsqQueue('billing')], AttributeNames: ['QueueArn'] }));
+    const commands = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrls[names.commandsQueue('billing')], AttributeNames: ['All'] }));
     expect(JSON.parse(commands.Attributes?.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: tsq.Attributes?.QueueArn,
       maxReceiveCount: TSQ_MAX_RECEIVE_COUNT,

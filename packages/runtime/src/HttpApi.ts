@@ -119,7 +119,8 @@ export class HttpApi {
       Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(',') : (value ?? '')]),
     );
     const queryStringParameters: Record<string, string> = {};
-    for (const [name, value] of url.searchParams) queryStringParameters[name] = name in queryStringParameters ? `${queryStringParameters[name]},${value}` : value;
+    for (const [name, value] of url.searchParams)
+      queryStringParameters[name] = name in queryStringParameters ? `${queryStringParameters[name]},${value}` : value;
     const now = new Date();
     const event: APIGatewayProxyEventV2WithIAMAuthorizer = {
       version: '2.0',

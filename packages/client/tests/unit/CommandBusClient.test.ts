@@ -40,7 +40,16 @@ describe('Class: CommandBusClient', () => {
     });
 
     it('rebuilds the library error by its code, whatever the type says', async () => {
-      answer(409, { error: { type: 'SomethingNew', code: 'DUPLICATE_COMMAND', message: 'exists', domain: 'test', commandId: request.commandId, existingStatus: 'COMPLETED' } });
+      answer(409, {
+        error: {
+          type: 'SomethingNew',
+          code: 'DUPLICATE_COMMAND',
+          message: 'exists',
+          domain: 'test',
+          commandId: request.commandId,
+          existingStatus: 'COMPLETED',
+        },
+      });
 
       const error = (await client.send(request).catch((caught: unknown) => caught)) as DuplicateCommandError;
 
@@ -55,7 +64,12 @@ describe('Class: CommandBusClient', () => {
       [504, { message: 'Endpoint request timed out' }, 'GatewayTimeout', 'GATEWAY_TIMEOUT'],
       [502, '<html>Bad Gateway</html>', 'BadGateway', 'BAD_GATEWAY'],
       [431, { error: { type: 'RequestHeaderFieldsTooLarge', message: 'too large' } }, 'RequestHeaderFieldsTooLarge', 'REQUEST_HEADER_FIELDS_TOO_LARGE'],
-      [415, { error: { type: 'UnsupportedMediaType', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content-type: must be application/json', field: 'content-type' } }, 'UnsupportedMediaType', 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        415,
+        { error: { type: 'UnsupportedMediaType', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content-type: must be application/json', field: 'content-type' } },
+        'UnsupportedMediaType',
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
     ])('maps an answer of API Gateway or the local runtime (%d) to an ApiError typed by it', async (status, body, type, code) => {
       answer(status, body);
 

@@ -404,7 +404,10 @@ class ConfirmedWrites {
   /** Our earlier try landed: the command carries our lease and the state that write set. */
   private landed(current: CommandState | undefined, transition: Transition): boolean {
     if (!current || current.lease !== this.lease || current.status !== transition.set.status) return false;
-    return (transition.set.attempts === undefined || current.attempts === transition.set.attempts) && (transition.set.token === undefined || current.token === transition.set.token);
+    return (
+      (transition.set.attempts === undefined || current.attempts === transition.set.attempts) &&
+      (transition.set.token === undefined || current.token === transition.set.token)
+    );
   }
 
   private async retrying<T>(call: (retried: boolean) => Promise<T>): Promise<T> {

@@ -1,20 +1,6 @@
 import { applyOrShrink } from './applyWithRetry.ts';
-import {
-  attributeValue,
-  decodeEnvelope,
-  ERROR_CODE_ATTRIBUTE,
-  PARKED_ATTRIBUTE,
-  RECORD_ATTRIBUTE,
-  TOKEN_ATTRIBUTE,
-} from '../domain/envelope.ts';
-import {
-  DEAD_LETTERED_ERROR,
-  deadLetteredRecord,
-  deadLetteredTransition,
-  malformedRecord,
-  recordIdOf,
-  withoutPayload,
-} from '../domain/lifecycle.ts';
+import { attributeValue, decodeEnvelope, ERROR_CODE_ATTRIBUTE, PARKED_ATTRIBUTE, RECORD_ATTRIBUTE, TOKEN_ATTRIBUTE } from '../domain/envelope.ts';
+import { DEAD_LETTERED_ERROR, deadLetteredRecord, deadLetteredTransition, malformedRecord, recordIdOf, withoutPayload } from '../domain/lifecycle.ts';
 import type { CommandStore } from '../ports/CommandStore.ts';
 import type { TransportMessage, TsqQueue } from '../ports/CommandTransport.ts';
 import { CommandStatus, type Logger } from '../types.ts';
@@ -126,7 +112,14 @@ export class TsqSweeper {
       if (!applied.applied) return 'keep'; // it moved meanwhile: decide on the next sweep
     }
     this.logger.warn('dead-lettered message adopted into the TSQ', { domain, commandId: envelope.commandId, previousStatus: state?.status ?? 'unrecorded' });
-    await this.parkCopy(domain, message.body, envelope.commandId, envelope.token, '1', state?.status === CommandStatus.IN_TSQ ? (state.lastError?.code ?? DEAD_LETTERED_ERROR.code) : DEAD_LETTERED_ERROR.code);
+    await this.parkCopy(
+      domain,
+      message.body,
+      envelope.commandId,
+      envelope.token,
+      '1',
+      state?.status === CommandStatus.IN_TSQ ? (state.lastError?.code ?? DEAD_LETTERED_ERROR.code) : DEAD_LETTERED_ERROR.code,
+    );
     return 'adopted';
   }
 

@@ -6,7 +6,12 @@ import type { Logger, Reply } from '../types.ts';
 type Replyable = Pick<CommandState, 'domain' | 'commandId' | 'commandType' | 'correlationId' | 'replyTo'>;
 
 /** One reply message per outcome; consumers should de-duplicate by commandId (SQS is at-least-once). */
-export async function sendReply(transport: Pick<CommandTransport, 'sendReply'>, command: Replyable, outcome: Reply['outcome'], extra: Partial<Reply>): Promise<void> {
+export async function sendReply(
+  transport: Pick<CommandTransport, 'sendReply'>,
+  command: Replyable,
+  outcome: Reply['outcome'],
+  extra: Partial<Reply>,
+): Promise<void> {
   if (!command.replyTo) return;
   const reply: Reply = {
     domain: command.domain,

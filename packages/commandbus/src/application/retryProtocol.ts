@@ -12,13 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { encodeEnvelope, type Envelope } from '../domain/envelope.ts';
-import {
-  MALFORMED_COMMAND_TYPE,
-  operatorRetryTransition,
-  PAYLOAD_NOT_STORED,
-  retryRequestTransition,
-  type CommandState,
-} from '../domain/lifecycle.ts';
+import { MALFORMED_COMMAND_TYPE, operatorRetryTransition, PAYLOAD_NOT_STORED, retryRequestTransition, type CommandState } from '../domain/lifecycle.ts';
 import { CommandNotFoundError, InvalidOperationError, SendFailedError } from '../errors.ts';
 import type { CommandStore } from '../ports/CommandStore.ts';
 import type { CommandTransport } from '../ports/CommandTransport.ts';

@@ -259,9 +259,16 @@ export function retakeTransition(current: CommandState, lease: string, now: stri
   return {
     domain: current.domain,
     commandId: current.commandId,
-    expect: { status: CommandStatus.IN_PROGRESS, token: current.token, attempts: current.attempts, ...(current.lease === undefined ? {} : { lease: current.lease }) },
+    expect: {
+      status: CommandStatus.IN_PROGRESS,
+      token: current.token,
+      attempts: current.attempts,
+      ...(current.lease === undefined ? {} : { lease: current.lease }),
+    },
     set: { status: CommandStatus.IN_PROGRESS, updatedAt: now, lease },
-    events: [event(AuditEventType.RECEIVED, now, current.attempts, { retake: true, reason: 'the previous delivery of this attempt could not reach the store' })],
+    events: [
+      event(AuditEventType.RECEIVED, now, current.attempts, { retake: true, reason: 'the previous delivery of this attempt could not reach the store' }),
+    ],
   };
 }
 
@@ -277,9 +284,7 @@ export function successTransition(ref: AttemptRef, result: JsonValue | undefined
   };
 }
 
-export type FailureDecision =
-  | { kind: 'retry'; transition: Transition; delaySeconds: number }
-  | { kind: 'tsq'; transition: Transition };
+export type FailureDecision = { kind: 'retry'; transition: Transition; delaySeconds: number } | { kind: 'tsq'; transition: Transition };
 
 /** The retry decision: back off and retry, or park in the TSQ (permanent, or attempts used up). */
 export function failureTransition(
@@ -290,7 +295,14 @@ export function failureTransition(
   now: string,
   random?: () => number,
 ): FailureDecision {
-  const state = { domain: ref.domain, commandId: ref.commandId, token: ref.token, attempts: ref.attempt, status: CommandStatus.IN_PROGRESS, ...(ref.lease === undefined ? {} : { lease: ref.lease }) };
+  const state = {
+    domain: ref.domain,
+    commandId: ref.commandId,
+    token: ref.token,
+    attempts: ref.attempt,
+    status: CommandStatus.IN_PROGRESS,
+    ...(ref.lease === undefined ? {} : { lease: ref.lease }),
+  };
   if (error.type === 'PERMANENT') {
     return { kind: 'tsq', transition: toTsq(state, error, data, now, []) };
   }
@@ -311,10 +323,7 @@ export function failureTransition(
   }
   return {
     kind: 'tsq',
-    transition: toTsq(state, error, data, now, [
-      failed,
-      event(AuditEventType.RETRY_EXHAUSTED, now, ref.attempt, { maxAttempts: ref.maxAttempts }),
-    ]),
+    transition: toTsq(state, error, data, now, [failed, event(AuditEventType.RETRY_EXHAUSTED, now, ref.attempt, { maxAttempts: ref.maxAttempts })]),
   };
 }
 

@@ -38,9 +38,9 @@ export function parseTimestamp(field: string, value: unknown): string {
  * (ISO-8601, years 0000–9999, `from` not later than `to`), which come back normalised as
  * toISOString writes them (cursors are bound to the normalised query).
  */
-export function validateQuery<
-  T extends { domain: string; limit?: number; commandType?: string; from?: string; to?: string; status?: string; cursor?: string },
->(query: T): T {
+export function validateQuery<T extends { domain: string; limit?: number; commandType?: string; from?: string; to?: string; status?: string; cursor?: string }>(
+  query: T,
+): T {
   validateDomain(query.domain);
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 100)) {
     throw new ValidationError('limit', `must be an integer from 1 to 100 (got ${query.limit})`);
@@ -57,4 +57,3 @@ export function validateQuery<
   if (from !== undefined && to !== undefined && from > to) throw new ValidationError('from', `must not be later than to (${from} > ${to})`);
   return { ...query, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
 }
-

@@ -129,7 +129,9 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       [BY_TIME.partitionKey]: shardKey(domain, shardOf(commandId)),
       [BY_TIME.sortKey]: timeSortKey(record.createdAt, commandId),
       // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
-      ...(record.status === CommandStatus.IN_TSQ ? { [TSQ.partitionKey]: shardKey(domain, shardOf(commandId)), [TSQ.sortKey]: timeSortKey(record.updatedAt, commandId), movedToTsqAt: record.updatedAt } : {}),
+      ...(record.status === CommandStatus.IN_TSQ
+        ? { [TSQ.partitionKey]: shardKey(domain, shardOf(commandId)), [TSQ.sortKey]: timeSortKey(record.updatedAt, commandId), movedToTsqAt: record.updatedAt }
+        : {}),
     });
     assertFits(item, 'Item size has exceeded the maximum allowed size');
     this.items.set(key, item);
@@ -283,7 +285,13 @@ function valueSize(value: unknown): number {
   if (typeof value === 'boolean' || value === null) return 1;
   if (Array.isArray(value)) return 3 + value.reduce((sum: number, element) => sum + 1 + valueSize(element), 0);
   if (typeof value === 'object') {
-    return 3 + Object.entries(value as Item).reduce((sum, [key, element]) => (element === undefined ? sum : sum + 1 + Buffer.byteLength(key, 'utf8') + valueSize(element)), 0);
+    return (
+      3 +
+      Object.entries(value as Item).reduce(
+        (sum, [key, element]) => (element === undefined ? sum : sum + 1 + Buffer.byteLength(key, 'utf8') + valueSize(element)),
+        0,
+      )
+    );
   }
   return 0;
 }

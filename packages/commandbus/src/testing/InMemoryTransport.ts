@@ -139,7 +139,8 @@ export class InMemoryTransport extends FaultInjector<CommandTransport> implement
     this.windowMs = options.deleteBatchWindowMs ?? 50;
     for (const definition of queueDefinitions(this.names, options.domains ?? [])) {
       const queue = this.ensureQueue(definition.name, Number(definition.attributes.MaximumMessageSize ?? SQS_MAX_MESSAGE_BYTES));
-      if (definition.deadLetterQueue) queue.deadLetter = { queue: definition.deadLetterQueue, maxReceiveCount: options.maxReceiveCount ?? TSQ_MAX_RECEIVE_COUNT };
+      if (definition.deadLetterQueue)
+        queue.deadLetter = { queue: definition.deadLetterQueue, maxReceiveCount: options.maxReceiveCount ?? TSQ_MAX_RECEIVE_COUNT };
     }
     for (const name of options.queues ?? []) this.ensureQueue(name);
   }
@@ -277,11 +278,19 @@ export class InMemoryTransport extends FaultInjector<CommandTransport> implement
     const size =
       Buffer.byteLength(body, 'utf8') +
       Object.entries(attributes).reduce((sum, [name, value]) => sum + Buffer.byteLength(name, 'utf8') + 'String'.length + Buffer.byteLength(value, 'utf8'), 0);
-    if (size > queue.maxMessageBytes) throw new MessageRefusedError(`${queue.name} refused the message: Message must be shorter than ${queue.maxMessageBytes} bytes`);
+    if (size > queue.maxMessageBytes)
+      throw new MessageRefusedError(`${queue.name} refused the message: Message must be shorter than ${queue.maxMessageBytes} bytes`);
     if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900) {
       throw new MessageRefusedError(`${queue.name} refused the message: DelaySeconds must be an integer from 0 to 900 (got ${delaySeconds})`);
     }
-    queue.messages.push({ messageId: randomUUID(), body, attributes: { ...attributes }, receiveCount: 0, visibleAt: this.clock.now() + delaySeconds * 1000, seq: this.seq++ });
+    queue.messages.push({
+      messageId: randomUUID(),
+      body,
+      attributes: { ...attributes },
+      receiveCount: 0,
+      visibleAt: this.clock.now() + delaySeconds * 1000,
+      seq: this.seq++,
+    });
     this.wake(queue);
   }
 
@@ -289,8 +298,10 @@ export class InMemoryTransport extends FaultInjector<CommandTransport> implement
     const queue = this.queue(queueName);
     const refuse = (name: string, range: string, value: number) =>
       Object.assign(new Error(`${name} must be an integer from ${range} (got ${value})`), { name: 'InvalidParameterValue' });
-    if (!Number.isInteger(options.maxMessages) || options.maxMessages < 1 || options.maxMessages > 10) throw refuse('MaxNumberOfMessages', '1 to 10', options.maxMessages);
-    if (!Number.isInteger(options.waitTimeSeconds) || options.waitTimeSeconds < 0 || options.waitTimeSeconds > 20) throw refuse('WaitTimeSeconds', '0 to 20', options.waitTimeSeconds);
+    if (!Number.isInteger(options.maxMessages) || options.maxMessages < 1 || options.maxMessages > 10)
+      throw refuse('MaxNumberOfMessages', '1 to 10', options.maxMessages);
+    if (!Number.isInteger(options.waitTimeSeconds) || options.waitTimeSeconds < 0 || options.waitTimeSeconds > 20)
+      throw refuse('WaitTimeSeconds', '0 to 20', options.waitTimeSeconds);
     if (!Number.isInteger(options.visibilityTimeoutSeconds) || options.visibilityTimeoutSeconds < 0 || options.visibilityTimeoutSeconds > 43_200) {
       throw refuse('VisibilityTimeout', '0 to 43200', options.visibilityTimeoutSeconds);
     }

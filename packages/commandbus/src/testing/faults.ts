@@ -56,7 +56,13 @@ export abstract class FaultInjector<P> {
    * store.failNext('apply', new StoreUnavailableError('timed out'), { when: (t) => t.set.status === 'COMPLETED' });
    */
   failNext<M extends PortMethod<P>>(method: M, error?: unknown, options: FaultOptions<ArgsOf<P, M>> = {}): this {
-    this.#faults.push({ method, mode: 'before', error: error ?? this.defaultError(method), when: options.when as Fault['when'], remaining: options.times ?? 1 });
+    this.#faults.push({
+      method,
+      mode: 'before',
+      error: error ?? this.defaultError(method),
+      when: options.when as Fault['when'],
+      remaining: options.times ?? 1,
+    });
     return this;
   }
 
@@ -70,7 +76,13 @@ export abstract class FaultInjector<P> {
    * store.landThenFail('apply', { when: (t) => t.set.status === 'IN_PROGRESS' });
    */
   landThenFail<M extends PortMethod<P>>(method: M, options: FaultOptions<ArgsOf<P, M>> & { error?: unknown } = {}): this {
-    this.#faults.push({ method, mode: 'after', error: options.error ?? this.defaultError(method), when: options.when as Fault['when'], remaining: options.times ?? 1 });
+    this.#faults.push({
+      method,
+      mode: 'after',
+      error: options.error ?? this.defaultError(method),
+      when: options.when as Fault['when'],
+      remaining: options.times ?? 1,
+    });
     return this;
   }
 

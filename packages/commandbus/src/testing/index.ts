@@ -25,7 +25,16 @@ import { InMemoryTransport, type InMemoryTransportOptions } from './InMemoryTran
 
 export { InMemoryCommandStore, itemSize, MAX_ITEM_BYTES } from './InMemoryCommandStore.ts';
 export { InMemoryTransport, systemClock, type Clock, type InMemoryTransportOptions, type QueuedMessage } from './InMemoryTransport.ts';
-export { FaultInjector, FaultyCommandStore, FaultyTransport, transportUnavailable, type BeforeCall, type FaultOptions, type PortMethod, type RecordedCall } from './faults.ts';
+export {
+  FaultInjector,
+  FaultyCommandStore,
+  FaultyTransport,
+  transportUnavailable,
+  type BeforeCall,
+  type FaultOptions,
+  type PortMethod,
+  type RecordedCall,
+} from './faults.ts';
 
 export interface InMemoryAdapters {
   namespace: string;

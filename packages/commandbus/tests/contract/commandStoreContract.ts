@@ -103,7 +103,12 @@ async function everyPage(read: (cursor: string | undefined) => Promise<{ items: 
 const ids = (items: CommandState[]) => items.map((item) => item.commandId);
 
 /** Inserts `count` PENDING commands created a minute apart (oldest first); returns their ids, newest first. */
-async function insertSeries(store: CommandStore, domain: string, count: number, shape: (n: number) => Partial<NewCommandRecord> = () => ({})): Promise<string[]> {
+async function insertSeries(
+  store: CommandStore,
+  domain: string,
+  count: number,
+  shape: (n: number) => Partial<NewCommandRecord> = () => ({}),
+): Promise<string[]> {
   const records = Array.from({ length: count }, (_, n) => pending(domain, { createdAt: at(n), updatedAt: at(n), ...shape(n) }));
   for (const record of records) await store.insert(record);
   return records.map((record) => record.commandId).reverse();
@@ -199,7 +204,13 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
 
         // Assess
         expect(result).toEqual({ applied: true });
-        expect(await store.get(domain, record.commandId)).toMatchObject({ status: CommandStatus.IN_PROGRESS, attempts: 1, lease: 'lease-1', updatedAt: at(1), createdAt: at(0) });
+        expect(await store.get(domain, record.commandId)).toMatchObject({
+          status: CommandStatus.IN_PROGRESS,
+          attempts: 1,
+          lease: 'lease-1',
+          updatedAt: at(1),
+          createdAt: at(0),
+        });
         expect((await store.auditTrail(record.commandId, domain)).map((e) => [e.eventType, e.attempt])).toEqual([
           ['SENT', 0],
           ['RECEIVED', 1],
@@ -386,7 +397,17 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
           domain,
           commandId: record.commandId,
           expect: { status: CommandStatus.IN_TSQ, token: record.token, attempts: 1 },
-          set: { status: CommandStatus.PENDING, attempts: 0, token: 'token-2', updatedAt: at(4), lastError: null, data: null, pendingRetry: null, result: 'kept', tsq: 'leave' },
+          set: {
+            status: CommandStatus.PENDING,
+            attempts: 0,
+            token: 'token-2',
+            updatedAt: at(4),
+            lastError: null,
+            data: null,
+            pendingRetry: null,
+            result: 'kept',
+            tsq: 'leave',
+          },
           events: [event(AuditEventType.OPERATOR_RETRY, 4, 1, { operator: 'ops' })],
         });
 
@@ -611,7 +632,9 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
         const refunds = newestFirst.filter((_, i) => (11 - i) % 3 === 0);
 
         // Act
-        const pages = await everyPage((cursor) => store.query({ domain, commandType: 'Refund', status: CommandStatus.PENDING, limit: 2, ...(cursor ? { cursor } : {}) }));
+        const pages = await everyPage((cursor) =>
+          store.query({ domain, commandType: 'Refund', status: CommandStatus.PENDING, limit: 2, ...(cursor ? { cursor } : {}) }),
+        );
 
         // Assess
         expect(pages.flat().map((item) => item.commandId)).toEqual(refunds);

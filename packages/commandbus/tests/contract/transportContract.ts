@@ -45,10 +45,14 @@ const body = (label = 'message') => JSON.stringify({ label, id: randomUUID() });
 export function describeTransportContract(name: string, setup: () => TransportWorld | Promise<TransportWorld>): void {
   // Every test has queues of its own, and most wait on real time: they run side by side.
   describe.concurrent(`Contract: CommandTransport (${name})`, () => {
-    const poll = (world: TransportWorld, visibilityTimeoutSeconds = 30, maxMessages = 10) => () =>
-      world.transport.receive(world.domain, { maxMessages, waitTimeSeconds: 1, visibilityTimeoutSeconds });
-    const pollParked = (world: TransportWorld, visibilityTimeoutSeconds = 30, maxMessages = 10) => () =>
-      world.transport.receiveParked(world.domain, { maxMessages, visibilityTimeoutSeconds });
+    const poll =
+      (world: TransportWorld, visibilityTimeoutSeconds = 30, maxMessages = 10) =>
+      () =>
+        world.transport.receive(world.domain, { maxMessages, waitTimeSeconds: 1, visibilityTimeoutSeconds });
+    const pollParked =
+      (world: TransportWorld, visibilityTimeoutSeconds = 30, maxMessages = 10) =>
+      () =>
+        world.transport.receiveParked(world.domain, { maxMessages, visibilityTimeoutSeconds });
     const receiveOne = async (world: TransportWorld, visibilityTimeoutSeconds = 30) => {
       const [message] = await receiveUntil(poll(world, visibilityTimeoutSeconds, 1), (got) => got.length > 0, 'a message');
       return message!;
@@ -145,7 +149,12 @@ export function describeTransportContract(name: string, setup: () => TransportWo
         const started = Date.now();
 
         // Act
-        const receiving = world.transport.receive(world.domain, { maxMessages: 1, waitTimeSeconds: 10, visibilityTimeoutSeconds: 30, signal: controller.signal });
+        const receiving = world.transport.receive(world.domain, {
+          maxMessages: 1,
+          waitTimeSeconds: 10,
+          visibilityTimeoutSeconds: 30,
+          signal: controller.signal,
+        });
         setImmediate(() => controller.abort());
         const error = await receiving.catch((caught: unknown) => caught);
 

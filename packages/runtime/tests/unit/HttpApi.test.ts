@@ -49,7 +49,10 @@ describe('Class: HttpApi', () => {
   });
 
   it('answers its own refusals in the API error shape', async () => {
-    expect(await send('/commands/%E0%A4%A')).toEqual({ status: 400, body: { error: { type: 'ValidationError', field: 'path', message: expect.stringMatching(/^path: /) } } });
+    expect(await send('/commands/%E0%A4%A')).toEqual({
+      status: 400,
+      body: { error: { type: 'ValidationError', field: 'path', message: expect.stringMatching(/^path: /) } },
+    });
     expect(await send('/commands', {})).toEqual({ status: 403, body: { error: { type: 'Forbidden', message: expect.any(String) } } });
     expect(await send('/commands', { authorization: 'Bearer secret', 'x-large': 'x'.repeat(32 * 1024) })).toEqual({
       status: 431,

@@ -264,9 +264,7 @@ export class DynamoCommandStore implements CommandStore {
     let cursor = query.cursor;
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
       const page = await this.tsq.page(query.domain, { ...range(query), filters: { commandType: query.commandType } }, limit - matches.length, cursor);
-      matches.push(
-        ...page.items.map(toState).filter((state) => query.commandType === undefined || state.commandType === query.commandType),
-      );
+      matches.push(...page.items.map(toState).filter((state) => query.commandType === undefined || state.commandType === query.commandType));
       cursor = page.cursor;
       if (cursor === undefined) break;
     }

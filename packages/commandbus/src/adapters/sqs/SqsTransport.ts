@@ -113,9 +113,7 @@ export class SqsTransport implements CommandTransport {
       body: message.Body ?? '',
       receiptHandle: message.ReceiptHandle ?? '',
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
-      attributes: Object.fromEntries(
-        Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [key, value.StringValue ?? '']),
-      ),
+      attributes: Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [key, value.StringValue ?? ''])),
     }));
   }
 

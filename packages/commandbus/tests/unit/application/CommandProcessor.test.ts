@@ -481,11 +481,14 @@ describe('Class: CommandProcessor', () => {
       });
       expect((await world.store.listTsq({ domain: DOMAIN })).items.map((item) => item.commandId)).toEqual([recordId]);
       expect(world.tsqQueue()).toMatchObject([
-        { body: 'this is not a command', attributes: { 'cb-parked': 'malformed', 'cb-error-code': 'MALFORMED_MESSAGE', 'cb-record': recordId, 'cb-token': recordId } },
+        {
+          body: 'this is not a command',
+          attributes: { 'cb-parked': 'malformed', 'cb-error-code': 'MALFORMED_MESSAGE', 'cb-record': recordId, 'cb-token': recordId },
+        },
       ]);
     });
 
-    it("treats a command envelope of another domain as malformed: the queue decides the domain", async () => {
+    it('treats a command envelope of another domain as malformed: the queue decides the domain', async () => {
       // Prepare
       const world = createWorld();
       const envelope: Envelope = {

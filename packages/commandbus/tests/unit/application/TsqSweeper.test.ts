@@ -49,7 +49,10 @@ describe('Class: TsqSweeper', () => {
 
     it.each([
       ['cancelled', (world: World, commandId: string) => world.tsq.operatorCancel({ domain: DOMAIN, commandId, operator: 'ops', reason: 'dup' })],
-      ['completed by an operator', (world: World, commandId: string) => world.tsq.operatorComplete({ domain: DOMAIN, commandId, operator: 'ops', resultData: 1 })],
+      [
+        'completed by an operator',
+        (world: World, commandId: string) => world.tsq.operatorComplete({ domain: DOMAIN, commandId, operator: 'ops', resultData: 1 }),
+      ],
       ['retried', (world: World, commandId: string) => world.tsq.operatorRetry({ domain: DOMAIN, commandId, operator: 'ops' })],
     ])('removes the copy of a command %s since', async (_, resolve) => {
       // Prepare
@@ -144,7 +147,12 @@ describe('Class: TsqSweeper', () => {
       // The copy it parked is visible at once, so the same sweep meets it again and keeps it.
       expect(result).toEqual({ examined: 2, removed: 0, adopted: 1, kept: 1 });
       const state = await world.state(commandId);
-      expect(state).toMatchObject({ status: CommandStatus.IN_TSQ, data: { amount: 3 }, lastError: { code: 'DEAD_LETTERED' }, movedToTsqAt: START.toISOString() });
+      expect(state).toMatchObject({
+        status: CommandStatus.IN_TSQ,
+        data: { amount: 3 },
+        lastError: { code: 'DEAD_LETTERED' },
+        movedToTsqAt: START.toISOString(),
+      });
       expect(world.tsqQueue()).toMatchObject([
         { body: deadLettered!.body, attributes: { 'cb-parked': '1', 'cb-error-code': 'DEAD_LETTERED', 'cb-record': commandId, 'cb-token': state.token } },
       ]);
@@ -173,7 +181,12 @@ describe('Class: TsqSweeper', () => {
 
       // Assess
       expect(result.adopted).toBe(1);
-      expect(await world.state(envelope.commandId)).toMatchObject({ status: CommandStatus.IN_TSQ, attempts: 0, data: { amount: 1 }, lastError: { code: 'DEAD_LETTERED' } });
+      expect(await world.state(envelope.commandId)).toMatchObject({
+        status: CommandStatus.IN_TSQ,
+        attempts: 0,
+        data: { amount: 1 },
+        lastError: { code: 'DEAD_LETTERED' },
+      });
       expect(await world.trail(envelope.commandId)).toEqual(['SENT#0', 'MOVED_TO_TSQ#0']);
       expect((await world.store.listTsq({ domain: DOMAIN })).items.map((item) => item.commandId)).toEqual([envelope.commandId]);
     });
@@ -191,7 +204,11 @@ describe('Class: TsqSweeper', () => {
       // Assess
       const recordId = recordIdOf(deadLettered!.messageId);
       expect(result.adopted).toBe(1);
-      expect(await world.state(recordId)).toMatchObject({ status: CommandStatus.IN_TSQ, commandType: MALFORMED_COMMAND_TYPE, lastError: { code: 'MALFORMED_MESSAGE' } });
+      expect(await world.state(recordId)).toMatchObject({
+        status: CommandStatus.IN_TSQ,
+        commandType: MALFORMED_COMMAND_TYPE,
+        lastError: { code: 'MALFORMED_MESSAGE' },
+      });
       expect(world.tsqQueue()).toMatchObject([{ attributes: { 'cb-parked': 'malformed', 'cb-record': recordId } }]);
     });
 

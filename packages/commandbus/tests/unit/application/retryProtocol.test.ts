@@ -156,7 +156,9 @@ describe('Function: retryCommand', () => {
 
     // Act
     const refusals = await Promise.all(
-      [completed, malformed, noPayload].map((commandId) => retryCommand(world, { domain: DOMAIN, commandId, operator: 'alice' }).catch((caught: unknown) => caught)),
+      [completed, malformed, noPayload].map((commandId) =>
+        retryCommand(world, { domain: DOMAIN, commandId, operator: 'alice' }).catch((caught: unknown) => caught),
+      ),
     );
 
     // Assess

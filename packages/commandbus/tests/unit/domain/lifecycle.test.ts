@@ -63,11 +63,7 @@ function makeState(overrides: Partial<CommandState> = {}): CommandState {
 /** The store's condition (see DynamoCommandStore.apply): token, status (one or a list), attempts when given. */
 function conditionHolds(expected: Transition['expect'], current: Pick<CommandState, 'status' | 'token' | 'attempts'>): boolean {
   const statuses: readonly CommandStatus[] = typeof expected.status === 'string' ? [expected.status] : expected.status;
-  return (
-    expected.token === current.token &&
-    statuses.includes(current.status) &&
-    (expected.attempts === undefined || expected.attempts === current.attempts)
-  );
+  return expected.token === current.token && statuses.includes(current.status) && (expected.attempts === undefined || expected.attempts === current.attempts);
 }
 
 /** The state after the store applied a transition's changes. */
@@ -324,7 +320,14 @@ describe('Function: decideReceive', () => {
         commandId: COMMAND_ID,
         expect: { status: CommandStatus.IN_PROGRESS, token: TOKEN, attempts: 3, lease: 'lease-0' },
         set: { status: CommandStatus.IN_PROGRESS, updatedAt: NOW, lease: LEASE },
-        events: [{ eventType: AuditEventType.RECEIVED, timestamp: NOW, attempt: 3, details: { retake: true, reason: 'the previous delivery of this attempt could not reach the store' } }],
+        events: [
+          {
+            eventType: AuditEventType.RECEIVED,
+            timestamp: NOW,
+            attempt: 3,
+            details: { retake: true, reason: 'the previous delivery of this attempt could not reach the store' },
+          },
+        ],
       },
     });
   });
@@ -633,11 +636,7 @@ describe('Function: failureTransition', () => {
     expect(withAttemptsLeft.transition.set).toEqual({ status: CommandStatus.PENDING, updatedAt: NOW, lastError: timeout });
     expect(withAttemptsLeft.kind === 'retry' && withAttemptsLeft.delaySeconds).toBe(2);
     expect(atMax.kind).toBe('tsq');
-    expect(atMax.transition.events.map((e) => e.eventType)).toEqual([
-      AuditEventType.FAILED,
-      AuditEventType.RETRY_EXHAUSTED,
-      AuditEventType.MOVED_TO_TSQ,
-    ]);
+    expect(atMax.transition.events.map((e) => e.eventType)).toEqual([AuditEventType.FAILED, AuditEventType.RETRY_EXHAUSTED, AuditEventType.MOVED_TO_TSQ]);
   });
 
   it('parks at once when maxAttempts is 1', () => {
@@ -736,9 +735,7 @@ describe('Function: operatorCancelTransition', () => {
       commandId: COMMAND_ID,
       expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 2 },
       set: { status: CommandStatus.CANCELLED, updatedAt: NOW, tsq: 'leave', pendingRetry: null },
-      events: [
-        { eventType: AuditEventType.OPERATOR_CANCEL, timestamp: NOW, attempt: 2, details: { operator: 'bob', reason: 'duplicate payment' } },
-      ],
+      events: [{ eventType: AuditEventType.OPERATOR_CANCEL, timestamp: NOW, attempt: 2, details: { operator: 'bob', reason: 'duplicate payment' } }],
     });
   });
 });
@@ -795,7 +792,13 @@ describe('Function: withoutPayload', () => {
   it('drops the payload and error details but keeps the status, the events and the reason', () => {
     // Prepare
     const error: CommandError = { type: 'PERMANENT', code: 'BIG', message: 'too big', details: { huge: 'x' } };
-    const parking = failureTransition({ domain: DOMAIN, commandId: COMMAND_ID, token: TOKEN, attempt: 1, maxAttempts: 3 }, error, DATA, DEFAULT_RETRY_POLICY, NOW);
+    const parking = failureTransition(
+      { domain: DOMAIN, commandId: COMMAND_ID, token: TOKEN, attempt: 1, maxAttempts: 3 },
+      error,
+      DATA,
+      DEFAULT_RETRY_POLICY,
+      NOW,
+    );
 
     // Act
     const slim = withoutPayload(parking.transition);

@@ -124,11 +124,7 @@ describe('Function: classifyError', () => {
 
   it('truncates messages longer than 1000 characters, whatever was thrown', () => {
     // Prepare
-    const thrown = [
-      new PermanentCommandError('P', LONG),
-      new TransientCommandError('T', LONG),
-      new Error(LONG),
-    ];
+    const thrown = [new PermanentCommandError('P', LONG), new TransientCommandError('T', LONG), new Error(LONG)];
 
     // Act
     const messages = thrown.map((error) => classifyError(error).message);

@@ -88,9 +88,7 @@ describe('Function: validateDomain', () => {
 
       // Assess
       expect(error.field).toBe('domain');
-      expect(error.message).toBe(
-        `domain: must be 1-40 letters, digits, '-' or '_', starting with a letter or digit (got ${JSON.stringify(domain)})`,
-      );
+      expect(error.message).toBe(`domain: must be 1-40 letters, digits, '-' or '_', starting with a letter or digit (got ${JSON.stringify(domain)})`);
     },
   );
 

@@ -44,7 +44,14 @@ describe('Class: FaultInjector (through InMemoryCommandStore)', () => {
       store.failNext('insert', new Error('no b'), { when: (candidate) => candidate.commandId === 'b', times: 2 });
 
       // Act
-      const results = await Promise.all(['a', 'b', 'b', 'b'].map((id) => store.insert(record(id)).then((result) => result.created, (error: Error) => error.message)));
+      const results = await Promise.all(
+        ['a', 'b', 'b', 'b'].map((id) =>
+          store.insert(record(id)).then(
+            (result) => result.created,
+            (error: Error) => error.message,
+          ),
+        ),
+      );
 
       // Assess
       expect(results).toEqual([true, 'no b', 'no b', true]);
@@ -114,7 +121,13 @@ describe('Class: FaultyCommandStore', () => {
 
     // Act
     const error = await store
-      .apply({ domain: 'payments', commandId: 'a', expect: { status: CommandStatus.PENDING, token: 't' }, set: { status: CommandStatus.CANCELLED, updatedAt: 'x' }, events: [] })
+      .apply({
+        domain: 'payments',
+        commandId: 'a',
+        expect: { status: CommandStatus.PENDING, token: 't' },
+        set: { status: CommandStatus.CANCELLED, updatedAt: 'x' },
+        events: [],
+      })
       .catch((caught: unknown) => caught);
 
     // Assess

@@ -73,7 +73,8 @@ describe('Class: ShardedIndexReader', () => {
       const { cursor } = await reader.page('test', {}, 2, undefined);
       const issued = decode(cursor!);
       const at = (shard: number, position: unknown) => encode({ ...issued, s: issued.s.map((p, n) => (n === shard ? position : p)) });
-      const shardOfId = (shard: number) => `00000000-0000-4000-8000-${String([...Array(64).keys()].find((n) => shardOf(`00000000-0000-4000-8000-${String(n).padStart(12, '0')}`) === shard)).padStart(12, '0')}`;
+      const shardOfId = (shard: number) =>
+        `00000000-0000-4000-8000-${String([...Array(64).keys()].find((n) => shardOf(`00000000-0000-4000-8000-${String(n).padStart(12, '0')}`) === shard)).padStart(12, '0')}`;
       const crafted = [
         'not base64!',
         encode('just a string'),
