@@ -1,4 +1,5 @@
 import type { JsonObject } from '../types.ts';
+import * as z from 'zod/mini';
 import { ValidationError } from '../errors.ts';
 import { encodeJson } from './messageBody.ts';
 import { assertJson, validateDomain, validateMaxAttempts, validateName, validateQueueName, validateUuid } from './validation.ts';
@@ -44,6 +45,25 @@ export function encodeEnvelope(envelope: Envelope): string {
   return encodeJson(envelope);
 }
 
+const text = () => z.string({ error: 'is missing or not a string' }).check(z.minLength(1, { error: 'is missing or not a string' }));
+
+/** The envelope's shape; the values then meet the same rules as a send (validation.ts). */
+const ENVELOPE_SHAPE = z.object(
+  {
+    v: z.literal(1, { error: (issue) => `unknown envelope version ${JSON.stringify(issue.input)}` }),
+    domain: text(),
+    commandType: text(),
+    commandId: text(),
+    correlationId: text(),
+    token: text(),
+    sentAt: text(),
+    data: z.record(z.string(), z.unknown(), { error: 'is missing or not an object' }),
+    maxAttempts: z.int({ error: 'is not a positive integer' }).check(z.minimum(1, { error: 'is not a positive integer' })),
+    replyTo: z.optional(z.string({ error: 'is not a string' })),
+  },
+  { error: 'body is not a JSON object' },
+);
+
 export type DecodeResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
 
 export function decodeEnvelope(body: string): DecodeResult {
@@ -53,25 +73,19 @@ export function decodeEnvelope(body: string): DecodeResult {
   } catch (error) {
     return { ok: false, reason: `body is not JSON (${(error as Error).message})` };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { ok: false, reason: 'body is not a JSON object' };
+  // The shape first (zod), then the rules of `send` for every value.
+  const shaped = ENVELOPE_SHAPE.safeParse(parsed);
+  if (!shaped.success) {
+    const issue = shaped.error.issues[0]!;
+    const field = issue.path[0];
+    return {
+      ok: false,
+      reason: field === undefined ? 'body is not a JSON object' : field === 'v' ? issue.message : `field '${String(field)}' ${issue.message}`,
+    };
   }
+  // The values as parsed, not zod's copies: a copy would silently drop a `__proto__` key that the
+  // rules below must see (and refuse).
   const m = parsed as Record<string, unknown>;
-  if (m.v !== 1) return { ok: false, reason: `unknown envelope version ${JSON.stringify(m.v)}` };
-  for (const field of ['domain', 'commandType', 'commandId', 'correlationId', 'token', 'sentAt'] as const) {
-    if (typeof m[field] !== 'string' || (m[field] as string).length === 0) {
-      return { ok: false, reason: `field '${field}' is missing or not a string` };
-    }
-  }
-  if (typeof m.data !== 'object' || m.data === null || Array.isArray(m.data)) {
-    return { ok: false, reason: "field 'data' is missing or not an object" };
-  }
-  if (typeof m.maxAttempts !== 'number' || !Number.isInteger(m.maxAttempts) || m.maxAttempts < 1) {
-    return { ok: false, reason: "field 'maxAttempts' is not a positive integer" };
-  }
-  if (m.replyTo !== undefined && typeof m.replyTo !== 'string') {
-    return { ok: false, reason: "field 'replyTo' is not a string" };
-  }
   // A message not made by `send` (another producer, a hand-made envelope) meets the same rules as a
   // send, so whatever the worker records can be listed, found by id and acted on by an operator.
   try {

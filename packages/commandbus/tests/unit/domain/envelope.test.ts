@@ -209,3 +209,17 @@ describe('Function: decodeEnvelope (the rules of send)', () => {
     expect(!decoded.ok && decoded.reason).toMatch(reason);
   });
 });
+
+describe('Function: decodeEnvelope (values as parsed)', () => {
+  it("refuses data with a '__proto__' key instead of silently dropping it", () => {
+    // Prepare: JSON.parse keeps __proto__ as an own key; a copy into a plain object would lose it
+    const body = bodyWith({}).replace('"data":{', '"data":{"__proto__":{"admin":true},');
+
+    // Act
+    const decoded = decodeEnvelope(body);
+
+    // Assess
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.reason).toMatch(/^field 'data\.__proto__': has the key '__proto__'/);
+  });
+});
