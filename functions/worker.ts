@@ -6,6 +6,7 @@ import {
   readEnvironment,
   resolveAdapters,
   resolveRetryPolicy,
+  ValidationError,
   type HandlerRegistry,
   type RetryPolicy,
   type TransportMessage,
@@ -23,6 +24,16 @@ const STORE_PATIENCE_MS = 5_000;
 export interface WorkerHandlerOptions {
   registry: HandlerRegistry;
   retryPolicy?: RetryPolicy;
+  /**
+   * While a handler runs, every this many seconds its message's visibility is extended to the end of
+   * the invocation (the seconds the context has left), so SQS does not hand it out again while the
+   * function still works on it. Needed only when the commands queue's visibility timeout is shorter
+   * than the function timeout: the stack sets it to six times the function timeout, so by default a
+   * message cannot reappear mid-invocation. Set it below the queue's visibility timeout. A failed beat
+   * is logged and the attempt goes on.
+   * @default undefined — no heartbeat
+   */
+  heartbeatIntervalSeconds?: number;
 }
 
 /** A record the worker leaves in the queue on purpose (backoff scheduled, or a later attempt owns it). */
@@ -49,6 +60,10 @@ export function toTransportMessage(record: SQSRecord): TransportMessage {
  * message must stay in the queue is reported in batchItemFailures — never the whole batch.
  */
 export function createWorkerHandler(options: WorkerHandlerOptions) {
+  const { heartbeatIntervalSeconds } = options;
+  if (heartbeatIntervalSeconds !== undefined && (!Number.isInteger(heartbeatIntervalSeconds) || heartbeatIntervalSeconds < 1)) {
+    throw new ValidationError('heartbeatIntervalSeconds', `must be an integer from 1, below the queue's visibility timeout (got ${heartbeatIntervalSeconds})`);
+  }
   const { powertools, logger } = createLambdaLogger('commandbus-worker');
   const adapters = resolveAdapters(configFromEnv(process.env, logger));
   const batch = new BatchProcessor(EventType.SQS);
@@ -69,6 +84,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
           handlerTimeoutMs,
           logger,
           names: adapters.names,
+          ...(heartbeatIntervalSeconds === undefined ? {} : { heartbeat: lambdaHeartbeat(heartbeatIntervalSeconds, context) }),
         });
         processors.set(domain, processor);
       }
@@ -84,6 +100,14 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
   };
 
   return middy(handler).use(injectLambdaContext(powertools));
+}
+
+/**
+ * The Lambda's heartbeat: each beat hides the message until the invocation ends (rounded up to a whole
+ * second), never longer — past that the function is stopped, and SQS must be free to hand it out.
+ */
+export function lambdaHeartbeat(intervalSeconds: number, context: Pick<Context, 'getRemainingTimeInMillis'>) {
+  return { intervalSeconds, visibilitySeconds: () => Math.min(43_200, Math.max(1, Math.ceil(context.getRemainingTimeInMillis() / 1000))) };
 }
 
 /**

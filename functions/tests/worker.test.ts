@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { domainOf, toTransportMessage } from '../worker.ts';
+import { HandlerRegistry, ValidationError } from '@commandbus/core';
+import { createWorkerHandler, domainOf, lambdaHeartbeat, toTransportMessage } from '../worker.ts';
 
 const record = (overrides: Partial<SQSRecord> = {}): SQSRecord =>
   ({
@@ -26,5 +27,38 @@ describe('Function: domainOf', () => {
 describe('Function: toTransportMessage', () => {
   it('keeps the receive count and the message attributes the processor needs', () => {
     expect(toTransportMessage(record())).toEqual({ messageId: 'm-1', body: '{}', receiptHandle: 'r-1', receiveCount: 3, attributes: { 'cb-parked': '1' } });
+  });
+});
+
+describe('Function: lambdaHeartbeat', () => {
+  it('hides the message, at each beat, until the invocation ends, rounded up to a whole second', () => {
+    // Prepare
+    let remaining = 28_400;
+    const heartbeat = lambdaHeartbeat(5, { getRemainingTimeInMillis: () => remaining });
+
+    // Act
+    const first = heartbeat.visibilitySeconds();
+    remaining = 23_000;
+    const later = heartbeat.visibilitySeconds();
+
+    // Assess
+    expect(heartbeat.intervalSeconds).toBe(5);
+    expect([first, later]).toEqual([29, 23]);
+  });
+
+  it('asks for at least one second and at most the 12 hours SQS allows', () => {
+    expect(lambdaHeartbeat(1, { getRemainingTimeInMillis: () => 0 }).visibilitySeconds()).toBe(1);
+    expect(lambdaHeartbeat(1, { getRemainingTimeInMillis: () => 50_000_000 }).visibilitySeconds()).toBe(43_200);
+  });
+});
+
+describe('Function: createWorkerHandler', () => {
+  it.each([0, 2.5, -1])('refuses heartbeatIntervalSeconds = %s, naming the option', (heartbeatIntervalSeconds) => {
+    // Act
+    const create = () => createWorkerHandler({ registry: new HandlerRegistry(), heartbeatIntervalSeconds });
+
+    // Assess
+    expect(create).toThrow(ValidationError);
+    expect(create).toThrow(`heartbeatIntervalSeconds: must be an integer from 1, below the queue's visibility timeout (got ${heartbeatIntervalSeconds})`);
   });
 });

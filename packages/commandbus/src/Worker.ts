@@ -14,12 +14,28 @@ export interface WorkerOptions extends CommandBusConfig {
   /** Commands handled at once. 1–1000, default 10. */
   concurrency?: number;
   /**
-   * Seconds a received message stays hidden from other receivers (1–43,200, default 30). An attempt
-   * still running after this is redelivered and counts as a new attempt.
+   * Seconds a received message stays hidden from other receivers (1–43,200). An attempt still running
+   * after this is redelivered and counts as a new attempt — unless `heartbeatIntervalSeconds` keeps
+   * extending it.
+   * @default 30
    */
   visibilityTimeout?: number;
-  /** Handler time limit in ms; default 80% of the visibility timeout, so a timeout is recorded first. */
+  /**
+   * Handler time limit in ms (1–43,200,000); past it the attempt is a transient TIMEOUT. Above the
+   * visibility timeout, set `heartbeatIntervalSeconds` too, or the message is redelivered while the
+   * handler still runs.
+   * @default 80% of the visibility timeout, so a timeout is recorded before the message comes back
+   */
   handlerTimeoutMs?: number;
+  /**
+   * While a handler runs, every this many seconds the worker extends its message's visibility by
+   * `visibilityTimeout` (ChangeMessageVisibility, like sqs-consumer's `heartbeatInterval`), so a
+   * handler allowed to run longer than the visibility timeout (`handlerTimeoutMs`) is not handed out
+   * again meanwhile. The beats stop when the handler ends or reaches its time limit; a failed beat is
+   * logged and the attempt goes on. An integer from 1, below `visibilityTimeout`.
+   * @default undefined — no heartbeat: an attempt that outlives the visibility timeout is redelivered
+   */
+  heartbeatIntervalSeconds?: number;
   /** Long-poll wait, 1–20 s, default 20 (0 would spin on an empty queue). */
   waitTimeSeconds?: number;
   /**
@@ -37,6 +53,8 @@ interface ResolvedWorkerOptions {
   visibilityTimeout: number;
   handlerTimeoutMs: number;
   waitTimeSeconds: number;
+  /** Absent: no heartbeat. */
+  heartbeatIntervalSeconds?: number;
 }
 
 /** Checks every option once, with messages that name the option and its range. */
@@ -50,12 +68,18 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   validateDomain(options.domain);
   if (!options.registry) throw new ValidationError('registry', 'is required (a HandlerRegistry)');
   const visibilityTimeout = integer('visibilityTimeout', options.visibilityTimeout ?? 30, 1, 43_200);
+  const heartbeat = options.heartbeatIntervalSeconds;
+  // As sqs-consumer: a beat must come before the visibility the previous one set runs out.
+  if (heartbeat !== undefined && (!Number.isInteger(heartbeat) || heartbeat < 1 || heartbeat >= visibilityTimeout)) {
+    throw new ValidationError('heartbeatIntervalSeconds', `must be an integer from 1, below visibilityTimeout (${visibilityTimeout} s) (got ${heartbeat})`);
+  }
   return {
     concurrency: integer('concurrency', options.concurrency ?? 10, 1, 1000),
     visibilityTimeout,
     handlerTimeoutMs: integer('handlerTimeoutMs', options.handlerTimeoutMs ?? Math.floor(visibilityTimeout * 800), 1, 43_200_000),
     waitTimeSeconds: integer('waitTimeSeconds', options.waitTimeSeconds ?? 20, 1, 20),
     sweepIntervalSeconds: integer('sweepIntervalSeconds', options.sweepIntervalSeconds ?? 300, 0, 86_400),
+    ...(heartbeat === undefined ? {} : { heartbeatIntervalSeconds: heartbeat }),
   };
 }
 
@@ -65,6 +89,8 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
  *
  * @example
  * const worker = new Worker({ domain: 'payments', registry, concurrency: 8, visibilityTimeout: 30 });
+ * // a handler that may run 10 minutes keeps its message hidden by extending it every 10 s:
+ * new Worker({ domain: 'reports', registry, visibilityTimeout: 30, handlerTimeoutMs: 600_000, heartbeatIntervalSeconds: 10 });
  * const running = worker.run();
  * // ...
  * await worker.stop(); // finishes in-flight commands, then `running` resolves
@@ -92,15 +118,19 @@ export class Worker {
     this.transport = transport;
     this.logger = logger;
     this.sweeper = new TsqSweeper({ store, transport, logger });
+    const { handlerTimeoutMs, heartbeatIntervalSeconds, visibilityTimeout } = this.settings;
     this.processor = new CommandProcessor({
       domain: options.domain,
       store,
       transport,
       registry: options.registry,
       retryPolicy,
-      handlerTimeoutMs: this.settings.handlerTimeoutMs,
+      handlerTimeoutMs,
       logger,
       names,
+      ...(heartbeatIntervalSeconds === undefined
+        ? {}
+        : { heartbeat: { intervalSeconds: heartbeatIntervalSeconds, visibilitySeconds: () => visibilityTimeout } }),
     });
   }
 

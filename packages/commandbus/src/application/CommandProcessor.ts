@@ -56,9 +56,28 @@ export interface CommandProcessorOptions {
   retryPolicy: RetryPolicy;
   /** The handler's time limit; past it the attempt is a transient TIMEOUT. */
   handlerTimeoutMs: number;
+  /**
+   * Keeps the message hidden while its handler runs, for a handler allowed to run longer than the
+   * visibility timeout. Default: none — a handler that outlives the visibility timeout is redelivered
+   * and the redelivery counts as a new attempt.
+   */
+  heartbeat?: HeartbeatOptions;
   logger: Logger;
   /** The namespace's queue names: a reply may never be sent to the bus's own queues. */
   names?: ResourceNames;
+}
+
+/**
+ * While a handler runs, every `intervalSeconds` the message's visibility is changed to
+ * `visibilitySeconds()` from that moment (ChangeMessageVisibility), so SQS does not hand it out
+ * again. The beats stop when the handler ends or reaches its time limit, so the message is never
+ * hidden past the handler's deadline plus one extension. A failed beat is logged; the attempt goes on.
+ */
+export interface HeartbeatOptions {
+  /** Seconds between two beats; below the visibility a beat sets, so the next one comes in time. */
+  intervalSeconds: number;
+  /** Seconds each beat hides the message for: the Worker's visibility timeout; in Lambda, what is left of the invocation. */
+  visibilitySeconds: () => number;
 }
 
 export interface ProcessContext {
@@ -215,7 +234,7 @@ export class CommandProcessor {
     let transition: Transition;
     let afterWrite: () => Promise<ProcessOutcome>;
     try {
-      const result = await this.invoke(envelope, attempt);
+      const result = await this.withHeartbeat(message, log, () => this.invoke(envelope, attempt));
       transition = successTransition(ref, result, now());
       afterWrite = async () => {
         if (envelope.replyTo) await sendReply(transport, envelope, 'SUCCESS', { result: result ?? null });
@@ -246,6 +265,39 @@ export class CommandProcessor {
       return 'abandon';
     }
     return afterWrite();
+  }
+
+  /** Runs `run` (the handler) while beating, if a heartbeat is configured; resolves once no beat is in flight. */
+  private async withHeartbeat<T>(message: TransportMessage, log: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
+    const { heartbeat, transport, logger, domain } = this.options;
+    if (!heartbeat) return run();
+    let beating: Promise<void> | undefined;
+    const beat = () => {
+      if (beating !== undefined) return; // the previous beat has not answered yet: one at a time
+      let seconds: number | undefined;
+      // Started inside a promise: whatever throws is a failed beat, never an uncaught timer error.
+      beating = Promise.resolve()
+        .then(() => {
+          seconds = heartbeat.visibilitySeconds();
+          return transport.delay(domain, message.receiptHandle, seconds);
+        })
+        .then(
+          () => logger.debug('visibility extended', { ...log, messageId: message.messageId, seconds }),
+          (error: unknown) => logger.warn('visibility heartbeat failed; the attempt goes on', { ...log, messageId: message.messageId, error: String(error) }),
+        )
+        .finally(() => {
+          beating = undefined;
+        });
+    };
+    const timer = setInterval(beat, heartbeat.intervalSeconds * 1000);
+    try {
+      return await run();
+    } finally {
+      clearInterval(timer);
+      // A beat still in flight must land before the outcome's own visibility change (a retry's
+      // backoff), or it would hide the message for the heartbeat's seconds instead of the backoff's.
+      await beating;
+    }
   }
 
   private async invoke(envelope: Envelope, attempt: number): Promise<JsonValue | undefined> {

@@ -97,6 +97,41 @@ describe('Function: resolveWorkerOptions', () => {
     expect(error.message).toBe(message);
   });
 
+  it('has no heartbeat unless asked, and keeps one below the visibility timeout with a handler limit above it', () => {
+    // Prepare
+    const plain = options();
+    const beating = options({ visibilityTimeout: 30, heartbeatIntervalSeconds: 29, handlerTimeoutMs: 600_000 });
+
+    // Act
+    const off = resolveWorkerOptions(plain);
+    const on = resolveWorkerOptions(beating);
+
+    // Assess
+    expect(off).not.toHaveProperty('heartbeatIntervalSeconds');
+    expect(on).toMatchObject({ visibilityTimeout: 30, heartbeatIntervalSeconds: 29, handlerTimeoutMs: 600_000 });
+  });
+
+  it.each([
+    [30, 30, 'heartbeatIntervalSeconds: must be an integer from 1, below visibilityTimeout (30 s) (got 30)'],
+    [30, 45, 'heartbeatIntervalSeconds: must be an integer from 1, below visibilityTimeout (30 s) (got 45)'],
+    [30, 0, 'heartbeatIntervalSeconds: must be an integer from 1, below visibilityTimeout (30 s) (got 0)'],
+    [30, 2.5, 'heartbeatIntervalSeconds: must be an integer from 1, below visibilityTimeout (30 s) (got 2.5)'],
+    [1, 1, 'heartbeatIntervalSeconds: must be an integer from 1, below visibilityTimeout (1 s) (got 1)'],
+  ] as const)(
+    'rejects heartbeatIntervalSeconds = %s with a visibility timeout of %s s, naming the option and the rule',
+    (visibilityTimeout, heartbeatIntervalSeconds, message) => {
+      // Prepare
+      const input = options({ visibilityTimeout, heartbeatIntervalSeconds });
+
+      // Act
+      const error = validationErrorOf(() => resolveWorkerOptions(input));
+
+      // Assess
+      expect(error.field).toBe('heartbeatIntervalSeconds');
+      expect(error.message).toBe(message);
+    },
+  );
+
   it('rejects an invalid domain, naming it', () => {
     // Prepare
     const input = options({ domain: 'pay ments' });
@@ -228,6 +263,31 @@ describe('Class: Worker', () => {
       // Assess
       expect(await world.state(commandId)).toMatchObject({ status: CommandStatus.COMPLETED, attempts: 2, result: 'attempt 2' });
       expect(await world.trail(commandId)).toEqual(['SENT#0', 'RECEIVED#1', 'RECEIVED#2', 'COMPLETED#2']);
+      expect(world.commandsQueue()).toEqual([]);
+    });
+
+    it('with heartbeatIntervalSeconds, keeps the message of a handler running 3× the visibility timeout hidden: one attempt, one receive', async () => {
+      // Prepare
+      const world = createWorld();
+      const handler = vi.fn(async (_: unknown, { attempt }: { attempt: number }) => {
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        return `attempt ${attempt}`;
+      });
+      world.handle(handler);
+      const commandId = await world.send();
+
+      // Act
+      const { worker, running } = startWorker(world, { concurrency: 2, visibilityTimeout: 2, handlerTimeoutMs: 10_000, heartbeatIntervalSeconds: 1 });
+      await until(allCompleted(world, [commandId]), 'the command to complete');
+      await worker.stop();
+      await running;
+
+      // Assess
+      expect(handler).toHaveBeenCalledTimes(1);
+      expect(await world.state(commandId)).toMatchObject({ status: CommandStatus.COMPLETED, attempts: 1, result: 'attempt 1' });
+      expect(await world.trail(commandId)).toEqual(['SENT#0', 'RECEIVED#1', 'COMPLETED#1']);
+      expect(world.transport.callsOf('delay').length).toBeGreaterThanOrEqual(5);
+      expect(world.transport.callsOf('delay').every((call) => call[2] === 2)).toBe(true);
       expect(world.commandsQueue()).toEqual([]);
     });
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { vi } from 'vitest';
-import { CommandProcessor } from '../../../src/application/CommandProcessor.ts';
+import { CommandProcessor, type HeartbeatOptions } from '../../../src/application/CommandProcessor.ts';
 import { TsqSweeper } from '../../../src/application/TsqSweeper.ts';
 import { CommandBus } from '../../../src/CommandBus.ts';
 import type { CommandState } from '../../../src/domain/lifecycle.ts';
@@ -63,6 +63,8 @@ export function recordingLogger(): Logger & { lines: { level: string; message: s
 export interface WorldOptions {
   retryPolicy?: RetryPolicy;
   handlerTimeoutMs?: number;
+  /** The processor's heartbeat (default none). */
+  heartbeat?: HeartbeatOptions;
   /** Receives after which the commands queue dead-letters a message (default as deployed, 30). */
   maxReceiveCount?: number;
   logger?: Logger;
@@ -94,6 +96,7 @@ export function createWorld(options: WorldOptions = {}) {
     handlerTimeoutMs: options.handlerTimeoutMs ?? 60_000,
     logger,
     names,
+    ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }),
   });
   const sweeper = new TsqSweeper({ store, transport, logger });
 
