@@ -3,7 +3,7 @@ export { Worker, type WorkerOptions } from './Worker.ts';
 export { TroubleshootingQueue, type OperatorAction } from './TroubleshootingQueue.ts';
 export { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
 export { HandlerRegistry, type CommandHandler, type HandlerCommand, type HandlerContext } from './HandlerRegistry.ts';
-export { CommandProcessor, MAX_RETAKES, type ProcessContext, type ProcessOutcome } from './application/CommandProcessor.ts';
+export { CommandProcessor, MAX_RETAKES, type HeartbeatOptions, type ProcessContext, type ProcessOutcome } from './application/CommandProcessor.ts';
 export { resolveAdapters, type CommandBusConfig, type Adapters } from './config.ts';
 export { createConsoleLogger, silentLogger } from './logger.ts';
 export { DEFAULT_RETRY_POLICY, backoffSeconds, resolveRetryPolicy, type RetryPolicy } from './domain/retryPolicy.ts';
