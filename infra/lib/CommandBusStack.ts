@@ -6,7 +6,9 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -28,6 +30,21 @@ import {
   TSQ_MAX_MESSAGE_BYTES,
   TSQ_MAX_RECEIVE_COUNT,
 } from '@commandbus/core/resources';
+
+/** The detail-type of the event sent for every command that enters the TSQ. */
+export const PARKED_EVENT_DETAIL_TYPE = 'CommandParked';
+
+/** The event's detail, from the stream record's new image (DynamoDB JSON; quoted placeholders give strings). */
+const PARKED_EVENT_TEMPLATE = JSON.stringify({
+  domain: '<$.dynamodb.NewImage.sk.S>',
+  commandId: '<$.dynamodb.NewImage.pk.S>',
+  commandType: '<$.dynamodb.NewImage.commandType.S>',
+  correlationId: '<$.dynamodb.NewImage.correlationId.S>',
+  errorType: '<$.dynamodb.NewImage.lastError.M.type.S>',
+  errorCode: '<$.dynamodb.NewImage.lastError.M.code.S>',
+  errorMessage: '<$.dynamodb.NewImage.lastError.M.message.S>',
+  movedToTsqAt: '<$.dynamodb.NewImage.movedToTsqAt.S>',
+});
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -60,6 +77,8 @@ export interface CommandBusStackProps extends StackProps {
  */
 export class CommandBusStack extends Stack {
   readonly table: Table;
+  /** Where a `CommandParked` event lands for every command that enters the TSQ. */
+  readonly events: EventBus;
   readonly api: HttpApi;
 
   constructor(scope: Construct, id: string, props: CommandBusStackProps) {
@@ -221,7 +240,10 @@ export class CommandBusStack extends Stack {
       }),
     };
 
+    this.events = this.parkedEvents(namespace);
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'EventBusName', { value: this.events.eventBusName });
     new CfnOutput(this, 'Namespace', { value: namespace });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'RepliesQueueUrl', { value: replies.queueUrl });
@@ -238,6 +260,47 @@ export class CommandBusStack extends Stack {
     new CfnOutput(this, 'TsqSweeperFunctionName', { value: sweeper.functionName });
 
     this.acknowledgeJustifiedFindings([worker, sweeper, apiFunction]);
+  }
+
+  /**
+   * One `CommandParked` event per command entering the TSQ, on a bus of the stack's own, so users
+   * can route alerts per domain, type or error code with EventBridge rules. An EventBridge Pipe
+   * reads the table's stream and lets through only writes that make a command IN_TSQ (a transition
+   * from another status, or a record created parked); the worker does nothing more for it, and the
+   * happy path pays nothing (see docs/data-model.md for the cost).
+   */
+  private parkedEvents(namespace: string): EventBus {
+    const bus = new EventBus(this, 'Events', { eventBusName: `${namespace}-events` });
+    const role = new Role(this, 'ParkedEventsPipeRole', { assumedBy: new ServicePrincipal('pipes.amazonaws.com') });
+    this.table.grantStreamRead(role);
+    bus.grantPutEventsTo(role);
+    const parked = { NewImage: { status: { S: ['IN_TSQ'] } } };
+    const pipe = new CfnPipe(this, 'ParkedEventsPipe', {
+      name: `${namespace}-parked-events`,
+      roleArn: role.roleArn,
+      source: this.table.tableStreamArn!,
+      sourceParameters: {
+        dynamoDbStreamParameters: { startingPosition: 'LATEST', batchSize: 10, maximumBatchingWindowInSeconds: 1 },
+        filterCriteria: {
+          filters: [
+            { pattern: JSON.stringify({ eventName: ['MODIFY'], dynamodb: { ...parked, OldImage: { status: { S: [{ 'anything-but': ['IN_TSQ'] }] } } } }) },
+            { pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: parked }) },
+          ],
+        },
+      },
+      target: bus.eventBusArn,
+      targetParameters: {
+        eventBridgeEventBusParameters: { detailType: PARKED_EVENT_DETAIL_TYPE, source: `commandbus.${namespace}` },
+        inputTemplate: PARKED_EVENT_TEMPLATE,
+      },
+    });
+    pipe.node.addDependency(role);
+    Validations.of(role.node.findChild('DefaultPolicy').node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only dynamodb:ListStreams uses "*" (Table.grantStreamRead): it supports no resource-level permissions; stream reads are on this table\'s stream ARN.',
+    });
+    return bus;
   }
 
   /** The commands table, read from the shared definition. */
@@ -260,6 +323,8 @@ export class CommandBusStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Feeds the parked-command events (see parkedEvents): no write costs more for it.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
     for (const index of definition.GlobalSecondaryIndexes) {
       const projection = index.Projection;

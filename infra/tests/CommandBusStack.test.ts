@@ -70,6 +70,18 @@ beforeAll(() => {
   resources = template.toJSON().Resources as Record<string, Resource>;
 }, 120_000);
 
+type Statement = { Action: string | string[]; Resource: unknown };
+const functions = () => ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
+const roleIdOf = (fn: Resource) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+/** Every statement a role grants: attached policies and inline ones. */
+const statementsOfRole = (roleId: string): Statement[] => [
+  ...ofType('AWS::IAM::Policy')
+    .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]),
+  ...((resources[roleId]!.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement),
+];
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
 describe('Stack: synthesis', () => {
   it('passes the cdk-nag AwsSolutions pack with only the acknowledged findings', () => {
     // Synthesis throws on any unacknowledged finding (the next test shows it does).
@@ -91,6 +103,7 @@ describe('Stack: synthesis', () => {
         .sort(),
     ).toEqual([
       'CommandBus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/ParkedEventsPipeRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/RepliesQueue/Resource: AwsSolutions-SQS3',
       'CommandBus/TsqSweeperServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/WorkerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
@@ -279,20 +292,6 @@ describe('Stack: IAM', () => {
 });
 
 describe('Stack: function roles and logs', () => {
-  type Statement = { Action: string | string[]; Resource: unknown };
-  const functions = () => ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
-  const roleIdOf = (fn: Resource) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  /** Every statement a role grants: attached policies and inline ones. */
-  const statementsOfRole = (roleId: string): Statement[] => [
-    ...ofType('AWS::IAM::Policy')
-      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
-      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]),
-    ...((resources[roleId]!.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
-      (policy) => policy.PolicyDocument.Statement,
-    ),
-  ];
-  const actionsOf = (statements: Statement[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-
   it('attaches no AWS managed policy: AWSLambdaBasicExecutionRole would let a function write every log group', () => {
     expect(JSON.stringify(template.toJSON()).includes('AWSLambdaBasicExecutionRole')).toBe(false);
     for (const [, role] of ofType('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns ?? []).toEqual([]);
@@ -314,7 +313,7 @@ describe('Stack: function roles and logs', () => {
     expect(logGroups.size).toBe(3);
   });
 
-  it('keeps active tracing with its X-Ray grant, the only statements on "*"', () => {
+  it('keeps active tracing with its X-Ray grant; besides it only dynamodb:ListStreams is on "*"', () => {
     for (const [, fn] of functions()) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(actionsOf(statementsOfRole(roleIdOf(fn)))).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
@@ -324,7 +323,8 @@ describe('Stack: function roles and logs', () => {
     expect(wildcards.length).toBeGreaterThan(0);
     for (const statement of wildcards) {
       expect(statement.Resource).toBe('*');
-      expect(actionsOf([statement]).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      // Neither X-Ray's two actions nor ListStreams support resource-level permissions.
+      expect([['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], ['dynamodb:ListStreams']]).toContainEqual(actionsOf([statement]).sort());
     }
   });
 
@@ -399,5 +399,32 @@ describe('Stack: alarms and outputs', () => {
     for (const name of ['ApiUrl', 'TableName', 'RepliesQueueUrl', 'Namespace', 'CommandsQueueUrlpayments', 'TsqQueueArnpayments', 'CommandsQueueUrltest']) {
       expect(outputs).toContain(name);
     }
+  });
+});
+
+describe('Stack: parked-command events', () => {
+  it('sends one CommandParked event per command entering the TSQ, from the table stream through a pipe to the stack bus', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0]!;
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const [[, pipe]] = ofType('AWS::Pipes::Pipe') as [[string, Resource]];
+    const filters = (pipe.Properties.SourceParameters.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
+    // A transition into IN_TSQ from another status, or a record created parked; nothing else.
+    expect(filters).toEqual([
+      { eventName: ['MODIFY'], dynamodb: { NewImage: { status: { S: ['IN_TSQ'] } }, OldImage: { status: { S: [{ 'anything-but': ['IN_TSQ'] }] } } } },
+      { eventName: ['INSERT'], dynamodb: { NewImage: { status: { S: ['IN_TSQ'] } } } },
+    ]);
+    expect(pipe.Properties.TargetParameters.EventBridgeEventBusParameters).toEqual({ DetailType: 'CommandParked', Source: 'commandbus.shop' });
+    const detail = JSON.parse(pipe.Properties.TargetParameters.InputTemplate);
+    expect(Object.keys(detail)).toEqual(['domain', 'commandId', 'commandType', 'correlationId', 'errorType', 'errorCode', 'errorMessage', 'movedToTsqAt']);
+  });
+
+  it("lets the pipe read only the table's stream and put events only on the stack's bus", () => {
+    const [[, pipe]] = ofType('AWS::Pipes::Pipe') as [[string, Resource]];
+    const roleId = (pipe.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = statementsOfRole(roleId);
+    const events = statements.filter((s) => actionsOf([s]).includes('events:PutEvents'));
+    expect(events.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Events/), 'Arn'] }]);
+    const streams = statements.filter((s) => actionsOf([s]).includes('dynamodb:GetRecords'));
+    expect(JSON.stringify(streams.map((s) => s.Resource))).toContain('StreamArn');
   });
 });
