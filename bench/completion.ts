@@ -16,6 +16,7 @@ export function observeCompletions(store: CommandStore, onCompleted: (commandId:
     auditTrail: (commandId, domain) => store.auditTrail(commandId, domain),
     query: (query) => store.query(query),
     listTsq: (query) => store.listTsq(query),
+    history: (query) => store.history(query),
     apply: async (transition) => {
       const result = await store.apply(transition);
       if (result.applied && transition.set.status === CommandStatus.COMPLETED) onCompleted(transition.commandId);

@@ -6,6 +6,7 @@ import {
   ValidationError,
   type CommandBusConfig,
   type CommandStatus,
+  type JsonObject,
   type JsonValue,
   type SendCommandRequest,
 } from '@commandbus/core';
@@ -155,6 +156,16 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
       ),
     // The body is optional and not read; one that is sent must still be JSON.
     operatorRetry: operatorAction((event) => tsq.operatorRetry(action(event))),
+    operatorEditAndRetry: operatorAction((event) => tsq.operatorEditAndRetry({ ...action(event), data: parsedBody(event)?.data as JsonObject })),
+    getCommandHistory: async (event) =>
+      json(
+        200,
+        await tsq.getCommandHistory({
+          ...command(event),
+          ...optional('limit', queryInteger(event, 'limit')),
+          ...optional('cursor', queryString(event, 'cursor')),
+        }),
+      ),
     operatorCancel: operatorAction((event) => tsq.operatorCancel({ ...action(event), reason: parsedBody(event)?.reason as string })),
     operatorComplete: operatorAction((event) =>
       tsq.operatorComplete({ ...action(event), ...optional('resultData', parsedBody(event)?.resultData as JsonValue | undefined) }),

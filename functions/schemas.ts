@@ -73,6 +73,7 @@ const commandFields = {
   lastError: CommandError.optional(),
   result: z.unknown().optional().meta({ description: 'What the handler returned (any JSON)' }),
   data: z.looseObject({}).optional().meta({ description: 'The payload, stored once the command is parked in the TSQ' }),
+  edits: z.int().min(1).optional().meta({ description: 'How many times an operator edited the payload; the edits are in GET …/history' }),
   dataOmitted: z.literal(true).optional().meta({ description: 'In a page that would pass 5 MB, payloads are left out and marked' }),
 };
 
@@ -97,6 +98,18 @@ const page = <T extends z.ZodType>(item: T) =>
   });
 export const CommandPage = page(Command).meta({ id: 'CommandPage' });
 export const TsqPage = page(TsqEntry).meta({ id: 'TsqPage' });
+export const PayloadEdit = z
+  .strictObject({
+    domain: z.string(),
+    commandId: z.string(),
+    editNumber: z.int().min(1),
+    editedAt: timestamp,
+    operator: z.string().meta({ description: 'Who edited (over the API: the caller identity)' }),
+    before: z.looseObject({}).optional().meta({ description: 'The payload the edit replaced; absent when none was stored' }),
+    after: z.looseObject({}),
+  })
+  .meta({ id: 'PayloadEdit' });
+export const CommandHistory = page(PayloadEdit).meta({ id: 'CommandHistory' });
 export const AuditTrail = z.strictObject({ items: z.array(AuditEvent) }).meta({ id: 'AuditTrail' });
 
 export const StatusCounts = z
@@ -111,6 +124,11 @@ export const StatusCounts = z
   .meta({ id: 'StatusCounts' });
 
 export const RetryBody = z.looseObject({}).meta({ description: 'Not read; if sent, it must be JSON' });
+const payload = (description: string) =>
+  z.looseObject({}).meta({
+    description: `${description}. At most 128 KiB as JSON, nesting at most ${MAX_JSON_DEPTH} levels; numbers within ±(2^53 − 1) and not closer to 0 than 1e-130; no empty or \`__proto__\` keys`,
+  });
+export const EditRetryBody = z.object({ data: payload('The corrected payload, validated like a send') }).meta({ id: 'EditRetryBody' });
 export const CancelBody = z.object({ reason: name('Why, recorded in the audit trail and the reply') }).meta({ id: 'CancelBody' });
 export const CompleteBody = z
   .object({ resultData: z.unknown().optional().meta({ description: 'Any JSON up to 64 KiB; numbers within ±(2^53 − 1)' }) })

@@ -95,6 +95,8 @@ describe('HTTP API: OpenAPI', () => {
         'GET /domains/{domain}/counts',
         'GET /tsq',
         'POST /tsq/{domain}/{commandId}/retry',
+        'POST /tsq/{domain}/{commandId}/edit-and-retry',
+        'GET /commands/{domain}/{commandId}/history',
         'POST /tsq/{domain}/{commandId}/cancel',
         'POST /tsq/{domain}/{commandId}/complete',
         'GET /openapi.json',

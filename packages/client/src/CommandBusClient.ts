@@ -14,8 +14,10 @@ import {
   type AuditEvent,
   type Command,
   type CommandQuery,
+  type JsonObject,
   type JsonValue,
   type Page,
+  type PayloadEdit,
   type SendCommandRequest,
   type SendResult,
   type StatusCounts,
@@ -71,7 +73,7 @@ interface WireError {
 }
 
 /**
- * The commandbus HTTP API with the library's calls and errors: send, getCommand, getAuditTrail,
+ * The commandbus HTTP API with the library's calls and errors: send, getCommand, getAuditTrail, getCommandHistory,
  * queryCommands, countByStatus, and the TSQ's list and operator actions (the operator is the
  * authenticated caller).
  */
@@ -130,6 +132,17 @@ export class CommandBusClient {
 
   operatorRetry(action: { domain: string; commandId: string }): Promise<Command> {
     return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/retry`, undefined, {});
+  }
+
+  /** Re-enqueues a corrected payload (validated as send validates it); the edit is kept in the command's history. */
+  operatorEditAndRetry(action: { domain: string; commandId: string; data: JsonObject }): Promise<Command> {
+    return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/edit-and-retry`, undefined, { data: action.data });
+  }
+
+  /** The payload edits of a command, oldest first, with the payload before and after each. */
+  getCommandHistory(query: { domain: string; commandId: string; limit?: number; cursor?: string }): Promise<Page<PayloadEdit>> {
+    const { domain, commandId, ...rest } = query;
+    return this.request('GET', `commands/${enc(domain)}/${enc(commandId)}/history`, rest);
   }
 
   operatorCancel(action: { domain: string; commandId: string; reason: string }): Promise<Command> {

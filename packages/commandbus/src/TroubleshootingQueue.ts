@@ -1,15 +1,15 @@
 import { applyWithRetry } from './application/applyWithRetry.ts';
 import { sendReplyOrLog } from './application/replies.ts';
-import { retryCommand } from './application/retryProtocol.ts';
+import { editAndRetryCommand, retryCommand } from './application/retryProtocol.ts';
 import { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
 import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
 import { operatorCancelTransition, operatorCompleteTransition, type CommandState, type Transition } from './domain/lifecycle.ts';
 import { MAX_RESULT_BYTES } from './domain/outcome.ts';
 import { validateQuery } from './domain/query.ts';
-import { assertJson, validateDomain, validateName, validateUuid } from './domain/validation.ts';
+import { assertJson, DEFAULT_MAX_DATA_BYTES, validateDomain, validateJsonObject, validateName, validateUuid } from './domain/validation.ts';
 import { toTsqEntry } from './domain/views.ts';
 import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
-import type { JsonValue, Page, TsqEntry, TsqQuery } from './types.ts';
+import type { HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
   domain: string;
@@ -26,6 +26,9 @@ export interface OperatorAction {
  * const tsq = new TroubleshootingQueue({ namespace: 'shop' });
  * const { items } = await tsq.list({ domain: 'payments' });
  * await tsq.operatorRetry({ domain: 'payments', commandId: items[0].commandId, operator: 'alice' });
+ * // Or with a corrected payload; the payload before and after is kept in the command's history:
+ * await tsq.operatorEditAndRetry({ domain: 'payments', commandId, operator: 'alice', data: { amount: 100 } });
+ * const { items: edits } = await tsq.getCommandHistory({ domain: 'payments', commandId });
  */
 export class TroubleshootingQueue {
   private readonly adapters: Adapters;
@@ -42,6 +45,38 @@ export class TroubleshootingQueue {
   /** Re-enqueues the stored payload with a fresh token: the command is PENDING again, attempts reset. */
   async operatorRetry(action: OperatorAction): Promise<void> {
     await retryCommand(this.adapters, validateAction(action));
+  }
+
+  /**
+   * Re-enqueues a corrected payload: `data` (validated as `send` validates it, up to 128 KiB) replaces
+   * the stored payload and the command is retried with it — the same protocol as operatorRetry, so a
+   * crash at any step still runs the corrected payload. The payload before and after, the operator and
+   * the time are kept in the command's history (getCommandHistory), one item per edit, so any number
+   * of edits leaves the command's own item bounded; the OPERATOR_RETRY event records
+   * `{ operator, edited: true, editNumber }`. Only from IN_TSQ. A command whose payload could not be
+   * stored may be edited; a malformed message may not (it names no command type to run).
+   */
+  async operatorEditAndRetry(action: OperatorAction & { data: JsonObject }): Promise<void> {
+    const { domain, commandId, operator } = validateAction(action);
+    const data = validateJsonObject('data', action.data, DEFAULT_MAX_DATA_BYTES);
+    await editAndRetryCommand(this.adapters, { domain, commandId, operator, data });
+  }
+
+  /**
+   * The payload edits of a command (operatorEditAndRetry), oldest first, with the payload before and
+   * after each. Pages of up to 10 edits (each holds two payloads of up to 128 KiB); a command without
+   * edits, or none at all, has an empty history (`Command.edits` says whether there are any).
+   */
+  async getCommandHistory(query: HistoryQuery): Promise<Page<PayloadEdit>> {
+    validateDomain(query.domain);
+    validateUuid('commandId', query.commandId);
+    if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > MAX_HISTORY_PAGE)) {
+      throw new ValidationError('limit', `must be an integer from 1 to ${MAX_HISTORY_PAGE} (got ${query.limit})`);
+    }
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || query.cursor.length === 0)) {
+      throw new ValidationError('cursor', 'must be a non-empty string returned as nextCursor');
+    }
+    return this.adapters.store.history({ ...query, commandId: query.commandId.toLowerCase() });
   }
 
   async operatorCancel(action: OperatorAction & { reason: string }): Promise<void> {
@@ -94,5 +129,8 @@ function validateAction<T extends OperatorAction>(action: T): T {
   validateName('operator', action.operator);
   return { ...action, commandId: action.commandId.toLowerCase() };
 }
+
+/** Two payloads of up to 128 KiB per edit: ten keep a page under 3 MB, within Lambda's 6 MB answer. */
+const MAX_HISTORY_PAGE = 10;
 
 const now = () => new Date().toISOString();

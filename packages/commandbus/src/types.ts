@@ -64,6 +64,33 @@ export interface Command {
    * operator); on the happy path it travels in the SQS message alone (see docs/data-model.md).
    */
   data?: JsonObject;
+  /**
+   * How many times an operator edited the payload (operatorEditAndRetry); absent when never. The
+   * payloads before and after each edit are in the command's history (getCommandHistory).
+   */
+  edits?: number;
+}
+
+/** One operator edit of a command's payload, as its history keeps it. */
+export interface PayloadEdit {
+  domain: string;
+  commandId: string;
+  /** 1 for the first edit of the command, then 2, 3 … */
+  editNumber: number;
+  /** ISO-8601. */
+  editedAt: string;
+  operator: string;
+  /** The payload the edit replaced; absent when the command had none stored (too large to keep on its item). */
+  before?: JsonObject;
+  after: JsonObject;
+}
+
+export interface HistoryQuery {
+  domain: string;
+  commandId: string;
+  /** 1–10, default 10 (each edit holds two payloads of up to 128 KiB). */
+  limit?: number;
+  cursor?: string;
 }
 
 export interface SendCommandRequest {

@@ -9,10 +9,22 @@
  *
  * A worker that receives the message before step 3 lands finishes the retry itself (lifecycle:
  * decideReceive adopts the pending retry), and every older message or attempt is stale from step 3 on.
+ *
+ * An edit-and-retry is the same protocol with a different step 1 (editRetryRequestTransition): the
+ * corrected payload replaces the stored one, and the replaced one moves to the command's history, in
+ * that one write. Step 2 sends the stored payload as always — now the corrected one — so a crash
+ * anywhere leaves a command whose every way forward runs the corrected payload.
  */
 import { randomUUID } from 'node:crypto';
 import { encodeEnvelope, type Envelope } from '../domain/envelope.ts';
-import { MALFORMED_COMMAND_TYPE, operatorRetryTransition, PAYLOAD_NOT_STORED, retryRequestTransition, type CommandState } from '../domain/lifecycle.ts';
+import {
+  editRetryRequestTransition,
+  MALFORMED_COMMAND_TYPE,
+  operatorRetryTransition,
+  PAYLOAD_NOT_STORED,
+  retryRequestTransition,
+  type CommandState,
+} from '../domain/lifecycle.ts';
 import { CommandNotFoundError, InvalidOperationError, SendFailedError } from '../errors.ts';
 import type { CommandStore } from '../ports/CommandStore.ts';
 import type { CommandTransport } from '../ports/CommandTransport.ts';
@@ -26,15 +38,48 @@ export interface RetryPorts {
 
 /** An operator's retry: all three steps. */
 export async function retryCommand(ports: RetryPorts, request: { domain: string; commandId: string; operator: string; details?: JsonObject }): Promise<void> {
-  const { domain, commandId, operator, details = {} } = request;
+  const { domain, commandId, operator } = request;
   const token = randomUUID();
+  let details = request.details ?? {};
   const requested = await applyWithRetry(
     ports.store,
     { domain, commandId },
     (current) => {
       if (!current) throw new CommandNotFoundError(domain, commandId);
       assertRetryable(current);
+      // An edit whose retry never completed (a crash after its step 1): the stored payload is the
+      // edited one, and this retry runs it — the audit event says so.
+      const abandonedEdit = current.pendingRetry?.details?.edited === true ? current.pendingRetry.details : undefined;
+      details = abandonedEdit ? { edited: true, editNumber: abandonedEdit.editNumber ?? null, ...(request.details ?? {}) } : (request.details ?? {});
       return { write: retryRequestTransition(current, operator, token, now(), details), after: () => current };
+    },
+    { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
+  );
+  await completeRetry(ports, requested, token, operator, details);
+}
+
+/**
+ * An operator's edit-and-retry: `data` (already validated like a send's) replaces the stored payload
+ * and is re-enqueued; the payload before and after are kept in the command's history. A command
+ * whose payload could not be stored may be edited (the operator supplies it); a malformed message
+ * may not (it has no command type to run).
+ */
+export async function editAndRetryCommand(
+  ports: RetryPorts,
+  request: { domain: string; commandId: string; operator: string; data: JsonObject },
+): Promise<void> {
+  const { domain, commandId, operator, data } = request;
+  const token = randomUUID();
+  let details: JsonObject = {};
+  const requested = await applyWithRetry(
+    ports.store,
+    { domain, commandId },
+    (current) => {
+      if (!current) throw new CommandNotFoundError(domain, commandId);
+      assertEditable(current);
+      const write = editRetryRequestTransition(current, operator, token, data, now());
+      details = write.set.pendingRetry?.details ?? {};
+      return { write, after: (): CommandState => ({ ...current, data, edits: write.set.edits }) };
     },
     { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
   );
@@ -82,6 +127,16 @@ function assertRetryable(current: CommandState): void {
   }
   if (current.data === undefined) {
     throw new InvalidOperationError(`${current.domain}/${current.commandId}: ${PAYLOAD_NOT_STORED}`, current.status);
+  }
+}
+
+function assertEditable(current: CommandState): void {
+  if (current.status === 'IN_TSQ' && current.commandType === MALFORMED_COMMAND_TYPE) {
+    throw new InvalidOperationError(
+      `${current.domain}/${current.commandId} is a message that is not a command (${current.lastError?.message ?? 'malformed'}); ` +
+        'it has no command type to run, so it cannot be edited and retried — send a new command with the corrected payload, then cancel or complete this one',
+      current.status,
+    );
   }
 }
 

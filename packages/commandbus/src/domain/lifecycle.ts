@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidOperationError } from '../errors.ts';
-import { AuditEventType, CommandStatus, type Command, type CommandError, type JsonObject, type JsonValue } from '../types.ts';
+import { AuditEventType, CommandStatus, type Command, type CommandError, type JsonObject, type JsonValue, type PayloadEdit } from '../types.ts';
 import type { Envelope } from './envelope.ts';
 import { backoffSeconds, type RetryPolicy } from './retryPolicy.ts';
 
@@ -42,7 +42,14 @@ export interface Transition {
   domain: string;
   commandId: string;
   /** The write happens only if the command is still exactly like this. */
-  expect: { status: CommandStatus | readonly CommandStatus[]; token: string; attempts?: number; lease?: string };
+  expect: {
+    status: CommandStatus | readonly CommandStatus[];
+    token: string;
+    attempts?: number;
+    lease?: string;
+    /** The number of payload edits (an absent count is 0): two edits cannot both be edit n. */
+    edits?: number;
+  };
   set: {
     status: CommandStatus;
     updatedAt: string;
@@ -58,8 +65,14 @@ export interface Transition {
     /** null removes it. */
     pendingRetry?: PendingRetry | null;
     lease?: string;
+    edits?: number;
   };
   events: NewEvent[];
+  /**
+   * A payload edit to keep in the command's history, written together with this transition (one
+   * transaction: the state and its history move together). Only the operator's edit-and-retry has one.
+   */
+  history?: PayloadEdit;
   /**
    * When the command may not be recorded yet (its message can overtake the producer's write): create
    * it with this identity and these first events if it does not exist, in the same single write.
@@ -384,6 +397,38 @@ export function operatorRetryTransition(current: CommandState, operator: string,
     expect: fromTsq(current),
     set: { status: CommandStatus.PENDING, attempts: 0, token, updatedAt: now, tsq: 'leave', pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator, ...details })],
+  };
+}
+
+/**
+ * Step 1 of an edit-and-retry: like retryRequestTransition, and the corrected payload replaces the
+ * stored one in the same write — so whatever happens next (the message sent or not, step 3 landed or
+ * a worker adopting the retry, a later operator retry) runs the corrected payload. The replaced
+ * payload moves to the command's history (`history`), next to the new one, with who edited and when.
+ * The pending retry carries `{ edited: true, editNumber }`, which the OPERATOR_RETRY event records
+ * whichever way the retry completes (step 3, or decideReceive adopting it).
+ */
+export function editRetryRequestTransition(current: CommandState, operator: string, token: string, data: JsonObject, now: string): Transition {
+  assertInTsq(current, 'operatorEditAndRetry');
+  const edits = current.edits ?? 0;
+  const editNumber = edits + 1;
+  const details: JsonObject = { edited: true, editNumber };
+  const history: PayloadEdit = {
+    domain: current.domain,
+    commandId: current.commandId,
+    editNumber,
+    editedAt: now,
+    operator,
+    ...(current.data === undefined ? {} : { before: current.data }),
+    after: data,
+  };
+  return {
+    domain: current.domain,
+    commandId: current.commandId,
+    expect: { ...fromTsq(current), edits },
+    set: { status: CommandStatus.IN_TSQ, updatedAt: current.updatedAt, data, edits: editNumber, pendingRetry: { token, operator, requestedAt: now, details } },
+    events: [],
+    history,
   };
 }
 

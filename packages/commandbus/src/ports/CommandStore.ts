@@ -1,5 +1,5 @@
 import type { CommandState, NewCommandRecord, Transition } from '../domain/lifecycle.ts';
-import type { AuditEvent, CommandQuery, Page, TsqQuery } from '../types.ts';
+import type { AuditEvent, CommandQuery, HistoryQuery, Page, PayloadEdit, TsqQuery } from '../types.ts';
 
 /**
  * The store did not answer in a way that says whether a write happened (a timeout, a dropped
@@ -30,11 +30,17 @@ export type ApplyResult = { applied: true } | { applied: false; current?: Comman
 export interface CommandStore {
   /** Creates the command unless (domain, commandId) exists; then returns what exists. */
   insert(record: NewCommandRecord): Promise<InsertResult>;
-  /** Applies a transition as one conditional write: state and its audit events together. */
+  /**
+   * Applies a transition as one conditional write: state and its audit events together. A transition
+   * with `history` (an operator's payload edit) also records that edit, in the same atomic write; it
+   * is refused (applied: false) unless the command has exactly `expect.edits` edits recorded.
+   */
   apply(transition: Transition): Promise<ApplyResult>;
   get(domain: string, commandId: string): Promise<CommandState | undefined>;
   /** Oldest first. Without a domain: the events of every command with that id. */
   auditTrail(commandId: string, domain?: string): Promise<AuditEvent[]>;
   query(query: CommandQuery): Promise<Page<CommandState>>;
   listTsq(query: TsqQuery): Promise<Page<CommandState>>;
+  /** The payload edits of a command, oldest first (editNumber 1, 2 …); empty when it has none or does not exist. */
+  history(query: HistoryQuery): Promise<Page<PayloadEdit>>;
 }

@@ -23,6 +23,9 @@
  * - Item sizes follow DynamoDB's published rules (attribute names + UTF-8 strings + ~1 byte per two
  *   digits of a number + 3 bytes per list or map + 1 per element); DynamoDB's exact accounting may
  *   differ by a few bytes, which matters only for items within bytes of 400 KB.
+ * - Payload edits (a transition's `history`) are kept beside the items, one per edit, as
+ *   DynamoCommandStore keeps them in items of their own; the transition and its edit are written
+ *   together or not at all (DynamoDB: one TransactWriteItems), each checked against 400 KB.
  * - Key and value rules DynamoDB enforces (empty key strings, NaN, sets, binary) are not checked:
  *   the lifecycle never writes them.
  */
@@ -31,7 +34,7 @@ import { ValidationError } from '../errors.ts';
 import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../domain/lifecycle.ts';
 import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
 import { INDEXES } from '../resources.ts';
-import { CommandStatus, type AuditEvent, type CommandQuery, type Page, type TsqQuery } from '../types.ts';
+import { CommandStatus, type AuditEvent, type CommandQuery, type HistoryQuery, type Page, type PayloadEdit, type TsqQuery } from '../types.ts';
 import { shardKey, shardOf, timeSortKey } from '../adapters/dynamodb/keys.ts';
 import { FaultInjector, type PortMethod } from './faults.ts';
 
@@ -47,6 +50,7 @@ interface StoredEvent {
 /** DynamoDB's item size limit. */
 export const MAX_ITEM_BYTES = 400 * 1024;
 const DEFAULT_LIMIT = 25;
+const DEFAULT_HISTORY_LIMIT = 10;
 
 /**
  * @example
@@ -58,6 +62,8 @@ const DEFAULT_LIMIT = 25;
 export class InMemoryCommandStore extends FaultInjector<CommandStore> implements CommandStore {
   /** Items by `<commandId>\u0000<domain>` (DynamoDB's pk, sk). */
   private readonly items = new Map<string, Item>();
+  /** Payload edits by the same key, in editNumber order. */
+  private readonly edits = new Map<string, Item[]>();
 
   protected defaultError(method: PortMethod<CommandStore>): unknown {
     return new StoreUnavailableError(`injected fault: the store did not answer ${method}`);
@@ -105,6 +111,18 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     return this.faulted('listTsq', [query], () => this.page('tsq', query, undefined));
   }
 
+  history(query: HistoryQuery): Promise<Page<PayloadEdit>> {
+    return this.faulted('history', [query], () => {
+      const binding = `${query.domain}/${query.commandId}`;
+      const after = query.cursor === undefined ? 0 : decodeHistoryCursor(query.cursor, binding);
+      const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
+      const matches = (this.edits.get(keyOf(query.commandId, query.domain)) ?? []).filter((edit) => (edit.editNumber as number) > after);
+      const items = matches.slice(0, limit).map((edit) => copy(edit) as unknown as PayloadEdit);
+      const last = items[items.length - 1];
+      return matches.length > limit && last ? { items, nextCursor: encodeHistoryCursor(binding, last.editNumber) } : { items };
+    });
+  }
+
   /** Every stored command (copies), for assertions. */
   all(): CommandState[] {
     return [...this.items.values()].map((item) => toState(copy(item)));
@@ -147,7 +165,8 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       item.token === expect.token &&
       (typeof expect.status === 'string' ? item.status === expect.status : expect.status.includes(item.status as CommandStatus)) &&
       (expect.attempts === undefined || item.attempts === expect.attempts) &&
-      (expect.lease === undefined || item.lease === expect.lease);
+      (expect.lease === undefined || item.lease === expect.lease) &&
+      (expect.edits === undefined || ((item.edits as number | undefined) ?? 0) === expect.edits);
     if (existing ? !holds(existing) : !create) {
       return existing ? { applied: false, current: toState(copy(existing)) } : { applied: false };
     }
@@ -158,6 +177,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     if (changes.attempts !== undefined) next.attempts = changes.attempts;
     if (changes.token !== undefined) next.token = changes.token;
     if (changes.lease !== undefined) next.lease = changes.lease;
+    if (changes.edits !== undefined) next.edits = changes.edits;
     if (changes.result !== undefined) next.result = copy(changes.result);
     for (const attribute of ['lastError', 'data', 'pendingRetry'] as const) {
       const value = changes[attribute];
@@ -188,6 +208,15 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       next.events = [...(next.events as StoredEvent[]), ...events];
     }
     assertFits(next, 'Item size to update has exceeded the maximum allowed size');
+    const history = transition.history;
+    if (history) {
+      const recorded = this.edits.get(key) ?? [];
+      // The edit's own item is written only where none exists (a second edit n is refused).
+      if (recorded.some((edit) => edit.editNumber === history.editNumber)) return { applied: false, current: toState(copy(existing ?? next)) };
+      const edit = copy(history) as unknown as Item;
+      assertFits({ pk: `${history.commandId}#edit`, sk: `${history.domain}#000000`, ...edit }, 'Item size has exceeded the maximum allowed size');
+      this.edits.set(key, [...recorded, edit]);
+    }
     this.items.set(key, copy(next));
     return { applied: true };
   }
@@ -252,7 +281,7 @@ function toState(item: Item): CommandState {
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
-  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease'] as const) {
+  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease', 'edits'] as const) {
     if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
   }
   return state;
@@ -326,5 +355,23 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
     throw new ValidationError('cursor', 'was issued for another query (another domain, status, command type or time range); start again without one');
   }
   if (after < range.from || after > range.to) throw invalid("its position is outside the query's time range");
+  return after;
+}
+
+function encodeHistoryCursor(binding: string, after: number): string {
+  return Buffer.from(JSON.stringify({ twin: 1, h: binding, after })).toString('base64url');
+}
+
+function decodeHistoryCursor(cursor: string, binding: string): number {
+  const invalid = (why: string) => new ValidationError('cursor', `is not a cursor returned by this API (${why}); start again without one`);
+  let parsed: unknown;
+  try {
+    parsed = /^[A-Za-z0-9_-]+$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    throw invalid('not JSON');
+  }
+  const { twin, h, after } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { twin?: unknown; h?: unknown; after?: unknown };
+  if (twin !== 1 || typeof h !== 'string' || typeof after !== 'number' || !Number.isInteger(after)) throw invalid('unknown version or shape');
+  if (h !== binding) throw new ValidationError('cursor', 'was issued for the history of another command; start again without one');
   return after;
 }

@@ -158,6 +158,9 @@ export class FaultyCommandStore extends FaultInjector<CommandStore> implements C
   listTsq(...args: Parameters<CommandStore['listTsq']>) {
     return this.faulted('listTsq', args, () => this.inner.listTsq(...args));
   }
+  history(...args: Parameters<CommandStore['history']>) {
+    return this.faulted('history', args, () => this.inner.history(...args));
+  }
 }
 
 /** Any CommandTransport (the SQS adapter against fauxqs, say) behind the twins' fault hooks. */

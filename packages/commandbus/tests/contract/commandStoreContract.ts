@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../../src/domain/lifecycle.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { ItemTooLargeError, type CommandStore } from '../../src/ports/CommandStore.ts';
-import { AuditEventType, CommandStatus, type CommandError } from '../../src/types.ts';
+import { AuditEventType, CommandStatus, type CommandError, type JsonObject } from '../../src/types.ts';
 
 export interface StoreWorld {
   store: CommandStore;
@@ -98,6 +98,25 @@ async function everyPage(read: (cursor: string | undefined) => Promise<{ items: 
     if (pages.length > 100) throw new Error('more than 100 pages: the cursor does not advance');
   } while (cursor !== undefined);
   return pages;
+}
+
+/** An operator's edit-and-retry step 1 on a parked command with `edits` edits behind it. */
+function edit(record: Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'>, edits: number, before: JsonObject, after: JsonObject, minute = 20): Transition {
+  const editNumber = edits + 1;
+  return {
+    domain: record.domain,
+    commandId: record.commandId,
+    expect: { status: CommandStatus.IN_TSQ, token: record.token, attempts: 1, edits },
+    set: {
+      status: CommandStatus.IN_TSQ,
+      updatedAt: at(10),
+      data: after,
+      edits: editNumber,
+      pendingRetry: { token: `retry-${editNumber}`, operator: 'ops', requestedAt: at(minute), details: { edited: true, editNumber } },
+    },
+    events: [],
+    history: { domain: record.domain, commandId: record.commandId, editNumber, editedAt: at(minute), operator: 'ops', before, after },
+  };
 }
 
 const ids = (items: CommandState[]) => items.map((item) => item.commandId);
@@ -751,6 +770,127 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
         // Assess
         expect(pages.flat().map((item) => item.commandId)).toEqual(records.map((record) => record.commandId).reverse());
         expect(pages.every((page) => page.length <= 2)).toBe(true);
+      });
+    });
+
+    describe('Method: apply with a payload edit, and history', () => {
+      /** A command parked with `{ keep: 'me' }` as its payload. */
+      async function parked(store: CommandStore, domain: string): Promise<NewCommandRecord> {
+        const record = pending(domain);
+        await store.insert(record);
+        await store.apply(receive(record));
+        await store.apply(park(record, 10));
+        return record;
+      }
+
+      it('writes the transition and its edit together: the new payload and the count on the command, before and after in its history', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = await parked(store, domain);
+        const trailBefore = await store.auditTrail(record.commandId, domain);
+
+        // Act
+        const result = await store.apply(edit(record, 0, { keep: 'me' }, { fixed: true }));
+
+        // Assess
+        expect(result).toEqual({ applied: true });
+        expect(await mustGet(store, domain, record.commandId)).toMatchObject({ status: CommandStatus.IN_TSQ, data: { fixed: true }, edits: 1 });
+        expect(await store.history({ domain, commandId: record.commandId })).toEqual({
+          items: [{ domain, commandId: record.commandId, editNumber: 1, editedAt: at(20), operator: 'ops', before: { keep: 'me' }, after: { fixed: true } }],
+        });
+        expect(await store.auditTrail(record.commandId)).toEqual(trailBefore);
+      });
+
+      it('never lists an edit as a command: queries, the TSQ listing and audit trails see the command once', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = await parked(store, domain);
+
+        // Act
+        await store.apply(edit(record, 0, { keep: 'me' }, { fixed: 1 }));
+        await store.apply(edit(record, 1, { fixed: 1 }, { fixed: 2 }));
+
+        // Assess
+        expect(ids((await store.query({ domain })).items)).toEqual([record.commandId]);
+        expect(ids((await store.query({ domain, status: CommandStatus.IN_TSQ })).items)).toEqual([record.commandId]);
+        expect(ids((await store.listTsq({ domain })).items)).toEqual([record.commandId]);
+        expect(new Set((await store.auditTrail(record.commandId)).map((event) => `${event.domain}/${event.commandId}`))).toEqual(
+          new Set([`${domain}/${record.commandId}`]),
+        );
+      });
+
+      it('refuses a second edit with the same number, and a transition whose condition fails, writing neither state nor history', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = await parked(store, domain);
+        await store.apply(edit(record, 0, { keep: 'me' }, { first: true }));
+
+        // Act
+        const stale = await store.apply(edit(record, 0, { keep: 'me' }, { second: true }, 21));
+        const wrongToken = await store.apply(edit({ ...record, token: 'another' }, 1, { first: true }, { third: true }, 22));
+
+        // Assess
+        expect(stale).toMatchObject({ applied: false, current: { data: { first: true }, edits: 1 } });
+        expect(wrongToken).toMatchObject({ applied: false, current: { data: { first: true }, edits: 1 } });
+        expect((await store.history({ domain, commandId: record.commandId })).items.map((item) => item.after)).toEqual([{ first: true }]);
+      });
+
+      it('pages through the history oldest first without skipping or repeating, even past 1 MB of payloads', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = await parked(store, domain);
+        const payload = (n: number) => ({ n, filler: 'x'.repeat(100 * 1024) });
+        let before: JsonObject = { keep: 'me' };
+        for (let n = 0; n < 7; n++) {
+          await store.apply(edit(record, n, before, payload(n + 1), 20 + n));
+          before = payload(n + 1);
+        }
+
+        // Act
+        const all = await store.history({ domain, commandId: record.commandId });
+        const first = await store.history({ domain, commandId: record.commandId, limit: 4 });
+        const rest = await store.history({ domain, commandId: record.commandId, limit: 4, cursor: first.nextCursor! });
+
+        // Assess
+        expect(all.items.map((item) => item.editNumber)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        expect(all).not.toHaveProperty('nextCursor');
+        expect(first.items.map((item) => item.editNumber)).toEqual([1, 2, 3, 4]);
+        expect(rest.items.map((item) => item.editNumber)).toEqual([5, 6, 7]);
+        expect(rest).not.toHaveProperty('nextCursor');
+        expect(rest.items[2]?.after).toEqual(payload(7));
+      });
+
+      it('keeps the history of each command apart, and has none for a command never edited or not stored', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const edited = await parked(store, domain);
+        const other = await parked(store, domain);
+        await store.apply(edit(edited, 0, { keep: 'me' }, { fixed: true }));
+
+        // Act
+        const none = await store.history({ domain, commandId: other.commandId });
+        const missing = await store.history({ domain, commandId: randomUUID() });
+        const otherDomain = await store.history({ domain: `${domain}x`, commandId: edited.commandId });
+
+        // Assess
+        expect([none.items, missing.items, otherDomain.items]).toEqual([[], [], []]);
+        await expect(store.history({ domain, commandId: edited.commandId, cursor: 'garbage!' })).rejects.toThrow(ValidationError);
+      });
+
+      it('refuses an edit whose history item would exceed 400 KB with ItemTooLargeError, writing nothing', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = await parked(store, domain);
+        const big = (tag: string) => ({ tag, filler: 'y'.repeat(210 * 1024) });
+
+        // Act
+        const error = await store.apply(edit(record, 0, big('before'), big('after'))).catch((caught: unknown) => caught);
+
+        // Assess
+        expect(error).toBeInstanceOf(ItemTooLargeError);
+        expect(await mustGet(store, domain, record.commandId)).toMatchObject({ data: { keep: 'me' } });
+        expect(await mustGet(store, domain, record.commandId)).not.toHaveProperty('edits');
+        expect((await store.history({ domain, commandId: record.commandId })).items).toEqual([]);
       });
     });
   });

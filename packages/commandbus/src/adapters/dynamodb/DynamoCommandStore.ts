@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -6,17 +6,21 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../../domain/lifecycle.ts';
 import { INDEXES } from '../../resources.ts';
-import { CommandStatus, type AuditEvent, type CommandQuery, type Page, type TsqQuery } from '../../types.ts';
+import { ValidationError } from '../../errors.ts';
+import { CommandStatus, type AuditEvent, type CommandQuery, type HistoryQuery, type Page, type PayloadEdit, type TsqQuery } from '../../types.ts';
 import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../../ports/CommandStore.ts';
 import { shardKey, shardOf, timeSortKey } from './keys.ts';
 import { ShardedIndexReader } from './ShardedIndexReader.ts';
 
 type Item = Record<string, unknown>;
+type TransactUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
 
 /** Audit events live inside the command item (short keys keep a happy-path item under 1 KB). */
 interface StoredEvent {
@@ -31,6 +35,11 @@ const MAX_FILTER_ROUNDS = 10;
 /**
  * One item per command, keyed (pk = commandId, sk = domain), holding its state and its audit trail,
  * so every transition is a single conditional write. See docs/data-model.md for the costs.
+ *
+ * An operator's payload edit is an item of its own, (pk = `<commandId>#edit`, sk =
+ * `<domain>#<editNumber, 6 digits>`), written in one TransactWriteItems with the transition that makes
+ * the edit. Its partition key is never a command id, and it carries no index keys: no query of
+ * commands, audit trails, listings or indexes ever reads it.
  */
 export class DynamoCommandStore implements CommandStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -125,12 +134,18 @@ export class DynamoCommandStore implements CommandStore {
       values[':expectLease'] = expect.lease;
       conditions.push('#lease = :expectLease');
     }
+    if (expect.edits !== undefined) {
+      names['#edits'] = 'edits';
+      values[':expectEdits'] = expect.edits;
+      conditions.push(expect.edits === 0 ? '(attribute_not_exists(#edits) OR #edits = :expectEdits)' : '#edits = :expectEdits');
+    }
 
     set('status', changes.status);
     set('updatedAt', changes.updatedAt);
     if (changes.attempts !== undefined) set('attempts', changes.attempts);
     if (changes.token !== undefined) set('token', changes.token);
     if (changes.lease !== undefined) set('lease', changes.lease);
+    if (changes.edits !== undefined) set('edits', changes.edits);
     if (changes.result !== undefined) set('result', changes.result);
     for (const attribute of ['lastError', 'data', 'pendingRetry'] as const) {
       const value = changes[attribute];
@@ -175,18 +190,18 @@ export class DynamoCommandStore implements CommandStore {
       sets.push('#events = list_append(#events, :events)');
     }
 
+    const update = {
+      TableName: this.tableName,
+      Key: { pk: transition.commandId, sk: transition.domain },
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    } satisfies TransactUpdate;
+    if (transition.history) return this.applyWithEdit(update, transition.history);
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: transition.commandId, sk: transition.domain },
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      await this.doc.send(new UpdateCommand(update));
       return { applied: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -194,6 +209,77 @@ export class DynamoCommandStore implements CommandStore {
       }
       throw translate(error);
     }
+  }
+
+  /** The transition and its payload edit in one transaction: both land or neither does. */
+  private async applyWithEdit(update: TransactUpdate, edit: PayloadEdit): Promise<ApplyResult> {
+    const { domain, commandId, ...stored } = edit;
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Update: update },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: historyKey(commandId), sk: editSortKey(domain, edit.editNumber), ...stored },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return { applied: true };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw translate(error);
+      const [command, history] = error.CancellationReasons ?? [];
+      if (command?.Code === 'ConditionalCheckFailed') {
+        return command.Item ? { applied: false, current: toState(unmarshall(command.Item)) } : { applied: false };
+      }
+      // The edit's item exists already: the command's edit count moved on meanwhile.
+      if (history?.Code === 'ConditionalCheckFailed') return { applied: false, current: await this.get(domain, commandId) };
+      const reasons = (error.CancellationReasons ?? []).map((reason) => `${reason.Code ?? 'None'}: ${reason.Message ?? ''}`).join('; ');
+      if ((error.CancellationReasons ?? []).some((reason) => reason.Code === 'ValidationError' && /size/i.test(reason.Message ?? ''))) {
+        return Promise.reject(new ItemTooLargeError(`the payload edit would exceed the item size limit (${reasons})`, { cause: error }));
+      }
+      if ((error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError')) {
+        throw new StoreUnavailableError(`DynamoDB did not apply the transaction (${reasons})`, { cause: error });
+      }
+      throw translate(error);
+    }
+  }
+
+  history(query: HistoryQuery): Promise<Page<PayloadEdit>> {
+    return translated(this.readHistory(query));
+  }
+
+  private async readHistory(query: HistoryQuery): Promise<Page<PayloadEdit>> {
+    const { domain, commandId } = query;
+    const limit = query.limit ?? 10;
+    const after = query.cursor === undefined ? 0 : decodeHistoryCursor(query.cursor, domain, commandId);
+    const items: PayloadEdit[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    // A page of DynamoDB stops at 1 MB (about three edits of 128 KiB payloads): read on until `limit`.
+    do {
+      const response = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': historyKey(commandId), ':from': editSortKey(domain, after + 1), ':to': editSortKey(domain, MAX_EDIT_NUMBER) },
+          ConsistentRead: true,
+          Limit: limit + 1 - items.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of response.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...edit } = item;
+        items.push({ domain, commandId, ...edit } as PayloadEdit);
+      }
+      startKey = response.LastEvaluatedKey;
+    } while (startKey && items.length <= limit);
+    const page = items.slice(0, limit);
+    const last = page[page.length - 1];
+    return items.length > limit && last ? { items: page, nextCursor: encodeHistoryCursor(domain, commandId, last.editNumber) } : { items: page };
   }
 
   async get(domain: string, commandId: string): Promise<CommandState | undefined> {
@@ -366,8 +452,34 @@ function toState(item: Item): CommandState {
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
   };
-  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease'] as const) {
+  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease', 'edits'] as const) {
     if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
   }
   return state;
+}
+
+/** Payload edits live under their own partition key, never a command id (those are UUIDs). */
+const historyKey = (commandId: string) => `${commandId}#edit`;
+const MAX_EDIT_NUMBER = 999_999;
+/** Zero-padded so the sort key orders edits by number. */
+const editSortKey = (domain: string, editNumber: number) => `${domain}#${String(editNumber).padStart(6, '0')}`;
+
+function encodeHistoryCursor(domain: string, commandId: string, after: number): string {
+  return Buffer.from(JSON.stringify({ h: `${domain}/${commandId}`, after })).toString('base64url');
+}
+
+function decodeHistoryCursor(cursor: string, domain: string, commandId: string): number {
+  const invalid = (why: string) => new ValidationError('cursor', `is not a cursor returned by this API (${why}); start again without one`);
+  let parsed: unknown;
+  try {
+    parsed = /^[A-Za-z0-9_-]+$/.test(cursor) ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
+  } catch {
+    throw invalid('not JSON');
+  }
+  const { h, after } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { h?: unknown; after?: unknown };
+  if (typeof h !== 'string' || typeof after !== 'number' || !Number.isInteger(after) || after < 0 || after > MAX_EDIT_NUMBER) {
+    throw invalid('unknown version or shape');
+  }
+  if (h !== `${domain}/${commandId}`) throw new ValidationError('cursor', 'was issued for the history of another command; start again without one');
+  return after;
 }
