@@ -181,9 +181,16 @@ export class CommandProcessor {
       case 'redrive':
         return {
           write: decision.transition,
-          // The parked copy carries the payload, even when the item could not store it.
+          // The stored payload (an operator may have edited it since the copy was parked); the
+          // parked copy's when the item could not store one.
           after: async () => {
-            await completeRetry({ store, transport }, { ...current!, data: envelope.data }, decision.token, REDRIVE_OPERATOR, decision.details);
+            await completeRetry(
+              { store, transport },
+              { ...current!, data: current!.data ?? envelope.data },
+              decision.token,
+              REDRIVE_OPERATOR,
+              decision.details,
+            );
             return undefined;
           },
         };

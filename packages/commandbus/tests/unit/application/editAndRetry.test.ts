@@ -107,6 +107,26 @@ describe('Function: editAndRetryCommand', () => {
     expect(retry?.details).toEqual({ operator: 'bob', edited: true, editNumber: 1 });
   });
 
+  it('runs the corrected payload when the operator dies before sending and the old parked copy is redriven from the console', async () => {
+    // Prepare: the edit is recorded, its message never sent; the TSQ queue holds the copy parked before the edit
+    const world = createWorld();
+    const commandId = await parkedCommand(world);
+    world.transport.failNext('sendCommand', new Error('simulated crash'));
+    await expect(editAndRetryCommand(world, { domain: DOMAIN, commandId, operator: 'alice', data: { amount: 7 } })).rejects.toThrow();
+    for (const copy of await world.transport.receiveParked(DOMAIN, { maxMessages: 10, visibilityTimeoutSeconds: 30 })) {
+      expect(envelopeOf(copy.body).data).toEqual({ amount: -7 });
+      await world.transport.sendCommand(DOMAIN, copy.body, { attributes: copy.attributes });
+      await world.transport.deleteParked(DOMAIN, copy.receiptHandle);
+    }
+
+    // Act: the redriven copy becomes a retry; the retry's message runs
+    await world.deliver();
+    await world.deliver();
+
+    // Assess
+    expect(await world.state(commandId)).toMatchObject({ status: CommandStatus.COMPLETED, result: { ranWith: { amount: 7 } } });
+  });
+
   it('keeps every edit of a command parked again and again, numbered, each with its before and after', async () => {
     // Prepare
     const world = createWorld();
