@@ -150,6 +150,10 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
         await tsq.list({
           domain: requiredQuery(event, 'domain'),
           ...optional('commandType', queryString(event, 'commandType')),
+          ...optional('errorCode', queryString(event, 'errorCode')),
+          ...optional('errorType', queryString(event, 'errorType') as Parameters<TroubleshootingQueue['list']>[0]['errorType']),
+          ...optional('from', queryString(event, 'from')),
+          ...optional('to', queryString(event, 'to')),
           ...optional('limit', queryInteger(event, 'limit')),
           ...optional('cursor', queryString(event, 'cursor')),
         }),

@@ -19,6 +19,7 @@ import {
   CompleteBody,
   DomainName,
   EditRetryBody,
+  ErrorType,
   ErrorBody,
   GatewayError,
   OpenApiDocument,
@@ -170,7 +171,21 @@ export const operations = {
     method: 'get',
     path: '/tsq',
     summary: 'Commands in the troubleshooting queue, with error details and payload',
-    query: z.object({ domain: DomainName, commandType, limit, cursor }),
+    query: z.object({
+      domain: DomainName,
+      commandType,
+      errorCode: z
+        .string()
+        .min(1)
+        .max(128)
+        .optional()
+        .meta({ description: 'Only commands whose last error has this code (exact match, e.g. `DEAD_LETTERED`)' }),
+      errorType: ErrorType.optional().meta({ description: 'Only commands whose last error is of this type' }),
+      from: timeBound('parked (movedToTsqAt) ≥ from'),
+      to: timeBound('parked (movedToTsqAt) < to; not before from'),
+      limit,
+      cursor,
+    }),
     success: { status: 200, description: 'A page', schema: TsqPage },
     refusals: [],
   },

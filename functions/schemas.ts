@@ -50,6 +50,9 @@ export const SendCommand = z
 
 export const SendResult = z.strictObject({ domain: z.string(), commandId: z.string(), correlationId: z.string(), status: Status }).meta({ id: 'SendResult' });
 
+/** A TSQ listing filter: the type of the command's last error (CommandError.type). */
+export const ErrorType = z.enum(['TRANSIENT', 'PERMANENT', 'TIMEOUT']).meta({ id: 'ErrorType' });
+
 export const CommandError = z
   .object({
     type: z.enum(['TRANSIENT', 'PERMANENT', 'TIMEOUT']),

@@ -126,6 +126,12 @@ export class CommandBusClient {
     return this.request('GET', `domains/${enc(domain)}/counts`, rest);
   }
 
+  /**
+   * The parked commands of a domain, the most recently parked first, filtered by command type, error
+   * code and type (of lastError) and the time they were parked (from inclusive, to exclusive). A
+   * filtered page may hold fewer than `limit` while `nextCursor` is set; the cursor is only valid with
+   * the same filters.
+   */
   listTsq(query: TsqQuery): Promise<Page<TsqEntry>> {
     return this.request('GET', 'tsq', query as unknown as Record<string, unknown>);
   }

@@ -148,6 +148,10 @@ export interface CommandQuery {
 export interface TsqQuery {
   domain: string;
   commandType?: string;
+  /** Only commands whose lastError has this code (exact match, e.g. `DEAD_LETTERED`). */
+  errorCode?: string;
+  /** Only commands whose lastError is of this type. */
+  errorType?: ErrorKind;
   /** ISO-8601, inclusive: parked at or after. */
   from?: string;
   /** ISO-8601, exclusive: parked before. */

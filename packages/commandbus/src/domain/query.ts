@@ -1,9 +1,9 @@
 /**
- * Query rules, checked before anything is read: domain, limit, command type, status, cursor shape
- * and time bounds. Pure: the store trusts what passes here.
+ * Query rules, checked before anything is read: domain, limit, command type, error code and type,
+ * status, cursor shape and time bounds. Pure: the store trusts what passes here.
  */
 import { ValidationError } from '../errors.ts';
-import { CommandStatus } from '../types.ts';
+import { CommandStatus, type ErrorKind } from '../types.ts';
 import { validateDomain, validateName } from './validation.ts';
 
 /**
@@ -12,6 +12,8 @@ import { validateDomain, validateName } from './validation.ts';
  */
 export const EARLIEST_TIME = Date.parse('0000-01-01T00:00:00.000Z');
 const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+/** The error types a TSQ listing can be filtered on (lastError.type). */
+const ERROR_KINDS: readonly ErrorKind[] = ['TRANSIENT', 'PERMANENT', 'TIMEOUT'];
 /** ISO-8601 as RFC 3339 has it: a date, or a date and time with Z or an offset. */
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2}))?$/;
 
@@ -34,18 +36,33 @@ export function parseTimestamp(field: string, value: unknown): string {
 }
 
 /**
- * Checks a query before anything is read: domain, limit, command type, status, and the time bounds
+ * Checks a query before anything is read: domain, limit, command type, error code (a name: non-empty,
+ * at most 128 characters), error type (TRANSIENT, PERMANENT or TIMEOUT), status, and the time bounds
  * (ISO-8601, years 0000–9999, `from` not later than `to`), which come back normalised as
  * toISOString writes them (cursors are bound to the normalised query).
  */
-export function validateQuery<T extends { domain: string; limit?: number; commandType?: string; from?: string; to?: string; status?: string; cursor?: string }>(
-  query: T,
-): T {
+export function validateQuery<
+  T extends {
+    domain: string;
+    limit?: number;
+    commandType?: string;
+    errorCode?: string;
+    errorType?: string;
+    from?: string;
+    to?: string;
+    status?: string;
+    cursor?: string;
+  },
+>(query: T): T {
   validateDomain(query.domain);
   if (query.limit !== undefined && (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 100)) {
     throw new ValidationError('limit', `must be an integer from 1 to 100 (got ${query.limit})`);
   }
   if (query.commandType !== undefined) validateName('commandType', query.commandType);
+  if (query.errorCode !== undefined) validateName('errorCode', query.errorCode);
+  if (query.errorType !== undefined && !(ERROR_KINDS as readonly unknown[]).includes(query.errorType)) {
+    throw new ValidationError('errorType', `must be one of ${ERROR_KINDS.join(', ')} (got ${JSON.stringify(query.errorType)})`);
+  }
   if (query.status !== undefined && !Object.values(CommandStatus).includes(query.status as CommandStatus)) {
     throw new ValidationError('status', `must be one of ${Object.values(CommandStatus).join(', ')} (got ${JSON.stringify(query.status)})`);
   }

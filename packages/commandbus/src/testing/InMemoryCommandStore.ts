@@ -235,6 +235,10 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
         return position >= range.from && position <= range.to && (after === undefined || position < after);
       })
       .filter((item) => (query.commandType === undefined || item.commandType === query.commandType) && (status === undefined || item.status === status))
+      .filter((item) => {
+        const lastError = item.lastError as { code?: string; type?: string } | undefined;
+        return (query.errorCode === undefined || lastError?.code === query.errorCode) && (query.errorType === undefined || lastError?.type === query.errorType);
+      })
       .sort((a, b) => compare(b[sortKey] as string, a[sortKey] as string));
     const limit = query.limit ?? DEFAULT_LIMIT;
     const items = matches.slice(0, limit);
@@ -332,7 +336,16 @@ function assertFits(item: Item, message: string): void {
 
 /** A short hash of what a cursor's position means: the index, the domain, the range, the filters. */
 function bindingOf(index: string, query: TsqQuery, status: string | undefined): string {
-  const key = JSON.stringify([index, query.domain, query.from ?? null, query.to ?? null, query.commandType ?? null, status ?? null]);
+  const key = JSON.stringify([
+    index,
+    query.domain,
+    query.from ?? null,
+    query.to ?? null,
+    query.commandType ?? null,
+    status ?? null,
+    query.errorCode ?? null,
+    query.errorType ?? null,
+  ]);
   return createHash('sha256').update(key).digest('base64url').slice(0, 16);
 }
 
@@ -352,7 +365,10 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
   const { twin, q, after } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { twin?: unknown; q?: unknown; after?: unknown };
   if (twin !== 1 || typeof q !== 'string' || typeof after !== 'string') throw invalid('unknown version or shape');
   if (q !== binding) {
-    throw new ValidationError('cursor', 'was issued for another query (another domain, status, command type or time range); start again without one');
+    throw new ValidationError(
+      'cursor',
+      'was issued for another query (another domain, status, command type, error code, error type or time range); start again without one',
+    );
   }
   if (after < range.from || after > range.to) throw invalid("its position is outside the query's time range");
   return after;

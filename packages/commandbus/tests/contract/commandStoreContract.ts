@@ -133,6 +133,21 @@ async function insertSeries(
   return records.map((record) => record.commandId).reverse();
 }
 
+/**
+ * Inserts, receives and parks one command per entry, parked a minute apart from minute 10 (oldest
+ * first) with the entry's error; returns their ids, the most recently parked first.
+ */
+async function parkSeries(store: CommandStore, domain: string, entries: { error: CommandError; commandType?: string }[]): Promise<string[]> {
+  const records = entries.map((entry) => pending(domain, entry.commandType === undefined ? {} : { commandType: entry.commandType }));
+  for (const [n, record] of records.entries()) {
+    await store.insert(record);
+    await store.apply(receive(record));
+    const parked = park(record, 10 + n);
+    await store.apply({ ...parked, set: { ...parked.set, lastError: entries[n]!.error } });
+  }
+  return records.map((record) => record.commandId).reverse();
+}
+
 export function describeCommandStoreContract(name: string, setup: () => StoreWorld | Promise<StoreWorld>): void {
   describe(`Contract: CommandStore (${name})`, () => {
     describe('Method: insert', () => {
@@ -770,6 +785,104 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
         // Assess
         expect(pages.flat().map((item) => item.commandId)).toEqual(records.map((record) => record.commandId).reverse());
         expect(pages.every((page) => page.length <= 2)).toBe(true);
+      });
+
+      it('filters by error code, by error type, by both, and with the command type (exact matches on lastError)', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const [refund, brokenTransient, broken] = await parkSeries(store, domain, [
+          { error: { type: 'TIMEOUT', code: 'HANDLER_TIMEOUT', message: 'slow' } },
+          { error: FAILURE },
+          { error: { type: 'TRANSIENT', code: 'BROKEN', message: 'flaky' } },
+          { error: FAILURE, commandType: 'Refund' },
+        ]);
+
+        // Act
+        const byCode = await store.listTsq({ domain, errorCode: 'BROKEN' });
+        const byType = await store.listTsq({ domain, errorType: 'PERMANENT' });
+        const byBoth = await store.listTsq({ domain, errorCode: 'BROKEN', errorType: 'TRANSIENT' });
+        const withCommandType = await store.listTsq({ domain, errorCode: 'BROKEN', errorType: 'PERMANENT', commandType: 'Charge' });
+        const prefixOnly = await store.listTsq({ domain, errorCode: 'BROK' });
+        const noneOfType = await store.listTsq({ domain, errorCode: 'HANDLER_TIMEOUT', errorType: 'PERMANENT' });
+
+        // Assess
+        expect(ids(byCode.items)).toEqual([refund, brokenTransient, broken]);
+        expect(ids(byType.items)).toEqual([refund, broken]);
+        expect(ids(byBoth.items)).toEqual([brokenTransient]);
+        expect(ids(withCommandType.items)).toEqual([broken]);
+        expect(byCode.items[0]).toMatchObject({ status: CommandStatus.IN_TSQ, lastError: FAILURE, data: { keep: 'me' } });
+        expect(prefixOnly).toEqual({ items: [] });
+        expect(noneOfType).toEqual({ items: [] });
+      });
+
+      it('applies the error filters within the time window the commands were parked in (from inclusive, to exclusive)', async () => {
+        // Prepare: parked at minutes 10..15, PERMANENT at even minutes.
+        const { store, domain } = await setup();
+        const newestFirst = await parkSeries(
+          store,
+          domain,
+          Array.from({ length: 6 }, (_, n) => ({ error: n % 2 === 0 ? FAILURE : { type: 'TRANSIENT' as const, code: 'BUSY', message: 'later' } })),
+        );
+        const [m15, , m13, m12, m11] = newestFirst;
+
+        // Act
+        const permanent = await store.listTsq({ domain, errorType: 'PERMANENT', from: at(11), to: at(14) });
+        const busy = await store.listTsq({ domain, errorCode: 'BUSY', from: at(11), to: at(15) });
+        const busyFrom = await store.listTsq({ domain, errorCode: 'BUSY', from: at(13) });
+
+        // Assess
+        expect(ids(permanent.items)).toEqual([m12]);
+        expect(ids(busy.items)).toEqual([m13, m11]);
+        expect(ids(busyFrom.items)).toEqual([m15, m13]);
+      });
+
+      it('pages through an error-filtered listing without skipping or repeating a match, each page at most the limit', async () => {
+        // Prepare: 15 parked, one in three with code RARE (TRANSIENT), one of those of type TIMEOUT.
+        const { store, domain } = await setup();
+        const newestFirst = await parkSeries(
+          store,
+          domain,
+          Array.from({ length: 15 }, (_, n) => ({
+            error: n % 3 !== 0 ? FAILURE : { type: n === 6 ? ('TIMEOUT' as const) : ('TRANSIENT' as const), code: 'RARE', message: `rare ${n}` },
+          })),
+        );
+        const rare = newestFirst.filter((_, i) => (14 - i) % 3 === 0);
+        const rareTransient = newestFirst.filter((_, i) => (14 - i) % 3 === 0 && 14 - i !== 6);
+
+        // Act
+        const byCode = await everyPage((cursor) => store.listTsq({ domain, errorCode: 'RARE', limit: 2, ...(cursor ? { cursor } : {}) }));
+        const byBoth = await everyPage((cursor) =>
+          store.listTsq({ domain, errorCode: 'RARE', errorType: 'TRANSIENT', from: at(10), limit: 3, ...(cursor ? { cursor } : {}) }),
+        );
+
+        // Assess
+        expect(byCode.flat().map((item) => item.commandId)).toEqual(rare);
+        expect(byCode.every((page) => page.length <= 2)).toBe(true);
+        expect(byBoth.flat().map((item) => item.commandId)).toEqual(rareTransient);
+        expect(byBoth.every((page) => page.length <= 3)).toBe(true);
+      });
+
+      it('refuses a cursor with other error filters than it was issued for, with a ValidationError on cursor', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        await parkSeries(store, domain, [{ error: FAILURE }, { error: FAILURE }, { error: FAILURE }]);
+        const byCode = await store.listTsq({ domain, errorCode: 'BROKEN', limit: 1 });
+        const unfiltered = await store.listTsq({ domain, limit: 1 });
+
+        // Act
+        const otherCode = await store.listTsq({ domain, errorCode: 'OTHER', limit: 1, cursor: byCode.nextCursor! }).catch((caught: unknown) => caught);
+        const codeDropped = await store.listTsq({ domain, limit: 1, cursor: byCode.nextCursor! }).catch((caught: unknown) => caught);
+        const typeAdded = await store.listTsq({ domain, errorType: 'PERMANENT', limit: 1, cursor: unfiltered.nextCursor! }).catch((caught: unknown) => caught);
+        const same = await store.listTsq({ domain, errorCode: 'BROKEN', limit: 1, cursor: byCode.nextCursor! });
+
+        // Assess
+        expect(byCode.nextCursor).toBeDefined();
+        expect(unfiltered.nextCursor).toBeDefined();
+        for (const refused of [otherCode, codeDropped, typeAdded]) {
+          expect(refused).toBeInstanceOf(ValidationError);
+          expect((refused as ValidationError).field).toBe('cursor');
+        }
+        expect(same.items).toHaveLength(1);
       });
     });
 

@@ -344,13 +344,20 @@ export class DynamoCommandStore implements CommandStore {
     return cursor === undefined ? { items: matches } : { items: matches, nextCursor: cursor };
   }
 
+  /**
+   * The tsq index projects every attribute, so the filters (command type, error code and type) are
+   * applied to the entries themselves, no item read. The time window is the key condition. A rare
+   * match costs rounds: at most MAX_FILTER_ROUNDS per call, after which the page may hold fewer than
+   * `limit` with a cursor to go on. The cursor is bound to every filter.
+   */
   private async readTsq(query: TsqQuery): Promise<Page<CommandState>> {
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
     let cursor = query.cursor;
+    const filters = { commandType: query.commandType, errorCode: query.errorCode, errorType: query.errorType };
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
-      const page = await this.tsq.page(query.domain, { ...range(query), filters: { commandType: query.commandType } }, limit - matches.length, cursor);
-      matches.push(...page.items.map(toState).filter((state) => query.commandType === undefined || state.commandType === query.commandType));
+      const page = await this.tsq.page(query.domain, { ...range(query), filters }, limit - matches.length, cursor);
+      matches.push(...page.items.map(toState).filter((state) => matchesTsqFilters(state, query)));
       cursor = page.cursor;
       if (cursor === undefined) break;
     }
@@ -415,6 +422,15 @@ function translate(error: unknown): unknown {
     (sdk.$metadata?.httpStatusCode ?? 0) >= 500 ||
     (sdk.code !== undefined && NETWORK_CODES.has(sdk.code));
   return unavailable ? new StoreUnavailableError(`DynamoDB did not answer: ${sdk.name}: ${sdk.message}`, { cause: error }) : error;
+}
+
+/** Whether a parked command passes a TSQ query's filters (command type, error code, error type). */
+function matchesTsqFilters(state: CommandState, query: TsqQuery): boolean {
+  return (
+    (query.commandType === undefined || state.commandType === query.commandType) &&
+    (query.errorCode === undefined || state.lastError?.code === query.errorCode) &&
+    (query.errorType === undefined || state.lastError?.type === query.errorType)
+  );
 }
 
 /** createdAt-based bounds, expressed on `<timestamp>#<commandId>` sort keys. */

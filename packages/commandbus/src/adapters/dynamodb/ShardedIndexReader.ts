@@ -24,7 +24,7 @@ export interface ShardedPage {
 export interface PageScope {
   from?: string;
   to?: string;
-  /** Filters applied to the entries (command type, status): a cursor is only valid with the same. */
+  /** Filters applied to the entries (command type, status, error code and type): a cursor is only valid with the same. */
   filters?: Record<string, string | undefined>;
 }
 
@@ -130,7 +130,10 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
   const { v, q, s } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { v?: unknown; q?: unknown; s?: unknown };
   if (v !== CURSOR_VERSION || typeof q !== 'string' || !Array.isArray(s) || s.length !== INDEX_SHARDS) throw invalid('unknown version or shape');
   if (q !== binding) {
-    throw new ValidationError('cursor', 'was issued for another query (another domain, status, command type or time range); start again without one');
+    throw new ValidationError(
+      'cursor',
+      'was issued for another query (another domain, status, command type, error code, error type or time range); start again without one',
+    );
   }
   s.forEach((position: unknown, shard) => {
     if (position === null || position === true) return;

@@ -40,3 +40,35 @@ describe('Function: validateQuery', () => {
     expect(() => validateQuery({ domain: 'test', from: '2026-01-02', to: '2026-01-01' })).toThrow(/^from: must not be later than to/);
   });
 });
+
+describe('Function: validateQuery, TSQ filters', () => {
+  it('takes an error code and each error type, unchanged', () => {
+    for (const errorType of ['TRANSIENT', 'PERMANENT', 'TIMEOUT'] as const) {
+      expect(validateQuery({ domain: 'test', errorCode: 'DEAD_LETTERED', errorType })).toEqual({ domain: 'test', errorCode: 'DEAD_LETTERED', errorType });
+    }
+  });
+
+  it.each([
+    ['an empty error code', { errorCode: '' }, /^errorCode: must be a non-empty string/],
+    ['a blank error code', { errorCode: '   ' }, /^errorCode: must be a non-empty string/],
+    ['an error code over 128 characters', { errorCode: 'E'.repeat(129) }, /^errorCode: must be at most 128 characters/],
+    ['an error code with a control character', { errorCode: 'A\nB' }, /^errorCode: must not contain control characters/],
+    ['an error code that is not a string', { errorCode: 7 as unknown as string }, /^errorCode: must be a non-empty string/],
+    ['an unknown error type', { errorType: 'FATAL' as 'PERMANENT' }, /^errorType: must be one of TRANSIENT, PERMANENT, TIMEOUT \(got "FATAL"\)/],
+    ['an error type in lower case', { errorType: 'permanent' as 'PERMANENT' }, /^errorType: must be one of TRANSIENT, PERMANENT, TIMEOUT/],
+    ['an empty error type', { errorType: '' as 'PERMANENT' }, /^errorType: must be one of/],
+  ])('refuses %s with a ValidationError naming the field', (_, filters, message) => {
+    const attempt = () => validateQuery({ domain: 'test', ...filters });
+    expect(attempt).toThrow(ValidationError);
+    expect(attempt).toThrow(message);
+  });
+
+  it('checks the time window with the filters, normalised', () => {
+    expect(validateQuery({ domain: 'test', errorType: 'TIMEOUT', from: '2026-01-01', to: '2026-01-01T01:00:00+01:00' })).toEqual({
+      domain: 'test',
+      errorType: 'TIMEOUT',
+      from: '2026-01-01T00:00:00.000Z',
+      to: '2026-01-01T00:00:00.000Z',
+    });
+  });
+});
