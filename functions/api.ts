@@ -85,6 +85,9 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
     .use(errorMapper(logger));
 }
 
+/** The operations that take their domain from the path where their twins take it from the query or the body. */
+type PathScopedTwin = 'queryDomainCommands' | 'listDomainTsq' | 'sendDomainCommand';
+
 export interface ApiRoute {
   operationId: OperationId;
   method: 'GET' | 'POST';
@@ -101,7 +104,7 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
   };
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   const command = (event: ApiEvent) => ({ domain: pathParameter(event, 'domain'), commandId: pathParameter(event, 'commandId') });
-  const action = (event: ApiEvent) => ({ ...command(event), operator: callerIdentity(event) });
+  const action = (event: ApiEvent) => ({ ...command(event), operator: callerIdentity(event).operator });
   /** An operator action, answered with the command as it is now. */
   const operatorAction = (act: (event: ApiEvent) => Promise<void>) => async (event: ApiEvent) => {
     await act(event);
@@ -109,7 +112,7 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
     return json(200, await bus.getCommand(domain, commandId));
   };
 
-  const handlers: Record<OperationId, RouteHandler> = {
+  const unscoped: Record<Exclude<OperationId, PathScopedTwin>, RouteHandler> = {
     sendCommand: async (event) => json(202, await bus.send(parsedBody(event) as unknown as SendCommandRequest)),
     queryCommands: async (event) =>
       pageResponse(
@@ -175,6 +178,25 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
       tsq.operatorComplete({ ...action(event), ...optional('resultData', parsedBody(event)?.resultData as JsonValue | undefined) }),
     ),
     getOpenApiDocument: async () => json(200, openApiDocument()),
+  };
+  // The path-scoped twins: the domain from the path, never from the query or the body (an IAM
+  // policy allowed the request for the path's domain), then the same handler.
+  const withPathDomain =
+    (handler: RouteHandler): RouteHandler =>
+    async (event, context) => {
+      const domain = pathParameter(event, 'domain');
+      return handler({ ...event, queryStringParameters: { ...event.queryStringParameters, domain } }, context);
+    };
+  const handlers: Record<OperationId, RouteHandler> = {
+    ...unscoped,
+    queryDomainCommands: withPathDomain(unscoped.queryCommands),
+    listDomainTsq: withPathDomain(unscoped.listTsq),
+    sendDomainCommand: async (event) => {
+      const domain = pathParameter(event, 'domain');
+      const body = parsedBody(event) ?? {};
+      if (body.domain !== undefined && body.domain !== domain) throw new ValidationError('domain', `must be the path's domain (${domain}) or left out`);
+      return json(202, await bus.send({ ...body, domain } as unknown as SendCommandRequest));
+    },
   };
 
   return (Object.entries(operations) as [OperationId, Operation][]).map(([operationId, operation]) => ({

@@ -151,15 +151,40 @@ export function parsedBody(event: ApiEvent): Record<string, unknown> | undefined
   return body as Record<string, unknown>;
 }
 
+/** Who is calling, as operator actions record it. */
+export interface CallerIdentity {
+  /** The IAM principal API Gateway authenticated: a user's ARN, or for an assumed role the role's ARN. */
+  operator: string;
+  /**
+   * For an assumed role, the session name, which whoever assumes the role chooses freely: kept apart
+   * from the operator so that it never stands for who acted.
+   */
+  operatorSession?: string;
+}
+
 /**
- * Who is calling: the IAM principal API Gateway authenticated (SigV4). Operator actions record it.
- * The local runtime fills the same field for its token holder.
+ * The operator of a principal ARN: an STS assumed-role ARN
+ * (`arn:aws:sts::123456789012:assumed-role/Ops/alice`) becomes the role
+ * (`arn:aws:iam::123456789012:role/Ops`) and the session (`alice`) apart; any other ARN (an IAM
+ * user, a federated user) or identifier is the operator as it is. An assumed-role ARN names the role
+ * without its IAM path, and so does the role ARN made from it.
  */
-export function callerIdentity(event: ApiEvent): string {
+export function operatorOf(principal: string): CallerIdentity {
+  const assumed = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/([^/]+)$/.exec(principal);
+  if (!assumed) return { operator: principal };
+  const [, partition, account, role, session] = assumed;
+  return { operator: `arn:${partition}:iam::${account}:role/${role}`, operatorSession: session! };
+}
+
+/**
+ * Who is calling: the IAM principal API Gateway authenticated (SigV4), see {@link operatorOf}.
+ * Operator actions record it. The local runtime fills the same field for its token holder.
+ */
+export function callerIdentity(event: ApiEvent): CallerIdentity {
   const iam = event.requestContext.authorizer?.iam;
   const identity = iam?.userArn ?? iam?.callerId ?? iam?.userId;
   if (!identity) throw new HttpError('FORBIDDEN', 'no caller identity: operator routes need IAM authorisation');
-  return identity;
+  return operatorOf(identity);
 }
 
 /**

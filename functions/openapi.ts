@@ -112,8 +112,8 @@ const cursor = z.string().optional().meta({
 });
 const commandType = z.string().min(1).max(128).optional();
 
-/** Every operation of the API, by operationId (named as the library's calls are). */
-export const operations = {
+/** The operations whose domain is in the query or the body, and the others. */
+const unscopedOperations = {
   sendCommand: {
     method: 'post',
     path: '/commands',
@@ -243,6 +243,40 @@ export const operations = {
     summary: 'This document',
     success: { status: 200, description: 'OpenAPI 3.1', schema: OpenApiDocument },
     refusals: [],
+  },
+} as const satisfies Record<string, Operation>;
+
+const SCOPED = 'The domain is in the path, so an IAM policy can allow it for some domains only (see README, "Who may do what").';
+
+/**
+ * Every operation of the API, by operationId (named as the library's calls are). The path-scoped
+ * twins of the operations that take the domain elsewhere (query, body) serve the same answers, with
+ * the same parameters but the domain.
+ */
+export const operations = {
+  ...unscopedOperations,
+  sendDomainCommand: {
+    ...unscopedOperations.sendCommand,
+    path: '/domains/{domain}/commands',
+    summary: 'Send a command to this domain (idempotent per domain and commandId)',
+    description: `${SCOPED} The body's \`domain\` may be left out; if sent, it must be the path's.`,
+    params: z.object({ domain: domainPath }),
+    body: { schema: SendCommand.partial({ domain: true }), required: true },
+    refusals: [...unscopedOperations.sendCommand.refusals],
+  },
+  queryDomainCommands: {
+    ...unscopedOperations.queryCommands,
+    path: '/domains/{domain}/commands',
+    description: SCOPED,
+    params: z.object({ domain: domainPath }),
+    query: unscopedOperations.queryCommands.query.omit({ domain: true }),
+  },
+  listDomainTsq: {
+    ...unscopedOperations.listTsq,
+    path: '/domains/{domain}/tsq',
+    description: SCOPED,
+    params: z.object({ domain: domainPath }),
+    query: unscopedOperations.listTsq.query.omit({ domain: true }),
   },
 } as const satisfies Record<string, Operation>;
 

@@ -3,7 +3,9 @@
  * SQS event source mappings, and the API Lambda behind an HTTP API on 127.0.0.1 (token required).
  * A failure is one line on stderr and exit code 1, with nothing left running.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Scope } from '@commandbus/functions/scopes.ts';
 import { PortInUseError, assertPortFree, startLocalStack } from '@commandbus/local';
 import { CliUsageError, listOption, portOption, runCli } from '@commandbus/local/cli-support';
 import { DEFAULT_NAMESPACE } from '@commandbus/core/resources';
@@ -17,7 +19,11 @@ options:
   --port <n>             HTTP API port on 127.0.0.1 (default 3000; 0: any free port)
   --namespace <ns>       resource name prefix (default commandbus)
   --domains <a,b>        domains to create queues and workers for (default test)
-  --token <token>        bearer token the API requires (default: a random one, printed)
+  --token <token>        bearer token the API requires (default: a random one, printed); full access
+  --viewer-token <token> also accept this token, read-only on every domain (403 on send and operator actions)
+  --tokens <file.json>   also accept the tokens of this file: [{ "token", "operator", "scope" }], a scope
+                         as { "read": ["payments"] | "*", "send": …, "operate": { "domains": …,
+                         "actions": ["retry","cancel","complete","edit-and-retry"] | "*" } } (README, "Who may do what")
   --dynamodb-port <n>    DynamoDB Local port on 127.0.0.1 (default 0: any free port)
   --sqs-port <n>         SQS port on 127.0.0.1 (default 0: any free port)
   -h, --help             show this help
@@ -32,6 +38,8 @@ await runCli(
         namespace: { type: 'string', default: DEFAULT_NAMESPACE },
         domains: { type: 'string', default: 'test' },
         token: { type: 'string' },
+        'viewer-token': { type: 'string' },
+        tokens: { type: 'string' },
         'dynamodb-port': { type: 'string', default: '0' },
         'sqs-port': { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -47,6 +55,7 @@ await runCli(
     const dynamodbPort = portOption(values['dynamodb-port'], '--dynamodb-port');
     const sqsPort = portOption(values['sqs-port'], '--sqs-port');
     if (values.token !== undefined && values.token.trim() === '') throw new CliUsageError('--token must not be empty');
+    const tokens = scopedTokens(values['viewer-token'], values.tokens);
     // Before starting a JVM: the HTTP API binds last, so a busy port would otherwise fail late.
     if (port) await assertPortFree(port, ['127.0.0.1'], 'http');
 
@@ -62,6 +71,7 @@ await runCli(
         namespace: values.namespace,
         domains,
         ...(values.token ? { token: values.token } : {}),
+        ...(tokens.length > 0 ? { tokens } : {}),
         onError: (error) => console.error('worker:', error),
       });
     } catch (error) {
@@ -73,7 +83,7 @@ await runCli(
     const url = runtime.apiUrl;
     console.log(`commandbus local runtime — namespace ${runtime.namespace}, domains ${domains.join(',')}
   HTTP API      ${url}   (every route needs: Authorization: Bearer ${runtime.token})
-  OpenAPI       ${url}/openapi.json
+${tokens.map(({ token, operator, scope }) => `  scoped token  ${token}   as ${operator}: ${JSON.stringify(scope)}\n`).join('')}  OpenAPI       ${url}/openapi.json
   DynamoDB      ${runtime.env.AWS_ENDPOINT_URL_DYNAMODB}
   SQS           ${runtime.env.AWS_ENDPOINT_URL_SQS}
 
@@ -105,3 +115,39 @@ Ctrl-C stops everything.`);
   },
   { http: '--port', dynamodb: '--dynamodb-port', sqs: '--sqs-port' },
 );
+
+/** The scoped tokens of --viewer-token and --tokens, checked enough to fail at once on a typo. */
+function scopedTokens(viewerToken: string | undefined, file: string | undefined): { token: string; operator: string; scope: Scope }[] {
+  const tokens: { token: string; operator: string; scope: Scope }[] = [];
+  if (viewerToken !== undefined) {
+    if (viewerToken.trim() === '') throw new CliUsageError('--viewer-token must not be empty');
+    tokens.push({ token: viewerToken, operator: 'arn:aws:iam::000000000000:user/local-viewer', scope: { read: '*' } });
+  }
+  if (file !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new CliUsageError(`--tokens ${file}: ${(error as Error).message}`);
+    }
+    const domains = (value: unknown) => value === undefined || value === '*' || (Array.isArray(value) && value.every((d) => typeof d === 'string'));
+    if (!Array.isArray(parsed)) throw new CliUsageError(`--tokens ${file}: must hold a JSON array of { token, operator, scope }`);
+    for (const [index, entry] of parsed.entries()) {
+      const { token, operator, scope } = (entry ?? {}) as { token?: unknown; operator?: unknown; scope?: Scope };
+      const valid =
+        typeof token === 'string' &&
+        token.trim() !== '' &&
+        typeof operator === 'string' &&
+        operator !== '' &&
+        typeof scope === 'object' &&
+        scope !== null &&
+        domains(scope.read) &&
+        domains(scope.send) &&
+        (scope.operate === undefined || (domains(scope.operate.domains) && (scope.operate.actions === '*' || Array.isArray(scope.operate.actions))));
+      if (!valid)
+        throw new CliUsageError(`--tokens ${file}: entry ${index} must be { "token": "…", "operator": "…", "scope": { "read"?, "send"?, "operate"? } }`);
+      tokens.push({ token, operator, scope: scope! });
+    }
+  }
+  return tokens;
+}

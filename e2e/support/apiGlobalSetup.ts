@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { randomBytes } from 'node:crypto';
 import { startLocalRuntime, type LocalRuntime } from '@commandbus/runtime';
 
 /** Settings of the deployed-shape target; tests read them to know what to expect. */
@@ -9,6 +10,16 @@ export const API_TARGET = {
   workerTimeoutSeconds: 4,
   maxConcurrency: 5,
   batchSize: 10,
+} as const;
+
+/** The scoped callers of e2e/api/scopes.test.ts: a viewer, and an operator of the `test` domain's retries. */
+const SCOPED = {
+  viewer: { token: randomBytes(16).toString('hex'), operator: 'arn:aws:iam::000000000000:user/e2e-viewer', scope: { read: '*' } },
+  domainOperator: {
+    token: randomBytes(16).toString('hex'),
+    operator: 'arn:aws:iam::000000000000:user/e2e-test-operator',
+    scope: { read: ['test'], operate: { domains: ['test'], actions: ['retry'] } },
+  },
 } as const;
 
 /**
@@ -28,8 +39,17 @@ export async function setup(project: TestProject): Promise<void> {
     batchSize: API_TARGET.batchSize,
     retryBaseSeconds: 1,
     retryMaxSeconds: 2,
+    tokens: [SCOPED.viewer, SCOPED.domainOperator],
   });
-  project.provide('target', { kind: 'api', where: 'local', apiUrl: runtime.apiUrl, auth: { type: 'bearer', token: runtime.token }, ...API_TARGET });
+  const caller = ({ token, operator }: { token: string; operator: string }) => ({ auth: { type: 'bearer', token } as const, operator });
+  project.provide('target', {
+    kind: 'api',
+    where: 'local',
+    apiUrl: runtime.apiUrl,
+    auth: { type: 'bearer', token: runtime.token },
+    ...API_TARGET,
+    scoped: { viewer: caller(SCOPED.viewer), domainOperator: { ...caller(SCOPED.domainOperator), domain: 'test' } },
+  });
   project.provide('awsEnv', runtime.stack.env());
   process.stdout.write(`local Lambda runtime up in ${Date.now() - started} ms at ${runtime.apiUrl} (node ${process.version})\n`);
 }

@@ -31,10 +31,21 @@ export type E2ETarget =
       namespace: string;
       /** The identity operator actions record, when known in advance. */
       operator?: string;
+      /**
+       * Callers of narrower scope (e2e/api/scopes.test.ts): a viewer (read on every domain) and an
+       * operator of `domain` (read it, retry in it). Absent: the scopes suite is reported as not run.
+       */
+      scoped?: { viewer: ScopedCaller; domainOperator: ScopedCaller & { domain: string } };
       workerTimeoutSeconds: number;
       maxConcurrency: number;
       batchSize: number;
     };
+
+/** A caller of the scopes suite: how it authenticates, and the operator the audit records for it. */
+export interface ScopedCaller {
+  auth: ClientAuth;
+  operator: string;
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {

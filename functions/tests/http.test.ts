@@ -13,7 +13,7 @@ import {
 } from '@commandbus/core';
 import { ApiError, CommandBusClient } from '@commandbus/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { callerIdentity, EDGE_ERRORS, errorResponse, HttpError, pathParameter, queryInteger, type ApiEvent, type EdgeErrorCode } from '../http.ts';
+import { callerIdentity, EDGE_ERRORS, operatorOf, errorResponse, HttpError, pathParameter, queryInteger, type ApiEvent, type EdgeErrorCode } from '../http.ts';
 import { ErrorBody } from '../schemas.ts';
 
 const event = (overrides: Partial<ApiEvent> = {}): ApiEvent =>
@@ -155,8 +155,33 @@ describe('Function: queryInteger', () => {
 
 describe('Function: callerIdentity', () => {
   it('takes the IAM caller, and refuses a request without one', () => {
-    expect(callerIdentity(event())).toBe('arn:aws:iam::1:user/alice');
+    expect(callerIdentity(event())).toEqual({ operator: 'arn:aws:iam::1:user/alice' });
     expect(() => callerIdentity(event({ requestContext: {} as ApiEvent['requestContext'] }))).toThrow(HttpError);
+  });
+
+  it('records an assumed role as the role, and its session name apart (the caller chooses that name)', () => {
+    expect(operatorOf('arn:aws:sts::123456789012:assumed-role/Ops/alice@example.com')).toEqual({
+      operator: 'arn:aws:iam::123456789012:role/Ops',
+      operatorSession: 'alice@example.com',
+    });
+    expect(operatorOf('arn:aws-us-gov:sts::123456789012:assumed-role/Ops-Payments/bob')).toEqual({
+      operator: 'arn:aws-us-gov:iam::123456789012:role/Ops-Payments',
+      operatorSession: 'bob',
+    });
+  });
+
+  it('keeps a user, a federated user, a bare id and anything unlike an assumed-role ARN as it is', () => {
+    for (const principal of [
+      'arn:aws:iam::123456789012:user/alice',
+      'arn:aws:iam::123456789012:user/team/alice',
+      'arn:aws:sts::123456789012:federated-user/carol',
+      'AIDAEXAMPLE',
+      'arn:aws:sts::123456789012:assumed-role/Ops',
+      'arn:aws:sts::123456789012:assumed-role/Ops/alice/extra',
+      'arn:aws:sts::12345:assumed-role/Ops/alice',
+    ]) {
+      expect(operatorOf(principal), principal).toEqual({ operator: principal });
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -9,7 +9,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -21,6 +21,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEPLOYMENT_DEFAULTS } from '@commandbus/core/deployment';
+import { scopePatterns, type Domains, type OperatorAction, type Scope } from '@commandbus/functions/scopes.ts';
 import {
   commandsTableDefinition,
   DEFAULT_NAMESPACE,
@@ -260,6 +261,72 @@ export class CommandBusStack extends Stack {
     new CfnOutput(this, 'TsqSweeperFunctionName', { value: sweeper.functionName });
 
     this.acknowledgeJustifiedFindings([worker, sweeper, apiFunction]);
+  }
+
+  /**
+   * Lets a principal read (list, get, audit, history, counts, the TSQ) the given domains, or every
+   * domain with `'*'` (which includes `GET /commands?domain=` and `GET /tsq?domain=`; a reader of some
+   * domains uses `/domains/{domain}/commands` and `/domains/{domain}/tsq`). See {@link grantScope}.
+   */
+  grantRead(principal: IGrantable, options: { domains: Domains }): Grant {
+    return this.grantScope(principal, { read: options.domains });
+  }
+
+  /** Lets a principal send commands to the given domains (`POST /domains/{domain}/commands`), or to any with `'*'` (also `POST /commands`). */
+  grantSend(principal: IGrantable, options: { domains: Domains }): Grant {
+    return this.grantScope(principal, { send: options.domains });
+  }
+
+  /** Lets a principal take the given operator actions (default: all) on parked commands of the given domains. It reads nothing: add grantRead. */
+  grantOperate(principal: IGrantable, options: { domains: Domains; actions?: readonly OperatorAction[] | '*' }): Grant {
+    return this.grantScope(principal, { operate: { domains: options.domains, actions: options.actions ?? '*' } });
+  }
+
+  /**
+   * `execute-api:Invoke` on exactly the routes a scope allows (functions/scopes.ts, the patterns the
+   * local runtime checks its tokens against):
+   * `arn:aws:execute-api:{region}:{account}:{apiId}/$default/{METHOD}{path}`, with a `*` for the
+   * command id (and for the domain when `'*'`). For a principal whose policy this stack writes, the
+   * wildcard finding (AwsSolutions-IAM5) is acknowledged on that policy: the `*`s stand for path
+   * parameters only.
+   */
+  grantScope(principal: IGrantable, scope: Scope): Grant {
+    const stage = this.api.defaultStage!.stageName;
+    const resourceArns = scopePatterns(scope).map((pattern) =>
+      this.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `${stage}/${pattern}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    );
+    if (resourceArns.length === 0) throw new Error('grantScope: the scope allows nothing');
+    const grant = Grant.addToPrincipal({ grantee: principal, actions: ['execute-api:Invoke'], resourceArns });
+    const policy = grant.principalStatements.length > 0 ? (principal.grantPrincipal as { node?: Role['node'] }).node?.tryFindChild('DefaultPolicy') : undefined;
+    const resource = policy?.node.defaultChild;
+    if (resource && Stack.of(resource) === this) {
+      // cdk-nag names each wildcard resource as it renders the ARN: a reference as `<LogicalId>`.
+      for (const arn of resourceArns.filter((candidate) => this.nagRendering(candidate).includes('*'))) {
+        Validations.of(resource).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${this.nagRendering(arn)}]`,
+          reason:
+            'execute-api:Invoke on a route of CommandBusStack.grantScope: each "*" stands for a path parameter (a command id, or every domain when asked for).',
+        });
+      }
+    }
+    return grant;
+  }
+
+  /** A string with references as cdk-nag writes it in a finding: `{ Ref: X }` as `<X>`, `Fn::GetAtt` as `<X.Attr>`. */
+  private nagRendering(value: string): string {
+    const resolved = this.resolve(value) as string | { 'Fn::Join': [string, unknown[]] };
+    if (typeof resolved === 'string') return resolved;
+    const [separator, parts] = resolved['Fn::Join'];
+    return parts
+      .map((part) => {
+        if (typeof part === 'string') return part;
+        const ref = (part as { Ref?: string }).Ref;
+        if (ref !== undefined) return `<${ref}>`;
+        const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+        if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+        throw new Error(`grantScope: cannot name ${JSON.stringify(part)} as cdk-nag does`);
+      })
+      .join(separator);
   }
 
   /**

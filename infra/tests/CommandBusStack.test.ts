@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, CfnResource, type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -426,5 +427,73 @@ describe('Stack: parked-command events', () => {
     expect(events.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Events/), 'Arn'] }]);
     const streams = statements.filter((s) => actionsOf([s]).includes('dynamodb:GetRecords'));
     expect(JSON.stringify(streams.map((s) => s.Resource))).toContain('StreamArn');
+  });
+});
+
+describe('Stack: scoped operators (grant helpers)', () => {
+  /** The execute-api resources of the grant policy of role `id`, as `{METHOD}{path}` after the stage. */
+  const granted = (template: Template, id: string) => {
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((logicalId) => logicalId.startsWith(id))!;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+    );
+    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[]);
+    expect(statements.every((statement) => statement.Action === 'execute-api:Invoke')).toBe(true);
+    return statements
+      .flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))
+      .map((resource) => {
+        const parts = (resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+        expect(parts).toContainEqual({ Ref: expect.stringMatching(/^HttpApi/) });
+        return String(parts.at(-1)).replace(/^\/\$default\//, '');
+      });
+  };
+
+  let scoped: Template;
+  beforeAll(() => {
+    scoped = synth((stack) => {
+      const bus = stack as CommandBusStack;
+      const role = (id: string) => new Role(bus, id, { assumedBy: new AccountRootPrincipal() });
+      bus.grantRead(role('Viewer'), { domains: '*' });
+      const payments = role('PaymentsOperator');
+      bus.grantRead(payments, { domains: ['payments'] });
+      bus.grantOperate(payments, { domains: ['payments'], actions: ['retry'] });
+      bus.grantSend(role('PaymentsSender'), { domains: ['payments'] });
+    }).template;
+  }, 120_000);
+
+  it("names only payments' retry ARNs (and its reads) for a payments operator of retries", () => {
+    expect([...new Set(granted(scoped, 'PaymentsOperator'))].sort()).toEqual(
+      [
+        'GET/domains/payments/commands',
+        'GET/commands/payments/*',
+        'GET/domains/payments/counts',
+        'GET/domains/payments/tsq',
+        'GET/openapi.json',
+        'POST/tsq/payments/*/retry',
+      ].sort(),
+    );
+  });
+
+  it('gives a viewer GETs only, on every domain; a sender of payments its POST only', () => {
+    const viewer = granted(scoped, 'Viewer');
+    expect(viewer.every((pattern) => pattern.startsWith('GET/'))).toBe(true);
+    expect(viewer).toEqual(expect.arrayContaining(['GET/commands', 'GET/tsq', 'GET/commands/*/*', 'GET/domains/*/tsq']));
+    expect(granted(scoped, 'PaymentsSender').sort()).toEqual(['GET/openapi.json', 'POST/domains/payments/commands']);
+  });
+
+  it('keeps cdk-nag clean, acknowledging the path-parameter wildcards on each grant policy only', () => {
+    // synth() above threw on any unacknowledged finding; these are the acknowledgements it added.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const bus = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS });
+    bus.grantOperate(new Role(bus, 'Ops', { assumedBy: new AccountRootPrincipal() }), { domains: ['payments'] });
+
+    const acknowledged = acknowledgements(app).filter(({ path }) => path.includes('Ops'));
+    expect(acknowledged.map(({ path }) => path)).toEqual(acknowledged.map(() => 'CommandBus/Ops/DefaultPolicy/Resource'));
+    expect(acknowledged.map(({ id }) => id.replace(/^.*\$default\//, '').replace(/]$/, '')).sort()).toEqual(
+      ['POST/tsq/payments/*/retry', 'POST/tsq/payments/*/cancel', 'POST/tsq/payments/*/complete', 'POST/tsq/payments/*/edit-and-retry'].sort(),
+    );
+    for (const { id } of acknowledged)
+      expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<HttpApi[A-F0-9]{8}>\/\$default\//);
+    expect(misplacedAcknowledgements(app)).toEqual([]);
   });
 });

@@ -3,7 +3,16 @@ import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type S
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { refusalMessage, scopeAllows, type Scope } from '@commandbus/functions/scopes.ts';
 import { invoke } from './lambdaContext.ts';
+
+/** A bearer token with the identity recorded for its holder and what it may do (as an IAM policy would). */
+export interface ScopedToken {
+  token: string;
+  /** Where AWS would put the IAM caller's ARN. */
+  operator: string;
+  scope: Scope;
+}
 
 export interface HttpApiOptions {
   handler: (event: APIGatewayProxyEventV2WithIAMAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string>;
@@ -16,6 +25,12 @@ export interface HttpApiOptions {
   token?: string;
   /** The identity recorded for the token holder (where AWS would put the IAM caller). */
   operator?: string;
+  /**
+   * More tokens, each with its own identity and scope (see functions/scopes.ts): a request outside a
+   * token's scope is answered 403, before the function runs, as API Gateway's IAM check would.
+   * `token` keeps full access.
+   */
+  tokens?: ScopedToken[];
   /** Largest request body, bytes (API Gateway's limit is 10 MB; ours matches SQS). Default 1 MiB. */
   maxBodyBytes?: number;
 }
@@ -83,15 +98,22 @@ export class HttpApi {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private authorised(request: IncomingMessage): boolean {
+  /** The holder of the presented token: its identity and scope (none: full access), or undefined. */
+  private holder(request: IncomingMessage): { operator: string; scope?: Scope } | undefined {
     const header = request.headers.authorization ?? '';
     const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '');
-    const expected = Buffer.from(this.token);
-    return presented.length === expected.length && timingSafeEqual(presented, expected);
+    const matches = (token: string) => {
+      const expected = Buffer.from(token);
+      return presented.length === expected.length && timingSafeEqual(presented, expected);
+    };
+    if (matches(this.token)) return { operator: this.operator };
+    const scoped = (this.options.tokens ?? []).find(({ token }) => matches(token));
+    return scoped ? { operator: scoped.operator, scope: scoped.scope } : undefined;
   }
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (!this.authorised(request)) {
+    const holder = this.holder(request);
+    if (!holder) {
       // Where API Gateway answers an unsigned request on an IAM route (with its own body).
       return refuse(response, 403, 'Forbidden', 'missing or wrong bearer token (Authorization: Bearer <token>, printed at start-up)');
     }
@@ -115,6 +137,11 @@ export class HttpApi {
       return refuse(response, 400, 'ValidationError', (error as Error).message, 'path');
     }
     const method = request.method ?? 'GET';
+    // API Gateway checks the caller's execute-api:Invoke policy against the decoded path before the
+    // function runs; a scoped token is held to the same patterns (functions/scopes.ts).
+    if (holder.scope && !scopeAllows(holder.scope, method, path)) {
+      return send(response, 403, { error: { type: 'Forbidden', code: 'FORBIDDEN', message: refusalMessage(method, path) } });
+    }
     const headers = Object.fromEntries(
       Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), Array.isArray(value) ? value.join(',') : (value ?? '')]),
     );
@@ -147,7 +174,7 @@ export class HttpApi {
             callerId: 'LOCAL',
             cognitoIdentity: null as never,
             principalOrgId: null as never,
-            userArn: this.operator,
+            userArn: holder.operator,
             userId: 'LOCAL',
           },
         },

@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/c
 import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, resourceNames, type CommandBusConfig } from '@commandbus/core';
 import { createClients, startLocalStack, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { HttpApi } from './HttpApi.ts';
+import { HttpApi, type ScopedToken } from './HttpApi.ts';
 import { invoke } from './lambdaContext.ts';
 import { SqsEventSource } from './SqsEventSource.ts';
 
@@ -17,6 +17,8 @@ export interface LocalRuntimeOptions {
   token?: string;
   /** Recorded as the operator of actions taken through the API. */
   operator?: string;
+  /** More bearer tokens, each with its identity and scope (functions/scopes.ts); `token` keeps full access. */
+  tokens?: ScopedToken[];
   /** Module exporting the worker `handler`; default functions/testWorker.ts. */
   workerEntry?: string | URL;
   /** Module exporting the API `handler`; default functions/api.ts. */
@@ -128,6 +130,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.operator === undefined ? {} : { operator: options.operator }),
+    ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
   });
   const apiUrl = await http.start();
 
