@@ -104,7 +104,8 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
   };
   const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
   const command = (event: ApiEvent) => ({ domain: pathParameter(event, 'domain'), commandId: pathParameter(event, 'commandId') });
-  const action = (event: ApiEvent) => ({ ...command(event), operator: callerIdentity(event).operator });
+  // The IAM principal; for an assumed role, the role, with the (caller-chosen) session name apart.
+  const action = (event: ApiEvent) => ({ ...command(event), ...callerIdentity(event) });
   /** An operator action, answered with the command as it is now. */
   const operatorAction = (act: (event: ApiEvent) => Promise<void>) => async (event: ApiEvent) => {
     await act(event);

@@ -82,7 +82,11 @@ if (!scoped) {
       expect(retried.commandId).toBe(parked);
       expect(completed.status).toBe(CommandStatus.COMPLETED);
       const retry = (await s.client!.getAuditTrail(parked, domainOperator.domain)).find((event) => event.eventType === 'OPERATOR_RETRY');
-      expect(retry?.details).toEqual({ operator: domainOperator.operator });
+      // An assumed role: the role is the operator, the session name (the caller's choice) kept apart.
+      expect(retry?.details).toEqual({
+        operator: domainOperator.operator,
+        ...(domainOperator.operatorSession === undefined ? {} : { operatorSession: domainOperator.operatorSession }),
+      });
     });
   });
 }

@@ -12,13 +12,17 @@ export const API_TARGET = {
   batchSize: 10,
 } as const;
 
-/** The scoped callers of e2e/api/scopes.test.ts: a viewer, and an operator of the `test` domain's retries. */
+/**
+ * The scoped callers of e2e/api/scopes.test.ts: a viewer, and an operator of the `test` domain's
+ * retries who calls through an assumed role (so the audit must record the role, the session apart).
+ */
 const SCOPED = {
   viewer: { token: randomBytes(16).toString('hex'), operator: 'arn:aws:iam::000000000000:user/e2e-viewer', scope: { read: '*' } },
   domainOperator: {
     token: randomBytes(16).toString('hex'),
-    operator: 'arn:aws:iam::000000000000:user/e2e-test-operator',
+    operator: 'arn:aws:sts::000000000000:assumed-role/e2e-test-operator/alice',
     scope: { read: ['test'], operate: { domains: ['test'], actions: ['retry'] } },
+    recorded: { operator: 'arn:aws:iam::000000000000:role/e2e-test-operator', operatorSession: 'alice' },
   },
 } as const;
 
@@ -39,7 +43,7 @@ export async function setup(project: TestProject): Promise<void> {
     batchSize: API_TARGET.batchSize,
     retryBaseSeconds: 1,
     retryMaxSeconds: 2,
-    tokens: [SCOPED.viewer, SCOPED.domainOperator],
+    tokens: [SCOPED.viewer, { token: SCOPED.domainOperator.token, operator: SCOPED.domainOperator.operator, scope: SCOPED.domainOperator.scope }],
   });
   const caller = ({ token, operator }: { token: string; operator: string }) => ({ auth: { type: 'bearer', token } as const, operator });
   project.provide('target', {
@@ -48,7 +52,10 @@ export async function setup(project: TestProject): Promise<void> {
     apiUrl: runtime.apiUrl,
     auth: { type: 'bearer', token: runtime.token },
     ...API_TARGET,
-    scoped: { viewer: caller(SCOPED.viewer), domainOperator: { ...caller(SCOPED.domainOperator), domain: 'test' } },
+    scoped: {
+      viewer: caller(SCOPED.viewer),
+      domainOperator: { auth: { type: 'bearer', token: SCOPED.domainOperator.token }, ...SCOPED.domainOperator.recorded, domain: 'test' },
+    },
   });
   project.provide('awsEnv', runtime.stack.env());
   process.stdout.write(`local Lambda runtime up in ${Date.now() - started} ms at ${runtime.apiUrl} (node ${process.version})\n`);

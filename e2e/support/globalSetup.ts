@@ -45,6 +45,8 @@ export type E2ETarget =
 export interface ScopedCaller {
   auth: ClientAuth;
   operator: string;
+  /** For an assumed role: the session name, recorded apart from the role. */
+  operatorSession?: string;
 }
 
 declare module 'vitest' {

@@ -16,6 +16,11 @@ export interface OperatorAction {
   commandId: string;
   /** Who acts; always recorded in the audit trail. */
   operator: string;
+  /**
+   * The session name of an assumed role, recorded as `operatorSession` beside the operator (then
+   * the role): the caller chooses it, so it never stands in for the identity.
+   */
+  operatorSession?: string;
 }
 
 /**
@@ -44,7 +49,8 @@ export class TroubleshootingQueue {
 
   /** Re-enqueues the stored payload with a fresh token: the command is PENDING again, attempts reset. */
   async operatorRetry(action: OperatorAction): Promise<void> {
-    await retryCommand(this.adapters, validateAction(action));
+    const { domain, commandId, operator, operatorSession } = validateAction(action);
+    await retryCommand(this.adapters, { domain, commandId, operator, details: sessionDetails(operatorSession) });
   }
 
   /**
@@ -57,9 +63,9 @@ export class TroubleshootingQueue {
    * stored may be edited; a malformed message may not (it names no command type to run).
    */
   async operatorEditAndRetry(action: OperatorAction & { data: JsonObject }): Promise<void> {
-    const { domain, commandId, operator } = validateAction(action);
+    const { domain, commandId, operator, operatorSession } = validateAction(action);
     const data = validateJsonObject('data', action.data, DEFAULT_MAX_DATA_BYTES);
-    await editAndRetryCommand(this.adapters, { domain, commandId, operator, data });
+    await editAndRetryCommand(this.adapters, { domain, commandId, operator, data, details: sessionDetails(operatorSession) });
   }
 
   /**
@@ -80,22 +86,24 @@ export class TroubleshootingQueue {
   }
 
   async operatorCancel(action: OperatorAction & { reason: string }): Promise<void> {
-    const { domain, commandId, operator } = validateAction(action);
+    const { domain, commandId, operator, operatorSession } = validateAction(action);
     const reason = validateName('reason', action.reason);
-    const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now()));
+    const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now(), sessionDetails(operatorSession)));
     // The reply says why it was cancelled and what went wrong before.
     await sendReplyOrLog(this.adapters.transport, this.adapters.logger, state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
   }
 
   async operatorComplete(action: OperatorAction & { resultData?: JsonValue }): Promise<void> {
-    const { domain, commandId, operator } = validateAction(action);
+    const { domain, commandId, operator, operatorSession } = validateAction(action);
     const resultData = action.resultData ?? null;
     assertJson('resultData', resultData);
     const bytes = Buffer.byteLength(JSON.stringify(resultData), 'utf8');
     if (bytes > MAX_RESULT_BYTES) {
       throw new ValidationError('resultData', `is ${bytes} bytes as JSON; the limit is ${MAX_RESULT_BYTES} bytes (results share the command's 400 KB item)`);
     }
-    const state = await this.act(domain, commandId, (current) => operatorCompleteTransition(current, operator, resultData, now()));
+    const state = await this.act(domain, commandId, (current) =>
+      operatorCompleteTransition(current, operator, resultData, now(), sessionDetails(operatorSession)),
+    );
     await sendReplyOrLog(this.adapters.transport, this.adapters.logger, state, 'SUCCESS', { result: resultData });
   }
 
@@ -127,10 +135,13 @@ function validateAction<T extends OperatorAction>(action: T): T {
   validateDomain(action.domain);
   validateUuid('commandId', action.commandId);
   validateName('operator', action.operator);
+  if (action.operatorSession !== undefined) validateName('operatorSession', action.operatorSession);
   return { ...action, commandId: action.commandId.toLowerCase() };
 }
 
 /** Two payloads of up to 128 KiB per edit: ten keep a page under 3 MB, within Lambda's 6 MB answer. */
 const MAX_HISTORY_PAGE = 10;
+
+const sessionDetails = (operatorSession: string | undefined): JsonObject => (operatorSession === undefined ? {} : { operatorSession });
 
 const now = () => new Date().toISOString();

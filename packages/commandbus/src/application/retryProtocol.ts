@@ -66,9 +66,9 @@ export async function retryCommand(ports: RetryPorts, request: { domain: string;
  */
 export async function editAndRetryCommand(
   ports: RetryPorts,
-  request: { domain: string; commandId: string; operator: string; data: JsonObject },
+  request: { domain: string; commandId: string; operator: string; data: JsonObject; details?: JsonObject },
 ): Promise<void> {
-  const { domain, commandId, operator, data } = request;
+  const { domain, commandId, operator, data, details: operatorDetails = {} } = request;
   const token = randomUUID();
   let details: JsonObject = {};
   const requested = await applyWithRetry(
@@ -77,7 +77,7 @@ export async function editAndRetryCommand(
     (current) => {
       if (!current) throw new CommandNotFoundError(domain, commandId);
       assertEditable(current);
-      const write = editRetryRequestTransition(current, operator, token, data, now());
+      const write = editRetryRequestTransition(current, operator, token, data, now(), operatorDetails);
       details = write.set.pendingRetry?.details ?? {};
       return { write, after: (): CommandState => ({ ...current, data, edits: write.set.edits }) };
     },

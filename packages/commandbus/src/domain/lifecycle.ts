@@ -408,11 +408,18 @@ export function operatorRetryTransition(current: CommandState, operator: string,
  * The pending retry carries `{ edited: true, editNumber }`, which the OPERATOR_RETRY event records
  * whichever way the retry completes (step 3, or decideReceive adopting it).
  */
-export function editRetryRequestTransition(current: CommandState, operator: string, token: string, data: JsonObject, now: string): Transition {
+export function editRetryRequestTransition(
+  current: CommandState,
+  operator: string,
+  token: string,
+  data: JsonObject,
+  now: string,
+  operatorDetails: JsonObject = {},
+): Transition {
   assertInTsq(current, 'operatorEditAndRetry');
   const edits = current.edits ?? 0;
   const editNumber = edits + 1;
-  const details: JsonObject = { edited: true, editNumber };
+  const details: JsonObject = { ...operatorDetails, edited: true, editNumber };
   const history: PayloadEdit = {
     domain: current.domain,
     commandId: current.commandId,
@@ -446,25 +453,32 @@ function adoptRetryTransition(current: CommandState, retry: PendingRetry, now: s
   };
 }
 
-export function operatorCancelTransition(current: CommandState, operator: string, reason: string, now: string): Transition {
+/** `operatorDetails`: more about who acted (e.g. `operatorSession`), recorded beside `operator`. */
+export function operatorCancelTransition(current: CommandState, operator: string, reason: string, now: string, operatorDetails: JsonObject = {}): Transition {
   assertInTsq(current, 'operatorCancel');
   return {
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
     set: { status: CommandStatus.CANCELLED, updatedAt: now, tsq: 'leave', pendingRetry: null },
-    events: [event(AuditEventType.OPERATOR_CANCEL, now, current.attempts, { operator, reason })],
+    events: [event(AuditEventType.OPERATOR_CANCEL, now, current.attempts, { operator, ...operatorDetails, reason })],
   };
 }
 
-export function operatorCompleteTransition(current: CommandState, operator: string, resultData: JsonValue, now: string): Transition {
+export function operatorCompleteTransition(
+  current: CommandState,
+  operator: string,
+  resultData: JsonValue,
+  now: string,
+  operatorDetails: JsonObject = {},
+): Transition {
   assertInTsq(current, 'operatorComplete');
   return {
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
     set: { status: CommandStatus.COMPLETED, updatedAt: now, result: resultData, tsq: 'leave', pendingRetry: null },
-    events: [event(AuditEventType.OPERATOR_COMPLETE, now, current.attempts, { operator, resultData })],
+    events: [event(AuditEventType.OPERATOR_COMPLETE, now, current.attempts, { operator, ...operatorDetails, resultData })],
   };
 }
 
