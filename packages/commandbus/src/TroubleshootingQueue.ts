@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { applyWithRetry } from './application/applyWithRetry.ts';
+import { runBulk, validateBulkIds } from './application/bulkActions.ts';
 import { sendReplyOrLog } from './application/replies.ts';
 import { editAndRetryCommand, retryCommand } from './application/retryProtocol.ts';
 import { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
@@ -9,7 +11,7 @@ import { validateQuery } from './domain/query.ts';
 import { assertJson, DEFAULT_MAX_DATA_BYTES, validateDomain, validateJsonObject, validateName, validateUuid } from './domain/validation.ts';
 import { toTsqEntry } from './domain/views.ts';
 import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
-import type { HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqQuery } from './types.ts';
+import type { BulkRequest, BulkResult, HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
   domain: string;
@@ -88,22 +90,61 @@ export class TroubleshootingQueue {
   async operatorCancel(action: OperatorAction & { reason: string }): Promise<void> {
     const { domain, commandId, operator, operatorSession } = validateAction(action);
     const reason = validateName('reason', action.reason);
-    const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now(), sessionDetails(operatorSession)));
-    // The reply says why it was cancelled and what went wrong before.
-    await sendReplyOrLog(this.adapters.transport, this.adapters.logger, state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
+    await this.cancel(domain, commandId, operator, reason, sessionDetails(operatorSession));
   }
 
   async operatorComplete(action: OperatorAction & { resultData?: JsonValue }): Promise<void> {
     const { domain, commandId, operator, operatorSession } = validateAction(action);
-    const resultData = action.resultData ?? null;
-    assertJson('resultData', resultData);
-    const bytes = Buffer.byteLength(JSON.stringify(resultData), 'utf8');
-    if (bytes > MAX_RESULT_BYTES) {
-      throw new ValidationError('resultData', `is ${bytes} bytes as JSON; the limit is ${MAX_RESULT_BYTES} bytes (results share the command's 400 KB item)`);
+    const resultData = validateResultData(action.resultData);
+    await this.complete(domain, commandId, operator, resultData, sessionDetails(operatorSession));
+  }
+
+  /**
+   * Retries, cancels or completes up to 1,000 parked commands by id, each through the path of the
+   * single action (operatorRetry, operatorCancel, operatorComplete), 16 at a time. The input is
+   * validated first (a bad id is refused as `commandIds[i]` and nothing is acted on; duplicates are
+   * acted on once). Each command's result is `done`, `skipped` (not IN_TSQ any more, or not found:
+   * nothing changed) or `failed` (anything else, e.g. SendFailedError), and one command's failure
+   * never stops the others. A `bulkId`, generated per request and returned, is recorded in the
+   * details of every command's operator event beside the operator.
+   *
+   * @example
+   * const { bulkId, totals } = await tsq.bulk({ domain: 'payments', action: 'retry', commandIds, operator: 'alice' });
+   */
+  async bulk(request: BulkRequest): Promise<BulkResult> {
+    const domain = validateDomain(request.domain);
+    const { action, operator, operatorSession } = request;
+    if (action !== 'retry' && action !== 'cancel' && action !== 'complete') {
+      throw new ValidationError('action', `must be retry, cancel or complete (got ${JSON.stringify(action)})`);
     }
-    const state = await this.act(domain, commandId, (current) =>
-      operatorCompleteTransition(current, operator, resultData, now(), sessionDetails(operatorSession)),
-    );
+    validateName('operator', operator);
+    if (operatorSession !== undefined) validateName('operatorSession', operatorSession);
+    const reason = action === 'cancel' ? validateName('reason', request.reason) : undefined;
+    if (action !== 'cancel' && request.reason !== undefined) throw new ValidationError('reason', 'is for cancel only');
+    const resultData = action === 'complete' ? validateResultData(request.resultData) : undefined;
+    if (action !== 'complete' && request.resultData !== undefined) throw new ValidationError('resultData', 'is for complete only');
+    const commandIds = validateBulkIds(request.commandIds);
+
+    const bulkId = randomUUID();
+    const details: JsonObject = { ...sessionDetails(operatorSession), bulkId };
+    const act = (commandId: string): Promise<void> => {
+      if (action === 'retry') return retryCommand(this.adapters, { domain, commandId, operator, details });
+      if (action === 'cancel') return this.cancel(domain, commandId, operator, reason!, details);
+      return this.complete(domain, commandId, operator, resultData ?? null, details);
+    };
+    const { results, totals } = await runBulk(commandIds, act);
+    this.adapters.logger.info('bulk operator action', { bulkId, domain, action, operator, ...totals });
+    return { bulkId, domain, action, results, totals };
+  }
+
+  private async cancel(domain: string, commandId: string, operator: string, reason: string, details: JsonObject): Promise<void> {
+    const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now(), details));
+    // The reply says why it was cancelled and what went wrong before.
+    await sendReplyOrLog(this.adapters.transport, this.adapters.logger, state, 'CANCELLED', { reason, ...(state.lastError ? { error: state.lastError } : {}) });
+  }
+
+  private async complete(domain: string, commandId: string, operator: string, resultData: JsonValue, details: JsonObject): Promise<void> {
+    const state = await this.act(domain, commandId, (current) => operatorCompleteTransition(current, operator, resultData, now(), details));
     await sendReplyOrLog(this.adapters.transport, this.adapters.logger, state, 'SUCCESS', { result: resultData });
   }
 
@@ -137,6 +178,16 @@ function validateAction<T extends OperatorAction>(action: T): T {
   validateName('operator', action.operator);
   if (action.operatorSession !== undefined) validateName('operatorSession', action.operatorSession);
   return { ...action, commandId: action.commandId.toLowerCase() };
+}
+
+function validateResultData(value: JsonValue | undefined): JsonValue {
+  const resultData = value ?? null;
+  assertJson('resultData', resultData);
+  const bytes = Buffer.byteLength(JSON.stringify(resultData), 'utf8');
+  if (bytes > MAX_RESULT_BYTES) {
+    throw new ValidationError('resultData', `is ${bytes} bytes as JSON; the limit is ${MAX_RESULT_BYTES} bytes (results share the command's 400 KB item)`);
+  }
+  return resultData;
 }
 
 /** Two payloads of up to 128 KiB per edit: ten keep a page under 3 MB, within Lambda's 6 MB answer. */

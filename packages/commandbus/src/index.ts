@@ -1,6 +1,7 @@
 export { CommandBus, type CommandBusOptions, type StatusCounts } from './CommandBus.ts';
 export { Worker, type WorkerOptions } from './Worker.ts';
 export { TroubleshootingQueue, type OperatorAction } from './TroubleshootingQueue.ts';
+export { BULK_CONCURRENCY, MAX_BULK_IDS } from './application/bulkActions.ts';
 export { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
 export { HandlerRegistry, type CommandHandler, type HandlerCommand, type HandlerContext } from './HandlerRegistry.ts';
 export { CommandProcessor, MAX_RETAKES, type HeartbeatOptions, type ProcessContext, type ProcessOutcome } from './application/CommandProcessor.ts';

@@ -171,3 +171,43 @@ export interface Logger {
   warn(message: string, context?: Record<string, unknown>): void;
   error(message: string, context?: Record<string, unknown>): void;
 }
+
+/** An operator action over a list of commands (TroubleshootingQueue.bulk). */
+export type BulkAction = 'retry' | 'cancel' | 'complete';
+
+export interface BulkRequest {
+  domain: string;
+  action: BulkAction;
+  /** 1–1,000 UUIDs; duplicates are acted on once. */
+  commandIds: string[];
+  /** Who acts; recorded on every command's audit event. */
+  operator: string;
+  /** The session name of an assumed role, recorded as `operatorSession` (see OperatorAction). */
+  operatorSession?: string;
+  /** cancel: why (required), recorded on every command and in its reply. */
+  reason?: string;
+  /** complete: the result every command completes with (default null). */
+  resultData?: JsonValue;
+}
+
+/**
+ * What became of one command of a bulk action: `done`; `skipped` when it was not IN_TSQ any more or
+ * not found (nothing changed; `reason` says which); `failed` for anything else (`reason`, `code`).
+ */
+export interface BulkItemResult {
+  commandId: string;
+  outcome: 'done' | 'skipped' | 'failed';
+  reason?: string;
+  /** The error's code (INVALID_OPERATION, COMMAND_NOT_FOUND, SEND_FAILED, …) when not done. */
+  code?: string;
+}
+
+export interface BulkResult {
+  /** Generated per request; recorded as `bulkId` in the details of every command's operator event. */
+  bulkId: string;
+  domain: string;
+  action: BulkAction;
+  /** One per distinct id, in the order first given. */
+  results: BulkItemResult[];
+  totals: { requested: number; done: number; skipped: number; failed: number };
+}
