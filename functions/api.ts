@@ -4,6 +4,7 @@ import {
   CommandNotFoundError,
   TroubleshootingQueue,
   ValidationError,
+  type BulkAction,
   type CommandBusConfig,
   type CommandStatus,
   type JsonObject,
@@ -162,6 +163,20 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
           ...optional('cursor', queryString(event, 'cursor')),
         }),
       ),
+    operatorBulk: async (event) => {
+      const body = parsedBody(event) ?? {};
+      return json(
+        200,
+        await tsq.bulk({
+          domain: pathParameter(event, 'domain'),
+          action: pathParameter(event, 'action') as BulkAction,
+          commandIds: body.commandIds as string[],
+          ...callerIdentity(event),
+          ...optional('reason', body.reason as string | undefined),
+          ...optional('resultData', body.resultData as JsonValue | undefined),
+        }),
+      );
+    },
     // The body is optional and not read; one that is sent must still be JSON.
     operatorRetry: operatorAction((event) => tsq.operatorRetry(action(event))),
     operatorEditAndRetry: operatorAction((event) => tsq.operatorEditAndRetry({ ...action(event), data: parsedBody(event)?.data as JsonObject })),

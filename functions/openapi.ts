@@ -11,6 +11,9 @@ import { z } from 'zod';
 import { EDGE_ERRORS, type EdgeErrorCode } from './http.ts';
 import {
   AuditTrail,
+  BulkActionName,
+  BulkBody,
+  BulkResult,
   CancelBody,
   Command,
   CommandId,
@@ -187,6 +190,20 @@ const unscopedOperations = {
       cursor,
     }),
     success: { status: 200, description: 'A page', schema: TsqPage },
+    refusals: [],
+  },
+  // Before the single-command actions: the router takes the first route that matches, and
+  // `/tsq/{domain}/{commandId}/retry` would match `/tsq/{domain}/bulk/retry` too.
+  operatorBulk: {
+    method: 'post',
+    path: '/tsq/{domain}/bulk/{action}',
+    summary: 'Retry, cancel or complete up to 1,000 parked commands by id (each only from IN_TSQ)',
+    description:
+      'Each id through the single action (16 at a time); the answer says per id `done`, `skipped` (not IN_TSQ any more, or not found: nothing changed) or `failed` (e.g. the re-enqueue failed), with totals. ' +
+      "The ids are validated first: a bad one is refused as `commandIds[i]` and nothing is acted on. A `bulkId`, generated per request, is recorded in every command's operator audit event with the caller identity.",
+    params: z.object({ domain: domainPath, action: BulkActionName }),
+    body: { schema: BulkBody, required: true },
+    success: { status: 200, description: 'What became of each command', schema: BulkResult },
     refusals: [],
   },
   operatorRetry: {

@@ -7,7 +7,7 @@
  * wrong (`data.items[2]: …`). The request schemas describe the same rules for the document's readers
  * and are not run over requests, so the API is neither stricter nor looser than `send`.
  */
-import { AuditEventType, CommandStatus, DEFAULT_MAX_ATTEMPTS, MAX_ALLOWED_ATTEMPTS, MAX_JSON_DEPTH } from '@commandbus/core';
+import { AuditEventType, CommandStatus, DEFAULT_MAX_ATTEMPTS, MAX_ALLOWED_ATTEMPTS, MAX_BULK_IDS, MAX_JSON_DEPTH } from '@commandbus/core';
 import { z } from 'zod';
 
 /** An instant as the API writes it (toISOString). */
@@ -136,6 +136,37 @@ export const CancelBody = z.object({ reason: name('Why, recorded in the audit tr
 export const CompleteBody = z
   .object({ resultData: z.unknown().optional().meta({ description: 'Any JSON up to 64 KiB; numbers within ±(2^53 − 1)' }) })
   .meta({ id: 'CompleteBody' });
+
+export const BulkActionName = z.enum(['retry', 'cancel', 'complete']).meta({ id: 'BulkAction' });
+export const BulkBody = z
+  .object({
+    commandIds: z
+      .array(CommandId)
+      .min(1)
+      .max(MAX_BULK_IDS)
+      .meta({ description: `1–${MAX_BULK_IDS} command ids; duplicates are acted on once. A bad one is refused as \`commandIds[i]\` and nothing is acted on` }),
+    reason: name('cancel (required): why, recorded on every command and in its reply'),
+    resultData: z.unknown().meta({ description: 'complete: the result every command completes with; any JSON up to 64 KiB' }),
+  })
+  .partial({ reason: true, resultData: true })
+  .meta({ id: 'BulkBody' });
+export const BulkItemResult = z
+  .strictObject({
+    commandId: z.string(),
+    outcome: z.enum(['done', 'skipped', 'failed']),
+    reason: z.string().optional().meta({ description: 'Why it was skipped (not IN_TSQ any more, not found) or failed' }),
+    code: z.string().optional().meta({ description: 'The error code when not done: `INVALID_OPERATION`, `COMMAND_NOT_FOUND`, `SEND_FAILED`, …' }),
+  })
+  .meta({ id: 'BulkItemResult' });
+export const BulkResult = z
+  .strictObject({
+    bulkId: CommandId.meta({ description: "Generated per request; recorded as `bulkId` in every command's operator audit event" }),
+    domain: z.string(),
+    action: BulkActionName,
+    results: z.array(BulkItemResult).meta({ description: 'One per distinct id, in the order first given' }),
+    totals: z.strictObject({ requested: z.int().min(0), done: z.int().min(0), skipped: z.int().min(0), failed: z.int().min(0) }),
+  })
+  .meta({ id: 'BulkResult' });
 
 /** A refusal of the API (and of the local runtime, which answers some requests itself). */
 export const ErrorBody = z

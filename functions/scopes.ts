@@ -15,8 +15,13 @@
  * Pure: no I/O, no imports, so the stack, the runtime and the functions can all use it.
  */
 
-/** What an operator may do to a parked command; each is the last segment of its route. */
-export const OPERATOR_ACTIONS = ['retry', 'cancel', 'complete', 'edit-and-retry'] as const;
+/**
+ * What an operator may do to a parked command; each is the last segment of its route, but `bulk`
+ * (`/tsq/{domain}/bulk/{action}`: any of retry, cancel, complete by a list of ids). IAM's `*` makes
+ * the retry, cancel and complete patterns (any commandId, then `/retry`, …) match the bulk route of
+ * the same action as well: a caller who may retry one command may retry a list of them.
+ */
+export const OPERATOR_ACTIONS = ['retry', 'cancel', 'complete', 'edit-and-retry', 'bulk'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 
 /** Some domains, or every domain (`'*'`, which also allows the routes whose domain is not in the path). */
@@ -59,6 +64,8 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { operationId: 'countByStatus', method: 'GET', path: '/domains/{domain}/counts', kind: 'read' },
   { operationId: 'listTsq', method: 'GET', path: '/tsq', kind: 'read' },
   { operationId: 'listDomainTsq', method: 'GET', path: '/domains/{domain}/tsq', kind: 'read' },
+  // Before the single-command actions, so routeOf names a bulk request as bulk.
+  { operationId: 'operatorBulk', method: 'POST', path: '/tsq/{domain}/bulk/{action}', kind: 'operate', action: 'bulk' },
   { operationId: 'operatorRetry', method: 'POST', path: '/tsq/{domain}/{commandId}/retry', kind: 'operate', action: 'retry' },
   { operationId: 'operatorCancel', method: 'POST', path: '/tsq/{domain}/{commandId}/cancel', kind: 'operate', action: 'cancel' },
   { operationId: 'operatorComplete', method: 'POST', path: '/tsq/{domain}/{commandId}/complete', kind: 'operate', action: 'complete' },

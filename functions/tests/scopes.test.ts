@@ -15,7 +15,9 @@ describe('Function: ROUTE_ACCESS', () => {
     );
     const actions = ROUTE_ACCESS.filter((route) => route.kind === 'operate').map((route) => route.action);
     expect(actions.sort()).toEqual([...OPERATOR_ACTIONS].sort());
-    for (const route of ROUTE_ACCESS.filter((route) => route.kind === 'operate')) expect(route.path).toMatch(new RegExp(`/${route.action}$`));
+    // The action is the last segment of its route; bulk's is the segment before its own action.
+    for (const route of ROUTE_ACCESS.filter((route) => route.kind === 'operate'))
+      expect(route.path).toMatch(route.action === 'bulk' ? /\/bulk\/\{action\}$/ : new RegExp(`/${route.action}$`));
   });
 });
 

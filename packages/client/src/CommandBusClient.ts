@@ -12,6 +12,8 @@ import {
   SendFailedError,
   ValidationError,
   type AuditEvent,
+  type BulkAction,
+  type BulkResult,
   type Command,
   type CommandQuery,
   type JsonObject,
@@ -158,6 +160,21 @@ export class CommandBusClient {
   operatorComplete(action: { domain: string; commandId: string; resultData?: JsonValue }): Promise<Command> {
     const body = action.resultData === undefined ? {} : { resultData: action.resultData };
     return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/complete`, undefined, body);
+  }
+
+  /**
+   * Retries, cancels (`reason` required) or completes (`resultData`) up to 1,000 parked commands by
+   * id; the caller is the operator. Per id `done`, `skipped` or `failed`, with totals and the
+   * request's `bulkId` (recorded on every command's audit event). A bad id is refused before
+   * anything is acted on (ValidationError naming `commandIds[i]`).
+   */
+  bulk(request: { domain: string; action: BulkAction; commandIds: string[]; reason?: string; resultData?: JsonValue }): Promise<BulkResult> {
+    const body = {
+      commandIds: request.commandIds,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(request.resultData === undefined ? {} : { resultData: request.resultData }),
+    };
+    return this.request('POST', `tsq/${enc(request.domain)}/bulk/${enc(request.action)}`, undefined, body);
   }
 
   /** A raw, authenticated request to the API (for routes or answers this client does not model). */

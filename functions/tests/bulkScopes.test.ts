@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { routeOf, scopeAllows, scopePatterns } from '../scopes.ts';
+
+const id = '0d3c6a4e-7c1e-4b8a-9f59-1f1a2b3c4d5e';
+
+describe('Scopes: the bulk route', () => {
+  it('names a bulk operator of payments only its bulk route', () => {
+    expect(scopePatterns({ operate: { domains: ['payments'], actions: ['bulk'] } })).toEqual(['POST/tsq/payments/bulk/*', 'GET/openapi.json']);
+  });
+
+  it('lets a bulk operator act by list on its domain only, and not on one command', () => {
+    const scope = { operate: { domains: ['payments'], actions: ['bulk'] as const } };
+    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/retry')).toBe(true);
+    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/cancel')).toBe(true);
+    expect(scopeAllows(scope, 'POST', '/tsq/orders/bulk/retry')).toBe(false);
+    expect(scopeAllows(scope, 'POST', `/tsq/payments/${id}/retry`)).toBe(false);
+  });
+
+  it('lets an operator of retries retry a list too (IAM `*` matches the segment `bulk`), but not cancel one', () => {
+    const scope = { operate: { domains: ['payments'], actions: ['retry'] as const } };
+    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/retry')).toBe(true);
+    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/cancel')).toBe(false);
+  });
+
+  it('reads a bulk request as the bulk route, with its domain', () => {
+    expect(routeOf('POST', '/tsq/payments/bulk/retry')).toMatchObject({ operationId: 'operatorBulk', action: 'bulk', domain: 'payments' });
+    expect(routeOf('POST', `/tsq/payments/${id}/retry`)).toMatchObject({ operationId: 'operatorRetry' });
+  });
+});
