@@ -23,7 +23,7 @@ options:
   --viewer-token <token> also accept this token, read-only on every domain (403 on send and operator actions)
   --tokens <file.json>   also accept the tokens of this file: [{ "token", "operator", "scope" }], a scope
                          as { "read": ["payments"] | "*", "send": …, "operate": { "domains": …,
-                         "actions": ["retry","cancel","complete","edit-and-retry"] | "*" } } (README, "Who may do what")
+                         "actions": ["retry","cancel","complete","edit-and-retry","bulk"] | "*" } } (README, "Who may do what")
   --dynamodb-port <n>    DynamoDB Local port on 127.0.0.1 (default 0: any free port)
   --sqs-port <n>         SQS port on 127.0.0.1 (default 0: any free port)
   -h, --help             show this help

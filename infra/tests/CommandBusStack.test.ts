@@ -490,7 +490,13 @@ describe('Stack: scoped operators (grant helpers)', () => {
     const acknowledged = acknowledgements(app).filter(({ path }) => path.includes('Ops'));
     expect(acknowledged.map(({ path }) => path)).toEqual(acknowledged.map(() => 'CommandBus/Ops/DefaultPolicy/Resource'));
     expect(acknowledged.map(({ id }) => id.replace(/^.*\$default\//, '').replace(/]$/, '')).sort()).toEqual(
-      ['POST/tsq/payments/*/retry', 'POST/tsq/payments/*/cancel', 'POST/tsq/payments/*/complete', 'POST/tsq/payments/*/edit-and-retry'].sort(),
+      [
+        'POST/tsq/payments/*/retry',
+        'POST/tsq/payments/*/cancel',
+        'POST/tsq/payments/*/complete',
+        'POST/tsq/payments/*/edit-and-retry',
+        'POST/tsq/payments/bulk/*',
+      ].sort(),
     );
     for (const { id } of acknowledged)
       expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<HttpApi[A-F0-9]{8}>\/\$default\//);
