@@ -192,11 +192,10 @@ const unscopedOperations = {
     success: { status: 200, description: 'A page', schema: TsqPage },
     refusals: [],
   },
-  // Before the single-command actions: the router takes the first route that matches, and
-  // `/tsq/{domain}/{commandId}/retry` would match `/tsq/{domain}/bulk/retry` too.
+  // A prefix of its own (`/tsq-bulk`): no single-command route or IAM pattern can match it.
   operatorBulk: {
     method: 'post',
-    path: '/tsq/{domain}/bulk/{action}',
+    path: '/tsq-bulk/{domain}/{action}',
     summary: 'Retry, cancel or complete up to 1,000 parked commands by id (each only from IN_TSQ)',
     description:
       'Each id through the single action (16 at a time); the answer says per id `done`, `skipped` (not IN_TSQ any more, or not found: nothing changed) or `failed` (e.g. the re-enqueue failed), with totals. ' +

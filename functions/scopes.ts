@@ -17,9 +17,9 @@
 
 /**
  * What an operator may do to a parked command; each is the last segment of its route, but `bulk`
- * (`/tsq/{domain}/bulk/{action}`: any of retry, cancel, complete by a list of ids). IAM's `*` makes
- * the retry, cancel and complete patterns (any commandId, then `/retry`, …) match the bulk route of
- * the same action as well: a caller who may retry one command may retry a list of them.
+ * (`/tsq-bulk/{domain}/{action}`: any of retry, cancel, complete by a list of ids). The bulk route has
+ * a prefix of its own so that no single-command pattern (`/tsq/{domain}/<any>/retry`: IAM's `*` spans
+ * slashes) can match it: acting on a list is a right of its own.
  */
 export const OPERATOR_ACTIONS = ['retry', 'cancel', 'complete', 'edit-and-retry', 'bulk'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
@@ -65,7 +65,7 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { operationId: 'listTsq', method: 'GET', path: '/tsq', kind: 'read' },
   { operationId: 'listDomainTsq', method: 'GET', path: '/domains/{domain}/tsq', kind: 'read' },
   // Before the single-command actions, so routeOf names a bulk request as bulk.
-  { operationId: 'operatorBulk', method: 'POST', path: '/tsq/{domain}/bulk/{action}', kind: 'operate', action: 'bulk' },
+  { operationId: 'operatorBulk', method: 'POST', path: '/tsq-bulk/{domain}/{action}', kind: 'operate', action: 'bulk' },
   { operationId: 'operatorRetry', method: 'POST', path: '/tsq/{domain}/{commandId}/retry', kind: 'operate', action: 'retry' },
   { operationId: 'operatorCancel', method: 'POST', path: '/tsq/{domain}/{commandId}/cancel', kind: 'operate', action: 'cancel' },
   { operationId: 'operatorComplete', method: 'POST', path: '/tsq/{domain}/{commandId}/complete', kind: 'operate', action: 'complete' },

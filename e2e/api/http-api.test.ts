@@ -102,6 +102,7 @@ describe('HTTP API: OpenAPI', () => {
         'GET /commands/{domain}/{commandId}/history',
         'POST /tsq/{domain}/{commandId}/cancel',
         'POST /tsq/{domain}/{commandId}/complete',
+        'POST /tsq-bulk/{domain}/{action}',
         'GET /openapi.json',
       ].sort(),
     );

@@ -5,25 +5,25 @@ const id = '0d3c6a4e-7c1e-4b8a-9f59-1f1a2b3c4d5e';
 
 describe('Scopes: the bulk route', () => {
   it('names a bulk operator of payments only its bulk route', () => {
-    expect(scopePatterns({ operate: { domains: ['payments'], actions: ['bulk'] } })).toEqual(['POST/tsq/payments/bulk/*', 'GET/openapi.json']);
+    expect(scopePatterns({ operate: { domains: ['payments'], actions: ['bulk'] } })).toEqual(['POST/tsq-bulk/payments/*', 'GET/openapi.json']);
   });
 
   it('lets a bulk operator act by list on its domain only, and not on one command', () => {
     const scope = { operate: { domains: ['payments'], actions: ['bulk'] as const } };
-    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/retry')).toBe(true);
-    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/cancel')).toBe(true);
-    expect(scopeAllows(scope, 'POST', '/tsq/orders/bulk/retry')).toBe(false);
+    expect(scopeAllows(scope, 'POST', '/tsq-bulk/payments/retry')).toBe(true);
+    expect(scopeAllows(scope, 'POST', '/tsq-bulk/payments/cancel')).toBe(true);
+    expect(scopeAllows(scope, 'POST', '/tsq-bulk/orders/retry')).toBe(false);
     expect(scopeAllows(scope, 'POST', `/tsq/payments/${id}/retry`)).toBe(false);
   });
 
-  it('lets an operator of retries retry a list too (IAM `*` matches the segment `bulk`), but not cancel one', () => {
+  it('does not let an operator of single retries act on a list: bulk is a right of its own', () => {
     const scope = { operate: { domains: ['payments'], actions: ['retry'] as const } };
-    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/retry')).toBe(true);
-    expect(scopeAllows(scope, 'POST', '/tsq/payments/bulk/cancel')).toBe(false);
+    expect(scopeAllows(scope, 'POST', '/tsq-bulk/payments/retry')).toBe(false);
+    expect(scopeAllows(scope, 'POST', `/tsq/payments/${id}/retry`)).toBe(true);
   });
 
   it('reads a bulk request as the bulk route, with its domain', () => {
-    expect(routeOf('POST', '/tsq/payments/bulk/retry')).toMatchObject({ operationId: 'operatorBulk', action: 'bulk', domain: 'payments' });
+    expect(routeOf('POST', '/tsq-bulk/payments/retry')).toMatchObject({ operationId: 'operatorBulk', action: 'bulk', domain: 'payments' });
     expect(routeOf('POST', `/tsq/payments/${id}/retry`)).toMatchObject({ operationId: 'operatorRetry' });
   });
 });

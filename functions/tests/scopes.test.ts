@@ -15,9 +15,9 @@ describe('Function: ROUTE_ACCESS', () => {
     );
     const actions = ROUTE_ACCESS.filter((route) => route.kind === 'operate').map((route) => route.action);
     expect(actions.sort()).toEqual([...OPERATOR_ACTIONS].sort());
-    // The action is the last segment of its route; bulk's is the segment before its own action.
+    // The action is the last segment of its route; bulk's route has a prefix of its own.
     for (const route of ROUTE_ACCESS.filter((route) => route.kind === 'operate'))
-      expect(route.path).toMatch(route.action === 'bulk' ? /\/bulk\/\{action\}$/ : new RegExp(`/${route.action}$`));
+      expect(route.path).toMatch(route.action === 'bulk' ? /^\/tsq-bulk\/\{domain\}\/\{action\}$/ : new RegExp(`/${route.action}$`));
   });
 });
 

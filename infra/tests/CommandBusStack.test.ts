@@ -495,7 +495,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'POST/tsq/payments/*/cancel',
         'POST/tsq/payments/*/complete',
         'POST/tsq/payments/*/edit-and-retry',
-        'POST/tsq/payments/bulk/*',
+        'POST/tsq-bulk/payments/*',
       ].sort(),
     );
     for (const { id } of acknowledged)

@@ -174,7 +174,7 @@ export class CommandBusClient {
       ...(request.reason === undefined ? {} : { reason: request.reason }),
       ...(request.resultData === undefined ? {} : { resultData: request.resultData }),
     };
-    return this.request('POST', `tsq/${enc(request.domain)}/bulk/${enc(request.action)}`, undefined, body);
+    return this.request('POST', `tsq-bulk/${enc(request.domain)}/${enc(request.action)}`, undefined, body);
   }
 
   /** A raw, authenticated request to the API (for routes or answers this client does not model). */
