@@ -28,6 +28,7 @@ import {
   SendResult,
   Status,
   StatusCounts,
+  TsqGroups,
   TsqPage,
 } from './schemas.ts';
 
@@ -187,6 +188,16 @@ const unscopedOperations = {
       cursor,
     }),
     success: { status: 200, description: 'A page', schema: TsqPage },
+    refusals: [],
+  },
+  tsqGroups: {
+    method: 'get',
+    path: '/domains/{domain}/tsq/groups',
+    summary:
+      'Parked commands grouped by (commandType, errorType, errorCode): exact counts, largest first, and for the 20 largest their newest (and, up to 25 commands, oldest) movedToTsqAt and a sample',
+    description: 'The domain is in the path, so an IAM policy can allow it for some domains only (see README, "Who may do what").',
+    params: z.object({ domain: domainPath }),
+    success: { status: 200, description: 'Groups', schema: TsqGroups },
     refusals: [],
   },
   operatorRetry: {

@@ -59,6 +59,7 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { operationId: 'countByStatus', method: 'GET', path: '/domains/{domain}/counts', kind: 'read' },
   { operationId: 'listTsq', method: 'GET', path: '/tsq', kind: 'read' },
   { operationId: 'listDomainTsq', method: 'GET', path: '/domains/{domain}/tsq', kind: 'read' },
+  { operationId: 'tsqGroups', method: 'GET', path: '/domains/{domain}/tsq/groups', kind: 'read' },
   { operationId: 'operatorRetry', method: 'POST', path: '/tsq/{domain}/{commandId}/retry', kind: 'operate', action: 'retry' },
   { operationId: 'operatorCancel', method: 'POST', path: '/tsq/{domain}/{commandId}/cancel', kind: 'operate', action: 'cancel' },
   { operationId: 'operatorComplete', method: 'POST', path: '/tsq/{domain}/{commandId}/complete', kind: 'operate', action: 'complete' },
