@@ -17,6 +17,7 @@ export function observeCompletions(store: CommandStore, onCompleted: (commandId:
     query: (query) => store.query(query),
     listTsq: (query) => store.listTsq(query),
     history: (query) => store.history(query),
+    tsqGroups: (domain) => store.tsqGroups(domain),
     apply: async (transition) => {
       const result = await store.apply(transition);
       if (result.applied && transition.set.status === CommandStatus.COMPLETED) onCompleted(transition.commandId);

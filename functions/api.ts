@@ -177,6 +177,7 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
         }),
       );
     },
+    tsqGroups: async (event) => json(200, { items: await tsq.groups({ domain: pathParameter(event, 'domain') }) }),
     // The body is optional and not read; one that is sent must still be JSON.
     operatorRetry: operatorAction((event) => tsq.operatorRetry(action(event))),
     operatorEditAndRetry: operatorAction((event) => tsq.operatorEditAndRetry({ ...action(event), data: parsedBody(event)?.data as JsonObject })),

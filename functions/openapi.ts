@@ -31,6 +31,7 @@ import {
   SendResult,
   Status,
   StatusCounts,
+  TsqGroups,
   TsqPage,
 } from './schemas.ts';
 
@@ -203,6 +204,16 @@ const unscopedOperations = {
     params: z.object({ domain: domainPath, action: BulkActionName }),
     body: { schema: BulkBody, required: true },
     success: { status: 200, description: 'What became of each command', schema: BulkResult },
+    refusals: [],
+  },
+  tsqGroups: {
+    method: 'get',
+    path: '/domains/{domain}/tsq/groups',
+    summary:
+      'Parked commands grouped by (commandType, errorType, errorCode): exact counts, largest first, and for the 20 largest their newest (and, up to 25 commands, oldest) movedToTsqAt and a sample',
+    description: 'The domain is in the path, so an IAM policy can allow it for some domains only (see README, "Who may do what").',
+    params: z.object({ domain: domainPath }),
+    success: { status: 200, description: 'Groups', schema: TsqGroups },
     refusals: [],
   },
   operatorRetry: {

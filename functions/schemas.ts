@@ -83,6 +83,22 @@ const commandFields = {
 export const Command = z.strictObject({ ...commandFields, movedToTsqAt: timestamp.optional() }).meta({ id: 'Command' });
 export const TsqEntry = z.strictObject({ ...commandFields, status: z.literal(CommandStatus.IN_TSQ), movedToTsqAt: timestamp }).meta({ id: 'TsqEntry' });
 
+export const TsqGroup = z
+  .strictObject({
+    domain: z.string(),
+    commandType: z.string(),
+    errorType: z.enum(['TRANSIENT', 'PERMANENT', 'TIMEOUT']),
+    errorCode: z.string(),
+    count: z.int().min(1).meta({ description: 'Exact: the commands of this group parked now' }),
+    newestMovedToTsqAt: timestamp.optional().meta({ description: 'When its most recently parked command was parked (the 20 largest groups)' }),
+    oldestMovedToTsqAt: timestamp
+      .optional()
+      .meta({ description: 'When its longest-parked command was parked: for a group of at most 25 among the 20 largest' }),
+    sample: TsqEntry.optional().meta({ description: 'Its most recently parked command (the 20 largest groups)' }),
+  })
+  .meta({ id: 'TsqGroup' });
+export const TsqGroups = z.strictObject({ items: z.array(TsqGroup).meta({ description: 'Largest group first' }) }).meta({ id: 'TsqGroups' });
+
 export const AuditEvent = z
   .strictObject({
     commandId: z.string(),

@@ -66,6 +66,7 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { operationId: 'listDomainTsq', method: 'GET', path: '/domains/{domain}/tsq', kind: 'read' },
   // Before the single-command actions, so routeOf names a bulk request as bulk.
   { operationId: 'operatorBulk', method: 'POST', path: '/tsq-bulk/{domain}/{action}', kind: 'operate', action: 'bulk' },
+  { operationId: 'tsqGroups', method: 'GET', path: '/domains/{domain}/tsq/groups', kind: 'read' },
   { operationId: 'operatorRetry', method: 'POST', path: '/tsq/{domain}/{commandId}/retry', kind: 'operate', action: 'retry' },
   { operationId: 'operatorCancel', method: 'POST', path: '/tsq/{domain}/{commandId}/cancel', kind: 'operate', action: 'cancel' },
   { operationId: 'operatorComplete', method: 'POST', path: '/tsq/{domain}/{commandId}/complete', kind: 'operate', action: 'complete' },

@@ -96,6 +96,7 @@ describe('HTTP API: OpenAPI', () => {
         'GET /domains/{domain}/commands',
         'POST /domains/{domain}/commands',
         'GET /domains/{domain}/tsq',
+        'GET /domains/{domain}/tsq/groups',
         'GET /tsq',
         'POST /tsq/{domain}/{commandId}/retry',
         'POST /tsq/{domain}/{commandId}/edit-and-retry',

@@ -28,6 +28,7 @@ describe('Function: scopePatterns', () => {
       'GET/commands/payments/*',
       'GET/domains/payments/counts',
       'GET/domains/payments/tsq',
+      'GET/domains/payments/tsq/groups',
       'GET/openapi.json',
     ]);
   });
@@ -47,6 +48,7 @@ describe('Function: scopePatterns', () => {
       'GET/domains/*/counts',
       'GET/tsq',
       'GET/domains/*/tsq',
+      'GET/domains/*/tsq/groups',
       'GET/openapi.json',
     ]);
   });

@@ -468,6 +468,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'GET/commands/payments/*',
         'GET/domains/payments/counts',
         'GET/domains/payments/tsq',
+        'GET/domains/payments/tsq/groups',
         'GET/openapi.json',
         'POST/tsq/payments/*/retry',
       ].sort(),

@@ -20,6 +20,7 @@ import {
   type JsonValue,
   type Page,
   type PayloadEdit,
+  type TsqGroup,
   type SendCommandRequest,
   type SendResult,
   type StatusCounts,
@@ -136,6 +137,15 @@ export class CommandBusClient {
    */
   listTsq(query: TsqQuery): Promise<Page<TsqEntry>> {
     return this.request('GET', 'tsq', query as unknown as Record<string, unknown>);
+  }
+
+  /**
+   * The parked commands of a domain grouped by (commandType, errorType, errorCode), largest first,
+   * with exact counts; the 20 largest with their newest (and, up to 25 commands, oldest) movedToTsqAt
+   * and a sample command.
+   */
+  async tsqGroups(domain: string): Promise<TsqGroup[]> {
+    return (await this.request<{ items: TsqGroup[] }>('GET', `domains/${enc(domain)}/tsq/groups`)).items;
   }
 
   operatorRetry(action: { domain: string; commandId: string }): Promise<Command> {

@@ -11,7 +11,7 @@ import { validateQuery } from './domain/query.ts';
 import { assertJson, DEFAULT_MAX_DATA_BYTES, validateDomain, validateJsonObject, validateName, validateUuid } from './domain/validation.ts';
 import { toTsqEntry } from './domain/views.ts';
 import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
-import type { BulkRequest, BulkResult, HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqQuery } from './types.ts';
+import type { BulkRequest, BulkResult, HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqGroup, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
   domain: string;
@@ -47,6 +47,42 @@ export class TroubleshootingQueue {
   async list(query: TsqQuery): Promise<Page<TsqEntry>> {
     const page = await this.adapters.store.listTsq(validateQuery(query));
     return { ...page, items: page.items.map(toTsqEntry) };
+  }
+
+  /**
+   * The parked commands of a domain grouped by (command type, error type, error code): the first
+   * screen an operator needs. Counts are exact and cost no scan (the store keeps them with the writes
+   * that park and unpark: 8 small Queries). The `detailed` (default 20, at most 50) largest groups
+   * also get their newest parking time and a sample (their most recently parked command, one filtered
+   * TSQ page each), and their oldest parking time when the group has at most 25 commands (the same
+   * page reads them all; the listing reads newest first, so a larger group's oldest is left out).
+   * Largest group first.
+   */
+  async groups(query: { domain: string; detailed?: number }): Promise<TsqGroup[]> {
+    validateDomain(query.domain);
+    const detailed = query.detailed ?? DEFAULT_DETAILED_GROUPS;
+    if (!Number.isInteger(detailed) || detailed < 0 || detailed > MAX_DETAILED_GROUPS) {
+      throw new ValidationError('detailed', `must be an integer from 0 to ${MAX_DETAILED_GROUPS} (got ${detailed})`);
+    }
+    const counts = await this.adapters.store.tsqGroups(query.domain);
+    return Promise.all(
+      counts.map(async (group, rank): Promise<TsqGroup> => {
+        if (rank >= detailed) return group;
+        const { domain, commandType, errorType, errorCode, count } = group;
+        const whole = count <= TSQ_GROUP_SCAN_LIMIT;
+        const page = await this.adapters.store.listTsq({ domain, commandType, errorType, errorCode, limit: whole ? count : 1 });
+        const [newest] = page.items;
+        if (!newest) return group;
+        const oldest = page.items[page.items.length - 1];
+        const complete = whole && page.items.length === count && oldest?.movedToTsqAt !== undefined;
+        return {
+          ...group,
+          ...(newest.movedToTsqAt === undefined ? {} : { newestMovedToTsqAt: newest.movedToTsqAt }),
+          ...(complete ? { oldestMovedToTsqAt: oldest.movedToTsqAt } : {}),
+          sample: toTsqEntry(newest),
+        };
+      }),
+    );
   }
 
   /** Re-enqueues the stored payload with a fresh token: the command is PENDING again, attempts reset. */
@@ -189,6 +225,10 @@ function validateResultData(value: JsonValue | undefined): JsonValue {
   }
   return resultData;
 }
+const DEFAULT_DETAILED_GROUPS = 20;
+const MAX_DETAILED_GROUPS = 50;
+/** A group of at most this many commands is read whole (one TSQ page), which gives its oldest parking time. */
+export const TSQ_GROUP_SCAN_LIMIT = 25;
 
 /** Two payloads of up to 128 KiB per edit: ten keep a page under 3 MB, within Lambda's 6 MB answer. */
 const MAX_HISTORY_PAGE = 10;

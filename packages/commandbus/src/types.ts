@@ -160,6 +160,33 @@ export interface TsqQuery {
   cursor?: string;
 }
 
+/** What parked commands are grouped by: the command type and the type and code of the error that parked them. */
+export interface TsqGroupKey {
+  commandType: string;
+  errorType: ErrorKind;
+  errorCode: string;
+}
+
+/** How many commands of a domain are parked in one group: an exact count, kept with the writes that park and unpark. */
+export interface TsqGroupCount extends TsqGroupKey {
+  domain: string;
+  count: number;
+}
+
+/** A group of parked commands, as an operator sees it first (TroubleshootingQueue.groups). */
+export interface TsqGroup extends TsqGroupCount {
+  /** When its most recently parked command was parked (absent when the listing did not reach one). */
+  newestMovedToTsqAt?: string;
+  /**
+   * When its longest-parked command was parked: given when the group has at most
+   * TSQ_GROUP_SCAN_LIMIT (25) commands, read from one listing page; absent for larger groups (the
+   * listing reads newest first — list the group with `to` to page back).
+   */
+  oldestMovedToTsqAt?: string;
+  /** Its most recently parked command. */
+  sample?: TsqEntry;
+}
+
 /** A command parked in the troubleshooting queue, as an operator sees it. */
 export interface TsqEntry extends Command {
   movedToTsqAt: string;

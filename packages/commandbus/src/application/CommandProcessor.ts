@@ -250,7 +250,13 @@ export class CommandProcessor {
     } catch (thrown) {
       const error = classifyError(thrown);
       logger.warn('command failed', { ...log, errorType: error.type, errorCode: error.code, errorMessage: error.message });
-      const decision = failureTransition({ ...ref, maxAttempts: envelope.maxAttempts }, error, envelope.data, retryPolicy, now());
+      const decision = failureTransition(
+        { ...ref, maxAttempts: envelope.maxAttempts, commandType: envelope.commandType },
+        error,
+        envelope.data,
+        retryPolicy,
+        now(),
+      );
       transition = decision.transition;
       afterWrite =
         decision.kind === 'retry'

@@ -5,7 +5,16 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidOperationError } from '../errors.ts';
-import { AuditEventType, CommandStatus, type Command, type CommandError, type JsonObject, type JsonValue, type PayloadEdit } from '../types.ts';
+import {
+  AuditEventType,
+  CommandStatus,
+  type Command,
+  type CommandError,
+  type JsonObject,
+  type JsonValue,
+  type PayloadEdit,
+  type TsqGroupKey,
+} from '../types.ts';
 import type { Envelope } from './envelope.ts';
 import { backoffSeconds, type RetryPolicy } from './retryPolicy.ts';
 
@@ -62,6 +71,12 @@ export interface Transition {
     data?: JsonObject | null;
     /** enter: index the command in the TSQ; leave: drop it from there. */
     tsq?: 'enter' | 'leave';
+    /**
+     * With `tsq`: the group the command enters (its type and the error it is parked with) or leaves
+     * (its type and the error it was parked with), so the store counts parked commands per group in
+     * the same write. Computed here from the state the transition expects.
+     */
+    tsqGroup?: TsqGroupKey;
     /** null removes it. */
     pendingRetry?: PendingRetry | null;
     lease?: string;
@@ -301,7 +316,7 @@ export type FailureDecision = { kind: 'retry'; transition: Transition; delaySeco
 
 /** The retry decision: back off and retry, or park in the TSQ (permanent, or attempts used up). */
 export function failureTransition(
-  ref: AttemptRef & { maxAttempts: number },
+  ref: AttemptRef & { maxAttempts: number; commandType: string },
   error: CommandError,
   data: JsonObject,
   policy: RetryPolicy,
@@ -311,6 +326,7 @@ export function failureTransition(
   const state = {
     domain: ref.domain,
     commandId: ref.commandId,
+    commandType: ref.commandType,
     token: ref.token,
     attempts: ref.attempt,
     status: CommandStatus.IN_PROGRESS,
@@ -341,7 +357,7 @@ export function failureTransition(
 }
 
 function toTsq(
-  current: Pick<CommandState, 'domain' | 'commandId' | 'token' | 'attempts' | 'status' | 'lease'>,
+  current: Pick<CommandState, 'domain' | 'commandId' | 'commandType' | 'token' | 'attempts' | 'status' | 'lease'>,
   error: CommandError,
   data: JsonObject,
   now: string,
@@ -352,10 +368,23 @@ function toTsq(
     commandId: current.commandId,
     expect: { status: current.status, token: current.token, attempts: current.attempts, ...(current.lease === undefined ? {} : { lease: current.lease }) },
     // The payload is stored now, because an operator may need to re-enqueue it.
-    set: { status: CommandStatus.IN_TSQ, updatedAt: now, lastError: error, data, tsq: 'enter' },
+    set: { status: CommandStatus.IN_TSQ, updatedAt: now, lastError: error, data, tsq: 'enter', tsqGroup: tsqGroupOf(current.commandType, error) },
     events: [...before, event(AuditEventType.MOVED_TO_TSQ, now, current.attempts, errorDetails(error))],
   };
 }
+
+/** The group a parked command is counted in: its type, and the type and code of the error that parked it. */
+export function tsqGroupOf(commandType: string, error: Pick<CommandError, 'type' | 'code'> | undefined): TsqGroupKey {
+  // Every parking records an error; a record without one (never written by this lifecycle) still
+  // leaves the group it was counted in, so the same key is derived on both sides.
+  return { commandType, errorType: error?.type ?? 'PERMANENT', errorCode: error?.code ?? UNKNOWN_ERROR_CODE };
+}
+
+/** The group code of a parked command with no recorded error (not written by this lifecycle). */
+export const UNKNOWN_ERROR_CODE = '(none)';
+
+/** Leaving the TSQ: the group the command was counted in, from the state it is taken out of. */
+const leaving = (current: CommandState) => ({ tsq: 'leave' as const, tsqGroup: tsqGroupOf(current.commandType, current.lastError) });
 
 /** Operator actions are allowed only from IN_TSQ. */
 export function assertInTsq(current: CommandState, action: string): void {
@@ -395,7 +424,7 @@ export function operatorRetryTransition(current: CommandState, operator: string,
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.PENDING, attempts: 0, token, updatedAt: now, tsq: 'leave', pendingRetry: null },
+    set: { status: CommandStatus.PENDING, attempts: 0, token, updatedAt: now, ...leaving(current), pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator, ...details })],
   };
 }
@@ -445,7 +474,7 @@ function adoptRetryTransition(current: CommandState, retry: PendingRetry, now: s
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: retry.token, updatedAt: now, tsq: 'leave', pendingRetry: null, lease },
+    set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: retry.token, updatedAt: now, ...leaving(current), pendingRetry: null, lease },
     events: [
       event(AuditEventType.OPERATOR_RETRY, now, current.attempts, { operator: retry.operator, ...(retry.details ?? {}) }),
       event(AuditEventType.RECEIVED, now, 1),
@@ -460,7 +489,7 @@ export function operatorCancelTransition(current: CommandState, operator: string
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.CANCELLED, updatedAt: now, tsq: 'leave', pendingRetry: null },
+    set: { status: CommandStatus.CANCELLED, updatedAt: now, ...leaving(current), pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_CANCEL, now, current.attempts, { operator, ...operatorDetails, reason })],
   };
 }
@@ -477,7 +506,7 @@ export function operatorCompleteTransition(
     domain: current.domain,
     commandId: current.commandId,
     expect: fromTsq(current),
-    set: { status: CommandStatus.COMPLETED, updatedAt: now, result: resultData, tsq: 'leave', pendingRetry: null },
+    set: { status: CommandStatus.COMPLETED, updatedAt: now, result: resultData, ...leaving(current), pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_COMPLETE, now, current.attempts, { operator, ...operatorDetails, resultData })],
   };
 }

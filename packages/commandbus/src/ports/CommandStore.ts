@@ -1,5 +1,5 @@
 import type { CommandState, NewCommandRecord, Transition } from '../domain/lifecycle.ts';
-import type { AuditEvent, CommandQuery, HistoryQuery, Page, PayloadEdit, TsqQuery } from '../types.ts';
+import type { AuditEvent, CommandQuery, HistoryQuery, Page, PayloadEdit, TsqGroupCount, TsqQuery } from '../types.ts';
 
 /**
  * The store did not answer in a way that says whether a write happened (a timeout, a dropped
@@ -28,12 +28,18 @@ export type ApplyResult = { applied: true } | { applied: false; current?: Comman
 
 /** Where commands and their audit trails live. Every method is one request or a bounded few. */
 export interface CommandStore {
-  /** Creates the command unless (domain, commandId) exists; then returns what exists. */
+  /**
+   * Creates the command unless (domain, commandId) exists; then returns what exists. A record created
+   * parked (IN_TSQ) is counted in its TSQ group in the same atomic write.
+   */
   insert(record: NewCommandRecord): Promise<InsertResult>;
   /**
    * Applies a transition as one conditional write: state and its audit events together. A transition
    * with `history` (an operator's payload edit) also records that edit, in the same atomic write; it
-   * is refused (applied: false) unless the command has exactly `expect.edits` edits recorded.
+   * is refused (applied: false) unless the command has exactly `expect.edits` edits recorded. A
+   * transition that parks or unparks (`set.tsq`) moves its group's count (`set.tsqGroup`, required
+   * with `tsq`) in the same atomic write; one that leaves is refused unless the command is still
+   * counted in that group (its type and lastError's type and code).
    */
   apply(transition: Transition): Promise<ApplyResult>;
   get(domain: string, commandId: string): Promise<CommandState | undefined>;
@@ -41,6 +47,12 @@ export interface CommandStore {
   auditTrail(commandId: string, domain?: string): Promise<AuditEvent[]>;
   query(query: CommandQuery): Promise<Page<CommandState>>;
   listTsq(query: TsqQuery): Promise<Page<CommandState>>;
+  /**
+   * The exact number of parked commands of a domain per group (command type, error type, error code),
+   * groups with none left out; largest first. Never a scan: the counts are kept by the writes that
+   * park and unpark (see docs/data-model.md).
+   */
+  tsqGroups(domain: string): Promise<TsqGroupCount[]>;
   /** The payload edits of a command, oldest first (editNumber 1, 2 …); empty when it has none or does not exist. */
   history(query: HistoryQuery): Promise<Page<PayloadEdit>>;
 }

@@ -26,15 +26,29 @@
  * - Payload edits (a transition's `history`) are kept beside the items, one per edit, as
  *   DynamoCommandStore keeps them in items of their own; the transition and its edit are written
  *   together or not at all (DynamoDB: one TransactWriteItems), each checked against 400 KB.
+ * - TSQ group counts are kept per (domain, shard, group) as DynamoCommandStore keeps its counter
+ *   items, moved in the same write as the park or unpark. The twin is stricter than DynamoDB on
+ *   purpose: a transition with `tsq` but no `tsqGroup`, or whose group is not the command's (its type
+ *   and the error it enters with), throws — a lifecycle bug would otherwise only skew counts.
  * - Key and value rules DynamoDB enforces (empty key strings, NaN, sets, binary) are not checked:
  *   the lifecycle never writes them.
  */
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.ts';
-import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../domain/lifecycle.ts';
+import { tsqGroupOf, UNKNOWN_ERROR_CODE, type CommandState, type NewCommandRecord, type NewEvent, type Transition } from '../domain/lifecycle.ts';
 import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
 import { INDEXES } from '../resources.ts';
-import { CommandStatus, type AuditEvent, type CommandQuery, type HistoryQuery, type Page, type PayloadEdit, type TsqQuery } from '../types.ts';
+import {
+  CommandStatus,
+  type AuditEvent,
+  type CommandQuery,
+  type HistoryQuery,
+  type Page,
+  type PayloadEdit,
+  type TsqGroupCount,
+  type TsqGroupKey,
+  type TsqQuery,
+} from '../types.ts';
 import { shardKey, shardOf, timeSortKey } from '../adapters/dynamodb/keys.ts';
 import { FaultInjector, type PortMethod } from './faults.ts';
 
@@ -64,6 +78,8 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
   private readonly items = new Map<string, Item>();
   /** Payload edits by the same key, in editNumber order. */
   private readonly edits = new Map<string, Item[]>();
+  /** TSQ group counters by `<domain>\u0000<shard>\u0000<group as JSON>`, as DynamoCommandStore's counter items. */
+  private readonly groupCounters = new Map<string, TsqGroupCount>();
 
   protected defaultError(method: PortMethod<CommandStore>): unknown {
     return new StoreUnavailableError(`injected fault: the store did not answer ${method}`);
@@ -123,6 +139,21 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     });
   }
 
+  tsqGroups(domain: string): Promise<TsqGroupCount[]> {
+    return this.faulted('tsqGroups', [domain], () => {
+      const totals = new Map<string, TsqGroupCount>();
+      for (const counter of this.groupCounters.values()) {
+        if (counter.domain !== domain) continue;
+        const key = groupId(counter);
+        const total = totals.get(key);
+        if (total) total.count += counter.count;
+        else totals.set(key, { ...counter });
+      }
+      const groups = [...totals.values()].filter((group) => group.count > 0);
+      return groups.sort((a, b) => b.count - a.count || compare(groupId(a), groupId(b)));
+    });
+  }
+
   /** Every stored command (copies), for assertions. */
   all(): CommandState[] {
     return [...this.items.values()].map((item) => toState(copy(item)));
@@ -153,6 +184,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     });
     assertFits(item, 'Item size has exceeded the maximum allowed size');
     this.items.set(key, item);
+    if (record.status === CommandStatus.IN_TSQ) this.count(domain, commandId, tsqGroupOf(record.commandType, record.lastError), 1);
     return { created: true };
   }
 
@@ -167,7 +199,18 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       (expect.attempts === undefined || item.attempts === expect.attempts) &&
       (expect.lease === undefined || item.lease === expect.lease) &&
       (expect.edits === undefined || ((item.edits as number | undefined) ?? 0) === expect.edits);
-    if (existing ? !holds(existing) : !create) {
+    const group = changes.tsq === undefined ? undefined : changes.tsqGroup;
+    if (changes.tsq !== undefined && group === undefined)
+      throw new Error(`a transition that moves ${transition.commandId} in or out of the TSQ must name its tsqGroup`);
+    // Leaving the TSQ: refused unless the command is still counted in the group it leaves (as DynamoDB's condition).
+    const inGroup = (item: Item) => {
+      if (changes.tsq !== 'leave' || !group) return true;
+      const lastError = item.lastError as { type?: string; code?: string } | undefined;
+      const errorMatches =
+        group.errorCode === UNKNOWN_ERROR_CODE ? lastError === undefined : lastError?.type === group.errorType && lastError?.code === group.errorCode;
+      return item.commandType === group.commandType && errorMatches;
+    };
+    if (existing ? !holds(existing) || !inGroup(existing) : !create) {
       return existing ? { applied: false, current: toState(copy(existing)) } : { applied: false };
     }
 
@@ -217,8 +260,22 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       assertFits({ pk: `${history.commandId}#edit`, sk: `${history.domain}#000000`, ...edit }, 'Item size has exceeded the maximum allowed size');
       this.edits.set(key, [...recorded, edit]);
     }
+    if (changes.tsq === 'enter' && group) {
+      // Stricter than DynamoDB: the group entered must be the command's.
+      const expected = tsqGroupOf(next.commandType as string, next.lastError as TsqGroupKey & { type: TsqGroupKey['errorType']; code: string });
+      if (groupId(expected) !== groupId(group)) {
+        throw new Error(`tsqGroup ${JSON.stringify(group)} is not the group of ${transition.commandId} as it enters the TSQ (${JSON.stringify(expected)})`);
+      }
+    }
     this.items.set(key, copy(next));
+    if (group) this.count(transition.domain, transition.commandId, group, changes.tsq === 'enter' ? 1 : -1);
     return { applied: true };
+  }
+
+  private count(domain: string, commandId: string, group: TsqGroupKey, delta: 1 | -1): void {
+    const key = `${domain}\u0000${shardOf(commandId)}\u0000${groupId(group)}`;
+    const counter = this.groupCounters.get(key) ?? { domain, commandType: group.commandType, errorType: group.errorType, errorCode: group.errorCode, count: 0 };
+    this.groupCounters.set(key, { ...counter, count: counter.count + delta });
   }
 
   /** One page of an index, newest first, as ShardedIndexReader merges its shards. */
@@ -252,6 +309,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
 const BY_TIME = INDEXES.byTime;
 const TSQ = INDEXES.tsq;
 const keyOf = (commandId: string, domain: string) => `${commandId}\u0000${domain}`;
+const groupId = (group: TsqGroupKey) => JSON.stringify([group.commandType, group.errorType, group.errorCode]);
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function toStored(event: NewEvent): StoredEvent {

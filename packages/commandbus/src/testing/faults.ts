@@ -161,6 +161,9 @@ export class FaultyCommandStore extends FaultInjector<CommandStore> implements C
   history(...args: Parameters<CommandStore['history']>) {
     return this.faulted('history', args, () => this.inner.history(...args));
   }
+  tsqGroups(...args: Parameters<CommandStore['tsqGroups']>) {
+    return this.faulted('tsqGroups', args, () => this.inner.tsqGroups(...args));
+  }
 }
 
 /** Any CommandTransport (the SQS adapter against fauxqs, say) behind the twins' fault hooks. */

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../../src/domain/lifecycle.ts';
 import { ValidationError } from '../../src/errors.ts';
-import { ItemTooLargeError, type CommandStore } from '../../src/ports/CommandStore.ts';
+import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore } from '../../src/ports/CommandStore.ts';
+import { shardOf } from '../../src/adapters/dynamodb/keys.ts';
 import { AuditEventType, CommandStatus, type CommandError, type JsonObject } from '../../src/types.ts';
 
 export interface StoreWorld {
@@ -59,24 +60,33 @@ function receive(record: Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'
 
 const FAILURE: CommandError = { type: 'PERMANENT', code: 'BROKEN', message: 'it broke', details: { line: 7 } };
 
+type RecordRef = Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'> & { commandType?: string };
+
+/** The TSQ group a command of `record`'s type (default Charge) parked with `error` is counted in. */
+const groupOf = (record: RecordRef, error: CommandError = FAILURE) => ({
+  commandType: record.commandType ?? 'Charge',
+  errorType: error.type,
+  errorCode: error.code,
+});
+
 /** Parks an IN_PROGRESS command (attempt 1, `lease`) at `minute`. */
-function park(record: Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'>, minute: number, lease = 'lease-1'): Transition {
+function park(record: RecordRef, minute: number, lease = 'lease-1', error: CommandError = FAILURE): Transition {
   return {
     domain: record.domain,
     commandId: record.commandId,
     expect: { status: CommandStatus.IN_PROGRESS, token: record.token, attempts: 1, lease },
-    set: { status: CommandStatus.IN_TSQ, updatedAt: at(minute), lastError: FAILURE, data: { keep: 'me' }, tsq: 'enter' },
-    events: [event(AuditEventType.MOVED_TO_TSQ, minute, 1, { errorCode: FAILURE.code })],
+    set: { status: CommandStatus.IN_TSQ, updatedAt: at(minute), lastError: error, data: { keep: 'me' }, tsq: 'enter', tsqGroup: groupOf(record, error) },
+    events: [event(AuditEventType.MOVED_TO_TSQ, minute, 1, { errorCode: error.code })],
   };
 }
 
 /** Takes a parked command out of the TSQ (an operator's cancel). */
-function cancel(record: Pick<NewCommandRecord, 'domain' | 'commandId' | 'token'>, minute: number): Transition {
+function cancel(record: RecordRef, minute: number, error: CommandError = FAILURE): Transition {
   return {
     domain: record.domain,
     commandId: record.commandId,
     expect: { status: CommandStatus.IN_TSQ, token: record.token, attempts: 1 },
-    set: { status: CommandStatus.CANCELLED, updatedAt: at(minute), tsq: 'leave', pendingRetry: null },
+    set: { status: CommandStatus.CANCELLED, updatedAt: at(minute), tsq: 'leave', tsqGroup: groupOf(record, error), pendingRetry: null },
     events: [event(AuditEventType.OPERATOR_CANCEL, minute, 1, { operator: 'ops', reason: 'no' })],
   };
 }
@@ -142,8 +152,7 @@ async function parkSeries(store: CommandStore, domain: string, entries: { error:
   for (const [n, record] of records.entries()) {
     await store.insert(record);
     await store.apply(receive(record));
-    const parked = park(record, 10 + n);
-    await store.apply({ ...parked, set: { ...parked.set, lastError: entries[n]!.error } });
+    await store.apply(park(record, 10 + n, 'lease-1', entries[n]!.error));
   }
   return records.map((record) => record.commandId).reverse();
 }
@@ -441,6 +450,7 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
             pendingRetry: null,
             result: 'kept',
             tsq: 'leave',
+            tsqGroup: groupOf(record),
           },
           events: [event(AuditEventType.OPERATOR_RETRY, 4, 1, { operator: 'ops' })],
         });
@@ -883,6 +893,190 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
           expect((refused as ValidationError).field).toBe('cursor');
         }
         expect(same.items).toHaveLength(1);
+      });
+    });
+
+    describe('Method: tsqGroups', () => {
+      const OTHER: CommandError = { type: 'TRANSIENT', code: 'GATEWAY_DOWN', message: 'down' };
+      const counts = async (store: CommandStore, domain: string) =>
+        (await store.tsqGroups(domain)).map((group) => [group.commandType, group.errorType, group.errorCode, group.count]);
+
+      /** Inserts, receives and parks one command with `error`; returns its record. */
+      async function parkOne(store: CommandStore, domain: string, error: CommandError = FAILURE, commandType = 'Charge', commandId = randomUUID()) {
+        const record = pending(domain, { commandId, commandType });
+        await store.insert(record);
+        await store.apply(receive(record));
+        expect(await store.apply(park(record, 10, 'lease-1', error))).toEqual({ applied: true });
+        return record;
+      }
+
+      it('has no groups for a domain with nothing parked', async () => {
+        const { store, domain } = await setup();
+        await store.insert(pending(domain));
+        expect(await store.tsqGroups(domain)).toEqual([]);
+      });
+
+      it('counts parked commands exactly per (command type, error type, error code), largest first, per domain', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        for (let n = 0; n < 3; n++) await parkOne(store, domain);
+        for (let n = 0; n < 2; n++) await parkOne(store, domain, OTHER);
+        await parkOne(store, domain, FAILURE, 'Refund');
+        const elsewhere = `${domain}x`;
+        await parkOne(store, elsewhere);
+
+        // Act
+        const groups = await store.tsqGroups(domain);
+
+        // Assess
+        expect(groups).toEqual([
+          { domain, commandType: 'Charge', errorType: 'PERMANENT', errorCode: 'BROKEN', count: 3 },
+          { domain, commandType: 'Charge', errorType: 'TRANSIENT', errorCode: 'GATEWAY_DOWN', count: 2 },
+          { domain, commandType: 'Refund', errorType: 'PERMANENT', errorCode: 'BROKEN', count: 1 },
+        ]);
+        expect(await counts(store, elsewhere)).toEqual([['Charge', 'PERMANENT', 'BROKEN', 1]]);
+      });
+
+      it("keeps '#' and '%' in command types and codes apart", async () => {
+        const { store, domain } = await setup();
+        await parkOne(store, domain, { type: 'PERMANENT', code: 'A#B', message: 'x' }, 'T');
+        await parkOne(store, domain, { type: 'PERMANENT', code: 'B', message: 'x' }, 'T#A');
+        await parkOne(store, domain, { type: 'PERMANENT', code: '%23', message: 'x' }, 'T');
+        expect((await counts(store, domain)).map((group) => JSON.stringify(group)).sort()).toEqual(
+          [
+            ['T', 'PERMANENT', '%23', 1],
+            ['T', 'PERMANENT', 'A#B', 1],
+            ['T#A', 'PERMANENT', 'B', 1],
+          ]
+            .map((group) => JSON.stringify(group))
+            .sort(),
+        );
+      });
+
+      it('drops the count when a command leaves by retry, cancel or complete; an emptied group disappears', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const [retried, cancelled, completed, stays] = [
+          await parkOne(store, domain),
+          await parkOne(store, domain),
+          await parkOne(store, domain),
+          await parkOne(store, domain),
+        ];
+        const other = await parkOne(store, domain, OTHER);
+        const leave = (record: typeof retried, set: Partial<Transition['set']>, error: CommandError = FAILURE): Transition => ({
+          domain,
+          commandId: record.commandId,
+          expect: { status: CommandStatus.IN_TSQ, token: record.token, attempts: 1 },
+          set: { status: CommandStatus.CANCELLED, updatedAt: at(20), tsq: 'leave', tsqGroup: groupOf(record, error), pendingRetry: null, ...set },
+          events: [],
+        });
+
+        // Act
+        await store.apply(leave(retried, { status: CommandStatus.PENDING, attempts: 0, token: 'token-2' }));
+        await store.apply(cancel(cancelled, 20));
+        await store.apply(leave(completed, { status: CommandStatus.COMPLETED, result: { manual: true } }));
+        await store.apply(cancel(other, 20, OTHER));
+
+        // Assess
+        expect(await counts(store, domain)).toEqual([['Charge', 'PERMANENT', 'BROKEN', 1]]);
+        expect(await mustGet(store, domain, stays.commandId)).toMatchObject({ status: CommandStatus.IN_TSQ });
+        // Parked again after the retry: counted again.
+        await store.apply({ ...receive({ ...retried, token: 'token-2' }), expect: { status: CommandStatus.PENDING, token: 'token-2', attempts: 0 } });
+        await store.apply(park({ ...retried, token: 'token-2' }, 30));
+        expect(await counts(store, domain)).toEqual([['Charge', 'PERMANENT', 'BROKEN', 2]]);
+      });
+
+      it('moves no count when the write is refused: a stale park, a leave of a group the command is not in', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = await parkOne(store, domain);
+
+        // Act
+        const again = await store.apply(park(record, 11));
+        const wrongGroup = await store.apply(cancel(record, 20, OTHER));
+        const wrongType = await store.apply(cancel({ ...record, commandType: 'Refund' }, 20));
+
+        // Assess
+        expect([again.applied, wrongGroup.applied, wrongType.applied]).toEqual([false, false, false]);
+        expect(wrongGroup).toMatchObject({ current: { status: CommandStatus.IN_TSQ, lastError: FAILURE } });
+        expect(await counts(store, domain)).toEqual([['Charge', 'PERMANENT', 'BROKEN', 1]]);
+        expect(await store.apply(cancel(record, 21))).toEqual({ applied: true });
+        expect(await store.tsqGroups(domain)).toEqual([]);
+      });
+
+      it('counts records created parked (malformed, dead-lettered) once, and they leave as any other', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const malformed = pending(domain, {
+          commandType: '(malformed)',
+          status: CommandStatus.IN_TSQ,
+          attempts: 1,
+          lastError: { type: 'PERMANENT', code: 'MALFORMED_MESSAGE', message: 'x' },
+        });
+
+        // Act
+        const first = await store.insert(malformed);
+        const second = await store.insert(malformed);
+
+        // Assess
+        expect(first).toEqual({ created: true });
+        expect(second).toMatchObject({ created: false, existing: { status: CommandStatus.IN_TSQ } });
+        expect(await counts(store, domain)).toEqual([['(malformed)', 'PERMANENT', 'MALFORMED_MESSAGE', 1]]);
+        await store.apply(cancel(malformed, 20, { type: 'PERMANENT', code: 'MALFORMED_MESSAGE', message: 'x' }));
+        expect(await store.tsqGroups(domain)).toEqual([]);
+      });
+
+      it('counts concurrent parks into one group exactly (many into one shard)', async () => {
+        // Prepare: 24 commands in one shard and 16 spread, all parked at once into one group.
+        const { store, domain } = await setup();
+        const sameShard: string[] = [];
+        while (sameShard.length < 24) {
+          const id = randomUUID();
+          if (shardOf(id) === 3) sameShard.push(id);
+        }
+        const records = [...sameShard, ...Array.from({ length: 16 }, () => randomUUID())].map((commandId) => pending(domain, { commandId }));
+        for (const record of records) {
+          await store.insert(record);
+          await store.apply(receive(record));
+        }
+        // A transaction on a counter another transaction holds is refused as unavailable (DynamoDB:
+        // TransactionConflict): nothing landed, so the writer tries again, as applyWithRetry does.
+        const persist = async (transition: Transition): Promise<ApplyResult> => {
+          for (let tries = 0; ; tries++) {
+            try {
+              return await store.apply(transition);
+            } catch (error) {
+              if (!(error instanceof StoreUnavailableError) || tries > 20) throw error;
+              await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+            }
+          }
+        };
+
+        // Act
+        const results = await Promise.all(records.map((record) => persist(park(record, 10))));
+
+        // Assess
+        expect(results.every((result) => result.applied)).toBe(true);
+        expect(await counts(store, domain)).toEqual([['Charge', 'PERMANENT', 'BROKEN', 40]]);
+      });
+
+      it('keeps counters out of every query, listing and audit trail', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        const record = await parkOne(store, domain);
+        await parkOne(store, domain, OTHER);
+
+        // Act
+        const listed = await store.listTsq({ domain });
+        const queried = await store.query({ domain });
+        const trail = await store.auditTrail(record.commandId);
+
+        // Assess
+        expect(listed.items).toHaveLength(2);
+        expect(queried.items).toHaveLength(2);
+        expect(listed.items.every((item) => item.status === CommandStatus.IN_TSQ)).toBe(true);
+        expect(trail.map((event) => event.eventType)).toEqual([AuditEventType.SENT, AuditEventType.RECEIVED, AuditEventType.MOVED_TO_TSQ]);
+        expect(trail.every((event) => event.commandId === record.commandId && event.domain === domain)).toBe(true);
       });
     });
 

@@ -11,16 +11,28 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { CommandState, NewCommandRecord, NewEvent, Transition } from '../../domain/lifecycle.ts';
+import { tsqGroupOf, UNKNOWN_ERROR_CODE, type CommandState, type NewCommandRecord, type NewEvent, type Transition } from '../../domain/lifecycle.ts';
 import { INDEXES } from '../../resources.ts';
 import { ValidationError } from '../../errors.ts';
-import { CommandStatus, type AuditEvent, type CommandQuery, type HistoryQuery, type Page, type PayloadEdit, type TsqQuery } from '../../types.ts';
+import {
+  CommandStatus,
+  type AuditEvent,
+  type CommandQuery,
+  type HistoryQuery,
+  type Page,
+  type PayloadEdit,
+  type TsqGroupCount,
+  type TsqGroupKey,
+  type TsqQuery,
+} from '../../types.ts';
+import { INDEX_SHARDS } from '../../resources.ts';
 import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../../ports/CommandStore.ts';
 import { shardKey, shardOf, timeSortKey } from './keys.ts';
 import { ShardedIndexReader } from './ShardedIndexReader.ts';
 
 type Item = Record<string, unknown>;
-type TransactUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type TransactUpdate = NonNullable<TransactItem['Update']>;
 
 /** Audit events live inside the command item (short keys keep a happy-path item under 1 KB). */
 interface StoredEvent {
@@ -40,6 +52,12 @@ const MAX_FILTER_ROUNDS = 10;
  * `<domain>#<editNumber, 6 digits>`), written in one TransactWriteItems with the transition that makes
  * the edit. Its partition key is never a command id, and it carries no index keys: no query of
  * commands, audit trails, listings or indexes ever reads it.
+ *
+ * Parked commands are counted per group (command type, error type, error code) in counter items,
+ * (pk = `tsqgroup#<domain>#<shard>`, sk = `<commandType>#<errorType>#<errorCode>`, '%' and '#'
+ * escaped), the shard being the command's index shard: a write that parks or unparks a command moves
+ * its group's counter by ±1 in the same TransactWriteItems. The happy path never parks, so never
+ * pays for it. Counter items carry no index keys and their pk is never a command id.
  */
 export class DynamoCommandStore implements CommandStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -67,30 +85,36 @@ export class DynamoCommandStore implements CommandStore {
 
   async insert(record: NewCommandRecord): Promise<InsertResult> {
     const { events, domain, commandId, ...rest } = record;
+    const parked = record.status === CommandStatus.IN_TSQ;
+    const put = {
+      TableName: this.tableName,
+      Item: {
+        pk: commandId,
+        sk: domain,
+        ...rest,
+        events: events.map(toStored),
+        [INDEXES.byTime.partitionKey]: shardKey(domain, shardOf(commandId)),
+        [INDEXES.byTime.sortKey]: timeSortKey(record.createdAt, commandId),
+        // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
+        ...(parked
+          ? {
+              [INDEXES.tsq.partitionKey]: shardKey(domain, shardOf(commandId)),
+              [INDEXES.tsq.sortKey]: timeSortKey(record.updatedAt, commandId),
+              movedToTsqAt: record.updatedAt,
+            }
+          : {}),
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    if (parked) {
+      // ...and counted in its group, in the same transaction.
+      const counter = this.groupCounter(domain, commandId, tsqGroupOf(record.commandType, record.lastError), 1);
+      const result = await this.transact([{ Put: put }, { Update: counter }], domain, commandId);
+      return result.applied ? { created: true } : { created: false, existing: result.current ?? (await this.get(domain, commandId))! };
+    }
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: commandId,
-            sk: domain,
-            ...rest,
-            events: events.map(toStored),
-            [INDEXES.byTime.partitionKey]: shardKey(domain, shardOf(commandId)),
-            [INDEXES.byTime.sortKey]: timeSortKey(record.createdAt, commandId),
-            // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
-            ...(record.status === CommandStatus.IN_TSQ
-              ? {
-                  [INDEXES.tsq.partitionKey]: shardKey(domain, shardOf(commandId)),
-                  [INDEXES.tsq.sortKey]: timeSortKey(record.updatedAt, commandId),
-                  movedToTsqAt: record.updatedAt,
-                }
-              : {}),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      await this.doc.send(new PutCommand(put));
       return { created: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException && error.Item) {
@@ -156,6 +180,25 @@ export class DynamoCommandStore implements CommandStore {
         set(attribute, value);
       }
     }
+    const group = changes.tsq === undefined ? undefined : changes.tsqGroup;
+    if (changes.tsq !== undefined && group === undefined)
+      throw new Error(`a transition that moves ${transition.commandId} in or out of the TSQ must name its tsqGroup`);
+    if (changes.tsq === 'leave' && group) {
+      // The command leaves the group it is counted in: refused if it is no longer in that group.
+      names['#commandType'] = 'commandType';
+      names['#lastError'] = 'lastError';
+      names['#errorType'] = 'type';
+      names['#errorCode'] = 'code';
+      values[':groupCommandType'] = group.commandType;
+      const counted = '#commandType = :groupCommandType';
+      if (group.errorCode === UNKNOWN_ERROR_CODE) {
+        conditions.push(`${counted} AND attribute_not_exists(#lastError)`);
+      } else {
+        values[':groupErrorType'] = group.errorType;
+        values[':groupErrorCode'] = group.errorCode;
+        conditions.push(`${counted} AND #lastError.#errorType = :groupErrorType AND #lastError.#errorCode = :groupErrorCode`);
+      }
+    }
     if (changes.tsq === 'enter') {
       set(INDEXES.tsq.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
       set(INDEXES.tsq.sortKey, timeSortKey(changes.updatedAt, transition.commandId));
@@ -199,7 +242,22 @@ export class DynamoCommandStore implements CommandStore {
       ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     } satisfies TransactUpdate;
-    if (transition.history) return this.applyWithEdit(update, transition.history);
+    if (transition.history || group) {
+      const items: TransactItem[] = [{ Update: update }];
+      const { history } = transition;
+      if (history) {
+        const { domain, commandId, ...stored } = history;
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { pk: historyKey(commandId), sk: editSortKey(domain, history.editNumber), ...stored },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+      }
+      if (group) items.push({ Update: this.groupCounter(transition.domain, transition.commandId, group, changes.tsq === 'enter' ? 1 : -1) });
+      return this.transact(items, transition.domain, transition.commandId);
+    }
     try {
       await this.doc.send(new UpdateCommand(update));
       return { applied: true };
@@ -211,42 +269,85 @@ export class DynamoCommandStore implements CommandStore {
     }
   }
 
-  /** The transition and its payload edit in one transaction: both land or neither does. */
-  private async applyWithEdit(update: TransactUpdate, edit: PayloadEdit): Promise<ApplyResult> {
-    const { domain, commandId, ...stored } = edit;
+  /** The counter of a TSQ group in the command's shard, moved by `delta` (its attributes name the group). */
+  private groupCounter(domain: string, commandId: string, group: TsqGroupKey, delta: 1 | -1): TransactUpdate {
+    return {
+      TableName: this.tableName,
+      Key: { pk: groupPartitionKey(domain, shardOf(commandId)), sk: groupSortKey(group) },
+      UpdateExpression: 'ADD #count :delta SET #commandType = :commandType, #errorType = :errorType, #errorCode = :errorCode',
+      ExpressionAttributeNames: { '#count': 'count', '#commandType': 'commandType', '#errorType': 'errorType', '#errorCode': 'errorCode' },
+      ExpressionAttributeValues: { ':delta': delta, ':commandType': group.commandType, ':errorType': group.errorType, ':errorCode': group.errorCode },
+    };
+  }
+
+  /**
+   * A command's write with the items that go with it (its payload edit, its TSQ group's counter) in
+   * one transaction: all land or none does. The command's write comes first; a refusal of it returns
+   * the command as it was; a refusal of the edit's put means the edit count moved on meanwhile.
+   */
+  private async transact(items: TransactItem[], domain: string, commandId: string): Promise<ApplyResult> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Update: update },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: historyKey(commandId), sk: editSortKey(domain, edit.editNumber), ...stored },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
       return { applied: true };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw translate(error);
-      const [command, history] = error.CancellationReasons ?? [];
+      const cancellations = error.CancellationReasons ?? [];
+      const [command] = cancellations;
       if (command?.Code === 'ConditionalCheckFailed') {
         return command.Item ? { applied: false, current: toState(unmarshall(command.Item)) } : { applied: false };
       }
       // The edit's item exists already: the command's edit count moved on meanwhile.
-      if (history?.Code === 'ConditionalCheckFailed') return { applied: false, current: await this.get(domain, commandId) };
-      const reasons = (error.CancellationReasons ?? []).map((reason) => `${reason.Code ?? 'None'}: ${reason.Message ?? ''}`).join('; ');
-      if ((error.CancellationReasons ?? []).some((reason) => reason.Code === 'ValidationError' && /size/i.test(reason.Message ?? ''))) {
-        return Promise.reject(new ItemTooLargeError(`the payload edit would exceed the item size limit (${reasons})`, { cause: error }));
+      if (cancellations.slice(1).some((reason) => reason.Code === 'ConditionalCheckFailed'))
+        return { applied: false, current: await this.get(domain, commandId) };
+      const reasons = cancellations.map((reason) => `${reason.Code ?? 'None'}: ${reason.Message ?? ''}`).join('; ');
+      if (cancellations.some((reason) => reason.Code === 'ValidationError' && /size/i.test(reason.Message ?? ''))) {
+        return Promise.reject(new ItemTooLargeError(`the write would exceed the item size limit (${reasons})`, { cause: error }));
       }
-      if ((error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError')) {
+      if (cancellations.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError')) {
         throw new StoreUnavailableError(`DynamoDB did not apply the transaction (${reasons})`, { cause: error });
       }
       throw translate(error);
     }
+  }
+
+  tsqGroups(domain: string): Promise<TsqGroupCount[]> {
+    return translated(this.readTsqGroups(domain));
+  }
+
+  /** One Query per shard (a domain's groups in that shard, a few hundred bytes each), summed per group. */
+  private async readTsqGroups(domain: string): Promise<TsqGroupCount[]> {
+    const totals = new Map<string, TsqGroupCount>();
+    await Promise.all(
+      Array.from({ length: INDEX_SHARDS }, async (_, shard) => {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const response = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': groupPartitionKey(domain, shard) },
+              ConsistentRead: true,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+          );
+          for (const item of response.Items ?? []) {
+            const key = item.sk as string;
+            const total = totals.get(key);
+            if (total) total.count += item.count as number;
+            else
+              totals.set(key, {
+                domain,
+                commandType: item.commandType as string,
+                errorType: item.errorType as TsqGroupCount['errorType'],
+                errorCode: item.errorCode as string,
+                count: item.count as number,
+              });
+          }
+          startKey = response.LastEvaluatedKey;
+        } while (startKey);
+      }),
+    );
+    return byCount([...totals.values()].filter((group) => group.count > 0));
   }
 
   history(query: HistoryQuery): Promise<Page<PayloadEdit>> {
@@ -473,6 +574,17 @@ function toState(item: Item): CommandState {
   }
   return state;
 }
+
+/** Largest group first; ties by command type, error type, error code. */
+export function byCount(groups: TsqGroupCount[]): TsqGroupCount[] {
+  const key = (group: TsqGroupCount) => `${group.commandType}\u0000${group.errorType}\u0000${group.errorCode}`;
+  return groups.sort((a, b) => b.count - a.count || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** TSQ group counters: one partition per domain and shard, never a command id (those are UUIDs). */
+const groupPartitionKey = (domain: string, shard: number) => `tsqgroup#${domain}#${shard}`;
+const escapeKeyPart = (part: string) => part.replaceAll('%', '%25').replaceAll('#', '%23');
+const groupSortKey = (group: TsqGroupKey) => [group.commandType, group.errorType, group.errorCode].map(escapeKeyPart).join('#');
 
 /** Payload edits live under their own partition key, never a command id (those are UUIDs). */
 const historyKey = (commandId: string) => `${commandId}#edit`;

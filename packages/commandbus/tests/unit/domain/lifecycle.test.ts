@@ -26,6 +26,8 @@ const TOKEN = 'token-1';
 const LEASE = 'lease-1';
 const SENT_AT = '2024-05-01T10:00:00.000Z';
 const NOW = '2024-05-01T10:00:05.000Z';
+/** The group a parked fixture without a lastError leaves (the lifecycle always records one when it parks). */
+const UNRECORDED_ERROR_GROUP = { commandType: 'DebitAccount', errorType: 'PERMANENT', errorCode: '(none)' };
 const DATA = { accountId: 'A-1', amount: 42 };
 const NO_JITTER: RetryPolicy = { baseDelaySeconds: 2, maxDelaySeconds: 300, jitter: false };
 
@@ -369,7 +371,14 @@ describe('Function: decideReceive', () => {
         domain: DOMAIN,
         commandId: COMMAND_ID,
         expect: { status: CommandStatus.IN_PROGRESS, token: TOKEN, attempts: 3 },
-        set: { status: CommandStatus.IN_TSQ, updatedAt: NOW, lastError: error, data: { accountId: 'A-9', amount: 7 }, tsq: 'enter' },
+        set: {
+          status: CommandStatus.IN_TSQ,
+          updatedAt: NOW,
+          lastError: error,
+          data: { accountId: 'A-9', amount: 7 },
+          tsq: 'enter',
+          tsqGroup: { commandType: 'DebitAccount', errorType: 'TIMEOUT', errorCode: 'VISIBILITY_TIMEOUT' },
+        },
         events: [
           { eventType: AuditEventType.FAILED, timestamp: NOW, attempt: 3, details },
           { eventType: AuditEventType.RETRY_EXHAUSTED, timestamp: NOW, attempt: 3, details: { maxAttempts: 3 } },
@@ -521,7 +530,7 @@ describe('Function: successTransition', () => {
 });
 
 describe('Function: failureTransition', () => {
-  const ref = { domain: DOMAIN, commandId: COMMAND_ID, token: TOKEN, attempt: 1, maxAttempts: 3 };
+  const ref = { domain: DOMAIN, commandId: COMMAND_ID, commandType: 'DebitAccount', token: TOKEN, attempt: 1, maxAttempts: 3 };
 
   it('parks a permanent failure at once, with only a MOVED_TO_TSQ event, even with attempts left', () => {
     // Prepare
@@ -537,7 +546,14 @@ describe('Function: failureTransition', () => {
         domain: DOMAIN,
         commandId: COMMAND_ID,
         expect: { status: CommandStatus.IN_PROGRESS, token: TOKEN, attempts: 1 },
-        set: { status: CommandStatus.IN_TSQ, updatedAt: NOW, lastError: error, data: DATA, tsq: 'enter' },
+        set: {
+          status: CommandStatus.IN_TSQ,
+          updatedAt: NOW,
+          lastError: error,
+          data: DATA,
+          tsq: 'enter',
+          tsqGroup: { commandType: 'DebitAccount', errorType: 'PERMANENT', errorCode: 'CARD_DECLINED' },
+        },
         events: [
           {
             eventType: AuditEventType.MOVED_TO_TSQ,
@@ -613,7 +629,14 @@ describe('Function: failureTransition', () => {
         domain: DOMAIN,
         commandId: COMMAND_ID,
         expect: { status: CommandStatus.IN_PROGRESS, token: TOKEN, attempts: 3 },
-        set: { status: CommandStatus.IN_TSQ, updatedAt: NOW, lastError: transientError, data: DATA, tsq: 'enter' },
+        set: {
+          status: CommandStatus.IN_TSQ,
+          updatedAt: NOW,
+          lastError: transientError,
+          data: DATA,
+          tsq: 'enter',
+          tsqGroup: { commandType: 'DebitAccount', errorType: 'TRANSIENT', errorCode: 'GATEWAY_DOWN' },
+        },
         events: [
           { eventType: AuditEventType.FAILED, timestamp: NOW, attempt: 3, details: transientDetails },
           { eventType: AuditEventType.RETRY_EXHAUSTED, timestamp: NOW, attempt: 3, details: { maxAttempts: 3 } },
@@ -715,7 +738,7 @@ describe('Function: operatorRetryTransition', () => {
       domain: DOMAIN,
       commandId: COMMAND_ID,
       expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 3 },
-      set: { status: CommandStatus.PENDING, attempts: 0, token: 'token-2', updatedAt: NOW, tsq: 'leave', pendingRetry: null },
+      set: { status: CommandStatus.PENDING, attempts: 0, token: 'token-2', updatedAt: NOW, tsq: 'leave', tsqGroup: UNRECORDED_ERROR_GROUP, pendingRetry: null },
       events: [{ eventType: AuditEventType.OPERATOR_RETRY, timestamp: NOW, attempt: 3, details: { operator: 'alice' } }],
     });
   });
@@ -734,7 +757,7 @@ describe('Function: operatorCancelTransition', () => {
       domain: DOMAIN,
       commandId: COMMAND_ID,
       expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 2 },
-      set: { status: CommandStatus.CANCELLED, updatedAt: NOW, tsq: 'leave', pendingRetry: null },
+      set: { status: CommandStatus.CANCELLED, updatedAt: NOW, tsq: 'leave', tsqGroup: UNRECORDED_ERROR_GROUP, pendingRetry: null },
       events: [{ eventType: AuditEventType.OPERATOR_CANCEL, timestamp: NOW, attempt: 2, details: { operator: 'bob', reason: 'duplicate payment' } }],
     });
   });
@@ -753,7 +776,14 @@ describe('Function: operatorCompleteTransition', () => {
       domain: DOMAIN,
       commandId: COMMAND_ID,
       expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 1 },
-      set: { status: CommandStatus.COMPLETED, updatedAt: NOW, result: { settledManually: true }, tsq: 'leave', pendingRetry: null },
+      set: {
+        status: CommandStatus.COMPLETED,
+        updatedAt: NOW,
+        result: { settledManually: true },
+        tsq: 'leave',
+        tsqGroup: UNRECORDED_ERROR_GROUP,
+        pendingRetry: null,
+      },
       events: [
         {
           eventType: AuditEventType.OPERATOR_COMPLETE,
@@ -793,7 +823,7 @@ describe('Function: withoutPayload', () => {
     // Prepare
     const error: CommandError = { type: 'PERMANENT', code: 'BIG', message: 'too big', details: { huge: 'x' } };
     const parking = failureTransition(
-      { domain: DOMAIN, commandId: COMMAND_ID, token: TOKEN, attempt: 1, maxAttempts: 3 },
+      { domain: DOMAIN, commandId: COMMAND_ID, commandType: 'DebitAccount', token: TOKEN, attempt: 1, maxAttempts: 3 },
       error,
       DATA,
       DEFAULT_RETRY_POLICY,
@@ -858,7 +888,16 @@ describe('Function: decideReceive (a retry whose last write has not landed)', ()
         domain: DOMAIN,
         commandId: COMMAND_ID,
         expect: { status: CommandStatus.IN_TSQ, token: TOKEN, attempts: 3 },
-        set: { status: CommandStatus.IN_PROGRESS, attempts: 1, token: 'token-2', updatedAt: NOW, tsq: 'leave', pendingRetry: null, lease: LEASE },
+        set: {
+          status: CommandStatus.IN_PROGRESS,
+          attempts: 1,
+          token: 'token-2',
+          updatedAt: NOW,
+          tsq: 'leave',
+          tsqGroup: UNRECORDED_ERROR_GROUP,
+          pendingRetry: null,
+          lease: LEASE,
+        },
         events: [
           { eventType: AuditEventType.OPERATOR_RETRY, timestamp: NOW, attempt: 3, details: { operator: 'alice' } },
           { eventType: AuditEventType.RECEIVED, timestamp: NOW, attempt: 1, details: {} },
