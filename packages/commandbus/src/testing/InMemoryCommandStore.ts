@@ -49,17 +49,11 @@ import {
   type TsqGroupKey,
   type TsqQuery,
 } from '../types.ts';
+import { fromStored, toState, toStored as toStoredItem, type StoredEvent } from '../adapters/dynamodb/commandItem.ts';
 import { shardKey, shardOf, timeSortKey } from '../adapters/dynamodb/keys.ts';
 import { FaultInjector, type PortMethod } from './faults.ts';
 
 type Item = Record<string, unknown>;
-
-interface StoredEvent {
-  e: string;
-  t: string;
-  a: number;
-  d?: Item;
-}
 
 /** DynamoDB's item size limit. */
 export const MAX_ITEM_BYTES = 400 * 1024;
@@ -312,41 +306,9 @@ const keyOf = (commandId: string, domain: string) => `${commandId}\u0000${domain
 const groupId = (group: TsqGroupKey) => JSON.stringify([group.commandType, group.errorType, group.errorCode]);
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The twin keeps its own copies of event details, so a caller's later changes cannot reach them. */
 function toStored(event: NewEvent): StoredEvent {
-  const stored: StoredEvent = { e: event.eventType, t: event.timestamp, a: event.attempt };
-  if (Object.keys(event.details).length > 0) stored.d = copy(event.details);
-  return stored;
-}
-
-function fromStored(stored: StoredEvent, commandId: string, domain: string): AuditEvent {
-  return {
-    commandId,
-    domain,
-    eventType: stored.e as AuditEvent['eventType'],
-    timestamp: stored.t,
-    attempt: stored.a,
-    details: (stored.d ?? {}) as AuditEvent['details'],
-  };
-}
-
-/** The state DynamoCommandStore reads from an item: the same fields, absent ones left out. */
-function toState(item: Item): CommandState {
-  const state: CommandState = {
-    domain: item.sk as string,
-    commandId: item.pk as string,
-    commandType: item.commandType as string,
-    status: item.status as CommandState['status'],
-    attempts: item.attempts as number,
-    maxAttempts: item.maxAttempts as number,
-    token: item.token as string,
-    correlationId: item.correlationId as string,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-  };
-  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease', 'edits'] as const) {
-    if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
-  }
-  return state;
+  return toStoredItem({ ...event, details: copy(event.details) });
 }
 
 /** A deep copy as a DynamoDB round trip makes it: undefined values (in maps and lists) dropped. */

@@ -11,7 +11,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { tsqGroupOf, UNKNOWN_ERROR_CODE, type CommandState, type NewCommandRecord, type NewEvent, type Transition } from '../../domain/lifecycle.ts';
+import { tsqGroupOf, UNKNOWN_ERROR_CODE, type CommandState, type NewCommandRecord, type Transition } from '../../domain/lifecycle.ts';
 import { INDEXES } from '../../resources.ts';
 import { ValidationError } from '../../errors.ts';
 import {
@@ -27,20 +27,12 @@ import {
 } from '../../types.ts';
 import { INDEX_SHARDS } from '../../resources.ts';
 import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../../ports/CommandStore.ts';
+import { fromStored, toState, toStored, type StoredEvent } from './commandItem.ts';
 import { shardKey, shardOf, timeSortKey } from './keys.ts';
 import { ShardedIndexReader } from './ShardedIndexReader.ts';
 
-type Item = Record<string, unknown>;
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type TransactUpdate = NonNullable<TransactItem['Update']>;
-
-/** Audit events live inside the command item (short keys keep a happy-path item under 1 KB). */
-interface StoredEvent {
-  e: string;
-  t: string;
-  a: number;
-  d?: Item;
-}
 
 const MAX_FILTER_ROUNDS = 10;
 
@@ -537,42 +529,6 @@ function matchesTsqFilters(state: CommandState, query: TsqQuery): boolean {
 /** createdAt-based bounds, expressed on `<timestamp>#<commandId>` sort keys. */
 function range(query: { from?: string; to?: string }): { from?: string; to?: string } {
   return { ...(query.from ? { from: query.from } : {}), ...(query.to ? { to: query.to } : {}) };
-}
-
-function toStored(event: NewEvent): StoredEvent {
-  const stored: StoredEvent = { e: event.eventType, t: event.timestamp, a: event.attempt };
-  if (Object.keys(event.details).length > 0) stored.d = event.details;
-  return stored;
-}
-
-function fromStored(stored: StoredEvent, commandId: string, domain: string): AuditEvent {
-  return {
-    commandId,
-    domain,
-    eventType: stored.e as AuditEvent['eventType'],
-    timestamp: stored.t,
-    attempt: stored.a,
-    details: (stored.d ?? {}) as AuditEvent['details'],
-  };
-}
-
-function toState(item: Item): CommandState {
-  const state: CommandState = {
-    domain: item.sk as string,
-    commandId: item.pk as string,
-    commandType: item.commandType as string,
-    status: item.status as CommandState['status'],
-    attempts: item.attempts as number,
-    maxAttempts: item.maxAttempts as number,
-    token: item.token as string,
-    correlationId: item.correlationId as string,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-  };
-  for (const optional of ['replyTo', 'lastError', 'result', 'data', 'movedToTsqAt', 'pendingRetry', 'lease', 'edits'] as const) {
-    if (item[optional] !== undefined) (state as unknown as Item)[optional] = item[optional];
-  }
-  return state;
 }
 
 /** Largest group first; ties by command type, error type, error code. */
