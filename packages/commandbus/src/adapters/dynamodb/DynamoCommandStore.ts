@@ -35,6 +35,11 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 type TransactUpdate = NonNullable<TransactItem['Update']>;
 
 const MAX_FILTER_ROUNDS = 10;
+/** Tries of a transaction that conflicts with another one before the store counts as unavailable. */
+const TRANSACTION_ATTEMPTS = 6;
+
+/** A transaction cancelled (not applied) because another touched the same item: retried, then unavailable. */
+class TransactionConflict extends StoreUnavailableError {}
 
 /**
  * One item per command, keyed (pk = commandId, sk = domain), holding its state and its audit trail,
@@ -278,6 +283,19 @@ export class DynamoCommandStore implements CommandStore {
    * the command as it was; a refusal of the edit's put means the edit count moved on meanwhile.
    */
   private async transact(items: TransactItem[], domain: string, commandId: string): Promise<ApplyResult> {
+    // A transaction cancelled for a conflict (another transaction on the same counter item, e.g. a
+    // bulk retry of one group) did not apply: trying it again is safe, and usually enough.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactOnce(items, domain, commandId);
+      } catch (error) {
+        if (!(error instanceof TransactionConflict) || attempt >= TRANSACTION_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async transactOnce(items: TransactItem[], domain: string, commandId: string): Promise<ApplyResult> {
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
       return { applied: true };
@@ -296,7 +314,7 @@ export class DynamoCommandStore implements CommandStore {
         return Promise.reject(new ItemTooLargeError(`the write would exceed the item size limit (${reasons})`, { cause: error }));
       }
       if (cancellations.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError')) {
-        throw new StoreUnavailableError(`DynamoDB did not apply the transaction (${reasons})`, { cause: error });
+        throw new TransactionConflict(`DynamoDB did not apply the transaction (${reasons})`, { cause: error });
       }
       throw translate(error);
     }
