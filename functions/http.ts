@@ -4,6 +4,7 @@ import {
   isHttpErrorCode,
   MAX_JSON_DEPTH,
   PermanentCommandError,
+  StoreUnavailableError,
   TransientCommandError,
   ValidationError,
   type Logger,
@@ -26,6 +27,7 @@ export const EDGE_ERRORS = {
   ROUTE_NOT_FOUND: { status: 404, type: 'RouteNotFound' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, type: 'UnsupportedMediaType' },
   INTERNAL_ERROR: { status: 500, type: 'InternalError' },
+  STORE_UNAVAILABLE: { status: 503, type: 'StoreUnavailable' },
 } as const satisfies Record<string, { status: number; type: string }>;
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS;
 
@@ -74,6 +76,15 @@ export function errorResponse(error: unknown, logger: Logger): ApiResult {
   if (error instanceof CommandBusError && !handlerFailure && isHttpErrorCode(error.code)) {
     const { status, type } = ERROR_HTTP[error.code];
     return errorJson(status, { type, code: error.code, message: error.message, ...wireDetails(error) });
+  }
+  if (error instanceof StoreUnavailableError) {
+    // An outage, not a bug: say so, and that the same request may simply be sent again.
+    logger.warn('store unavailable', { error: error.message });
+    const { status, type } = EDGE_ERRORS.STORE_UNAVAILABLE;
+    return {
+      ...errorJson(status, { type, code: 'STORE_UNAVAILABLE', message: 'the command store did not answer in time; nothing is lost, try again' }),
+      headers: { 'content-type': 'application/json', 'retry-after': '1' },
+    };
   }
   logger.error('request failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   // A library error without an answer of its own keeps its name as the type, as it always has.

@@ -60,6 +60,10 @@ const REFUSALS: Record<RefusalCode, { status: number; type: string; when: string
   ROUTE_NOT_FOUND: { ...EDGE_ERRORS.ROUTE_NOT_FOUND, when: 'no such route (a path parameter holding a `/` once decoded)' },
   UNSUPPORTED_MEDIA_TYPE: { ...EDGE_ERRORS.UNSUPPORTED_MEDIA_TYPE, when: 'a body must be sent as `application/json` (a charset may be given)' },
   INTERNAL_ERROR: { ...EDGE_ERRORS.INTERNAL_ERROR, when: 'a fault of the API, without details (logged with the request id)' },
+  STORE_UNAVAILABLE: {
+    ...EDGE_ERRORS.STORE_UNAVAILABLE,
+    when: 'the command store did not answer in time (an outage): nothing is lost, the same request may be sent again (`Retry-After`)',
+  },
   PAYLOAD_TOO_LARGE: {
     ...PLATFORM_ANSWERS.PAYLOAD_TOO_LARGE,
     when: 'the body is over the limit (1 MiB locally; on AWS, 10 MB, and 6 MB for a Lambda invocation)',
@@ -78,7 +82,7 @@ const GATEWAY_ANSWERS: Record<string, string> = {
 };
 
 /** Refusals every operation can get. */
-const ALWAYS: RefusalCode[] = ['VALIDATION_ERROR', 'FORBIDDEN', 'TOO_MANY_REQUESTS', 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'INTERNAL_ERROR'];
+const ALWAYS: RefusalCode[] = ['VALIDATION_ERROR', 'FORBIDDEN', 'TOO_MANY_REQUESTS', 'REQUEST_HEADER_FIELDS_TOO_LARGE', 'INTERNAL_ERROR', 'STORE_UNAVAILABLE'];
 /** Refusals of operations that take a body. */
 const WITH_BODY: RefusalCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 
@@ -330,7 +334,7 @@ function errorResponses(operation: Operation): RouteConfig['responses'] {
   const byKey = new Map<string, RefusalCode[]>();
   for (const code of refusalsOf(operation)) {
     const { status } = REFUSALS[code];
-    const key = status >= 500 && code === 'INTERNAL_ERROR' ? '5XX' : String(status);
+    const key = status >= 500 && code !== 'SEND_FAILED' ? '5XX' : String(status);
     byKey.set(key, [...(byKey.get(key) ?? []), code]);
   }
   const responses: RouteConfig['responses'] = {};

@@ -8,6 +8,7 @@ import {
   PermanentCommandError,
   SendFailedError,
   silentLogger,
+  StoreUnavailableError,
   ValidationError,
   type HttpErrorCode,
 } from '@commandbus/core';
@@ -33,6 +34,7 @@ const everyEdgeError: Record<EdgeErrorCode, HttpError> = {
   ROUTE_NOT_FOUND: new HttpError('ROUTE_NOT_FOUND', 'no route DELETE /commands'),
   UNSUPPORTED_MEDIA_TYPE: new HttpError('UNSUPPORTED_MEDIA_TYPE', 'content-type: must be application/json (got "text/plain")', 'content-type'),
   INTERNAL_ERROR: new HttpError('INTERNAL_ERROR', 'internal error'),
+  STORE_UNAVAILABLE: new HttpError('STORE_UNAVAILABLE', 'the command store did not answer in time; nothing is lost, try again'),
 };
 const bodyOf = (answer: { body?: string }) => JSON.parse(answer.body!) as ErrorBody;
 
@@ -200,5 +202,20 @@ describe('Function: pageResponse', () => {
     expect(large.items).toHaveLength(60);
     expect(large.items.every((entry) => entry.data === undefined && entry.dataOmitted === true)).toBe(true);
     expect(large.nextCursor).toBe('c');
+  });
+});
+
+describe('Function: errorResponse (an outage)', () => {
+  it('answers a store that did not answer with 503 StoreUnavailable and Retry-After, not a 500', () => {
+    // Prepare
+    const error = new StoreUnavailableError('DynamoDB did not answer: TimeoutError');
+
+    // Act
+    const answer = errorResponse(error, silentLogger);
+
+    // Assess
+    expect(answer.statusCode).toBe(503);
+    expect(answer.headers).toMatchObject({ 'retry-after': '1' });
+    expect(bodyOf(answer)).toEqual({ error: { type: 'StoreUnavailable', code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/try again/) } });
   });
 });
