@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { applyWithRetry } from './application/applyWithRetry.ts';
+import { applyWithRetry, keptChanging } from './application/applyWithRetry.ts';
 import { runBulk, validateBulkIds } from './application/bulkActions.ts';
 import { sendReplyOrLog } from './application/replies.ts';
 import { editAndRetryCommand, retryCommand } from './application/retryProtocol.ts';
@@ -10,7 +10,7 @@ import { MAX_RESULT_BYTES } from './domain/outcome.ts';
 import { validateQuery } from './domain/query.ts';
 import { assertJson, DEFAULT_MAX_DATA_BYTES, validateDomain, validateJsonObject, validateName, validateUuid } from './domain/validation.ts';
 import { toTsqEntry } from './domain/views.ts';
-import { CommandNotFoundError, InvalidOperationError, ValidationError } from './errors.ts';
+import { CommandNotFoundError, ValidationError } from './errors.ts';
 import type { BulkRequest, BulkResult, HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqGroup, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
@@ -203,7 +203,7 @@ export class TroubleshootingQueue {
         if (!current) throw new CommandNotFoundError(domain, commandId);
         return { write: transition(current), after: () => current };
       },
-      { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
+      { contention: keptChanging(domain, commandId) },
     );
   }
 }

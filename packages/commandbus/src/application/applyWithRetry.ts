@@ -1,4 +1,5 @@
 import type { CommandState, NewCommandRecord, Transition } from '../domain/lifecycle.ts';
+import { InvalidOperationError } from '../errors.ts';
 import { ItemTooLargeError, type ApplyResult, type InsertResult } from '../ports/CommandStore.ts';
 
 /** The store calls a decision loop needs (a CommandStore, or the worker's confirmed writes over one). */
@@ -54,4 +55,9 @@ export async function applyOrShrink(store: StoreWrites, transition: Transition, 
     if (!(error instanceof ItemTooLargeError) || smaller === undefined) throw error;
     return store.apply(smaller);
   }
+}
+
+/** The answer to an operator whose action lost every round to concurrent changes: nothing changed. */
+export function keptChanging(domain: string, commandId: string): (current: CommandState | undefined) => Error {
+  return (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN');
 }

@@ -29,7 +29,7 @@ import { CommandNotFoundError, InvalidOperationError, SendFailedError } from '..
 import type { CommandStore } from '../ports/CommandStore.ts';
 import type { CommandTransport } from '../ports/CommandTransport.ts';
 import type { JsonObject } from '../types.ts';
-import { applyWithRetry } from './applyWithRetry.ts';
+import { applyWithRetry, keptChanging } from './applyWithRetry.ts';
 
 export interface RetryPorts {
   store: CommandStore;
@@ -53,7 +53,7 @@ export async function retryCommand(ports: RetryPorts, request: { domain: string;
       details = abandonedEdit ? { edited: true, editNumber: abandonedEdit.editNumber ?? null, ...(request.details ?? {}) } : (request.details ?? {});
       return { write: retryRequestTransition(current, operator, token, now(), details), after: () => current };
     },
-    { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
+    { contention: keptChanging(domain, commandId) },
   );
   await completeRetry(ports, requested, token, operator, details);
 }
@@ -81,7 +81,7 @@ export async function editAndRetryCommand(
       details = write.set.pendingRetry?.details ?? {};
       return { write, after: (): CommandState => ({ ...current, data, edits: write.set.edits }) };
     },
-    { contention: (current) => new InvalidOperationError(`${domain}/${commandId} kept changing; try again`, current?.status ?? 'UNKNOWN') },
+    { contention: keptChanging(domain, commandId) },
   );
   await completeRetry(ports, requested, token, operator, details);
 }
