@@ -81,6 +81,19 @@ await runCli(
       throw error;
     }
     const url = runtime.apiUrl;
+    // How the CLI and the console find this runtime without flags (removed again on stop).
+    const { registerRuntime } = await import('@commandbus/runtime/registry');
+    const unregister = registerRuntime({
+      apiUrl: url,
+      token: runtime.token,
+      namespace: runtime.namespace,
+      domains,
+      region: stack.region,
+      sqsEndpoint: runtime.env.AWS_ENDPOINT_URL_SQS!,
+      dynamodbEndpoint: runtime.env.AWS_ENDPOINT_URL_DYNAMODB!,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    });
     console.log(`commandbus local runtime — namespace ${runtime.namespace}, domains ${domains.join(',')}
   HTTP API      ${url}   (every route needs: Authorization: Bearer ${runtime.token})
 ${tokens.map(({ token, operator, scope }) => `  scoped token  ${token}   as ${operator}: ${JSON.stringify(scope)}\n`).join('')}  OpenAPI       ${url}/openapi.json
@@ -99,6 +112,7 @@ Ctrl-C stops everything.`);
       process.on(signal, () => {
         if (stopping) return;
         stopping = true;
+        unregister();
         // The runtime does not stop a stack it was given.
         void runtime
           .stop()

@@ -18,6 +18,13 @@ export interface CommandBusEnvironment {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** COMMANDBUS_DEBUG: the command-line tools print stack traces. */
   debug?: boolean;
+  /** COMMANDBUS_HOME: where local runtimes record how to reach them (default ~/.commandbus). */
+  home?: string;
+  /** COMMANDBUS_URL / COMMANDBUS_TOKEN: the CLI's target API and its bearer token. */
+  url?: string;
+  token?: string;
+  /** COMMANDBUS_STACK: the CLI's target, a deployed stack's CloudFormation name. */
+  stack?: string;
 }
 
 /** Reads the variables (`only` those asked for, so a malformed one nobody needs cannot fail a start). */
@@ -65,5 +72,14 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, only?: rea
   const logLevel = text('COMMANDBUS_LOG_LEVEL');
   if (logLevel === 'debug' || logLevel === 'info' || logLevel === 'warn' || logLevel === 'error') result.logLevel = logLevel;
   if (text('COMMANDBUS_DEBUG') !== undefined) result.debug = true;
+  for (const [key, name] of [
+    ['home', 'COMMANDBUS_HOME'],
+    ['url', 'COMMANDBUS_URL'],
+    ['token', 'COMMANDBUS_TOKEN'],
+    ['stack', 'COMMANDBUS_STACK'],
+  ] as const) {
+    const value = text(name);
+    if (value !== undefined) result[key] = value;
+  }
   return result;
 }

@@ -1,5 +1,5 @@
-import { PermanentCommandError, TransientCommandError, type CommandHandler, type JsonValue } from '@commandbus/core';
-import type { BehaviourStore } from './BehaviourStore.ts';
+import { PermanentCommandError, TransientCommandError, type CommandHandler, type JsonObject, type JsonValue } from '@commandbus/core';
+import { type Behaviour, type BehaviourStore, validateBehaviour } from './BehaviourStore.ts';
 
 export const TEST_DOMAIN = 'test';
 export const TEST_COMMAND = 'TestCommand';
@@ -21,12 +21,28 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * TestCommand: does what the command's behaviour record says. A command without a record succeeds.
- * The result echoes the data, so tests can check the handler saw what was sent.
+ * The behaviour a command carries in its payload (`data.behavior`, the seed story's spelling), for
+ * load tests and demos: no behaviour record to write first, and no store request per attempt. An
+ * invalid one is a permanent failure that says why.
+ */
+function inlineBehaviour(data: JsonObject): Behaviour | undefined {
+  if (data.behavior === undefined) return undefined;
+  try {
+    return validateBehaviour(data.behavior);
+  } catch (error) {
+    throw new PermanentCommandError('INVALID_BEHAVIOUR', `data.behavior: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * TestCommand: does what the command's payload (`data.behavior`) or its behaviour record says; a
+ * command with neither succeeds. The result echoes the data, so tests can check the handler saw what
+ * was sent. Invocations are counted in the record, when there is one.
  */
 export function createTestCommandHandler(behaviours: BehaviourStore): CommandHandler {
   return async (command, { attempt, signal }) => {
-    const behaviour = (await behaviours.count(command.commandId, 'invocations')) ?? { type: 'success' as const };
+    const inline = inlineBehaviour(command.data);
+    const behaviour = inline ?? (await behaviours.count(command.commandId, 'invocations')) ?? { type: 'success' as const };
     const succeed = async (delayMs = 0): Promise<JsonValue> => {
       if (delayMs > 0) await sleep(delayMs, signal);
       return { ok: true, attempt, received: command.data };
@@ -54,7 +70,7 @@ export function createTestCommandHandler(behaviours: BehaviourStore): CommandHan
           return { ok: true, attempt, late: true };
       }
     } finally {
-      await behaviours.count(command.commandId, 'finished');
+      if (inline === undefined) await behaviours.count(command.commandId, 'finished');
     }
   };
 }

@@ -1,0 +1,174 @@
+/**
+ * The `commandbus` CLI as people run it: the real executable in a child process, against the
+ * deployed shape's HTTP API (--url and --token), its output read as a script would (--json, --ids)
+ * and as a person would (tables), its exit codes checked.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CommandStatus, type Command } from '@commandbus/core';
+import { registerRuntime } from '@commandbus/runtime/registry';
+import { createScenario, target, type Scenario } from '../support/fixtures.ts';
+
+const where = target();
+const bin = new URL('../../packages/cli/bin/commandbus.mjs', import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+if (where.kind !== 'api' || where.auth.type !== 'bearer') {
+  it.skip(`NOT RUN: the CLI suite needs the local runtime's bearer token (target: ${where.kind === 'api' ? where.where : where.kind})`, () => {});
+} else {
+  const { apiUrl, auth } = where;
+  const viewerToken = where.scoped?.viewer.auth.type === 'bearer' ? where.scoped.viewer.auth.token : undefined;
+  let home: string;
+  const cli = (args: string[], options: { stdin?: string; token?: string; env?: Record<string, string> } = {}): Promise<Run> =>
+    new Promise((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [bin, ...args],
+        {
+          env: { ...process.env, COMMANDBUS_HOME: home, COMMANDBUS_URL: apiUrl, COMMANDBUS_TOKEN: options.token ?? auth.token, NO_COLOR: '1', ...options.env },
+          timeout: 60_000,
+        },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin?.end(options.stdin ?? '');
+    });
+  const json = <T>(run: Run): T => {
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stdout) as T;
+  };
+
+  let s: Scenario;
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'commandbus-cli-'));
+    s = await createScenario();
+  });
+  afterAll(async () => {
+    await s.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  describe('commandbus CLI', () => {
+    it('documents every subcommand in --help, and answers a wrong command line with exit code 2 and one line', async () => {
+      const help = await cli(['--help']);
+      expect(help.code).toBe(0);
+      for (const subcommand of ['local', 'serve', 'send', 'get', 'audit', 'ls', 'counts', 'tsq', 'retry', 'cancel', 'complete', 'edit', 'redrive']) {
+        expect(help.stdout).toMatch(new RegExp(`^  ${subcommand}\\b`, 'm'));
+      }
+      expect(help.stdout).toContain('Exit codes');
+
+      const missing = await cli(['send', 'test']);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("missing required argument 'commandType'");
+
+      const badJson = await cli(['send', 'test', 'TestCommand', '{not json']);
+      expect(badJson.code).toBe(2);
+      expect(badJson.stderr).toMatch(/data is not JSON/);
+    });
+
+    it('sends a command and shows it, its audit trail and its place in the listing', async () => {
+      const commandId = randomUUID();
+      const sent = json<{ commandId: string; status: string }>(await cli(['--json', 'send', 'test', 'TestCommand', '{"n":1}', '--id', commandId]));
+      expect(sent.commandId).toBe(commandId);
+      await s.waitForCompletion(commandId);
+
+      const shown = json<Command>(await cli(['get', 'test', commandId, '--json']));
+      expect(shown.status).toBe(CommandStatus.COMPLETED);
+      const table = await cli(['get', 'test', commandId]);
+      expect(table.stdout).toMatch(/^status\s+COMPLETED$/m);
+
+      const audit = json<{ eventType: string }[]>(await cli(['--json', 'audit', 'test', commandId]));
+      expect(audit.map((event) => event.eventType)).toEqual(['SENT', 'RECEIVED', 'COMPLETED']);
+
+      const listed = await cli(['ls', 'test', '--limit', '200', '--ids']);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout.split('\n')).toContain(commandId);
+    });
+
+    it('finds parked commands by error code and retries them in bulk from stdin, cancels one with a reason', async () => {
+      const errorCode = `CLI_${randomUUID().slice(0, 8).toUpperCase()}`;
+      const sent = json<{ commandId: string }[]>(
+        await cli(['send', 'test', 'TestCommand', JSON.stringify({ behavior: { type: 'fail_permanent', error_code: errorCode } }), '--count', '3', '--json']),
+      );
+      const ids = sent.map((result) => result.commandId);
+      await Promise.all(ids.map((commandId) => s.waitForStatus(commandId, CommandStatus.IN_TSQ)));
+
+      const parked = await cli(['tsq', 'ls', 'test', '--error-code', errorCode, '--ids']);
+      expect(parked.stdout.trim().split('\n').sort()).toEqual([...ids].sort());
+      const groups = json<{ errorCode: string; count: number }[]>(await cli(['--json', 'tsq', 'groups', 'test']));
+      expect(groups.find((group) => group.errorCode === errorCode)?.count).toBe(3);
+
+      const retried = await cli(['retry', 'test', '-'], { stdin: parked.stdout });
+      expect(retried.code).toBe(0);
+      expect(retried.stdout).toContain('retry: 3 done, 0 skipped, 0 failed of 3');
+      // The payload still asks for a permanent failure: each is parked again.
+      for (const commandId of ids) {
+        await expect.poll(async () => (await s.auditTypes(commandId)).filter((type) => type === 'MOVED_TO_TSQ').length, { timeout: 30_000 }).toBe(2);
+      }
+
+      const cancelled = json<Command>(await cli(['--json', 'cancel', 'test', ids[0]!, '--reason', 'duplicate order']));
+      expect(cancelled.status).toBe(CommandStatus.CANCELLED);
+      const trail = json<{ eventType: string; details: Record<string, unknown> }[]>(await cli(['--json', 'audit', 'test', ids[0]!]));
+      expect(trail.at(-1)).toMatchObject({ eventType: 'OPERATOR_CANCEL', details: { reason: 'duplicate order' } });
+
+      // Retrying the cancelled one again is refused: exit 1 (bulk: something not done).
+      const again = await cli(['retry', 'test', ids[0]!, ids[1]!]);
+      expect(again.code).toBe(1);
+      expect(again.stdout).toContain('1 done, 1 skipped');
+    });
+
+    it('says "not found" with exit code 4, and a refusal of the viewer with exit code 1', async () => {
+      const unknown = await cli(['get', 'test', randomUUID()]);
+      expect(unknown.code).toBe(4);
+      expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+
+      if (viewerToken) {
+        const refused = await cli(['cancel', 'test', randomUUID(), '--reason', 'x'], { token: viewerToken });
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toMatch(/403.*may not do this/);
+      }
+    });
+
+    it('finds the local runtime without flags, and says clearly when there is none', async () => {
+      const none = await cli(['ls', 'test'], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } });
+      expect(none.code).toBe(3);
+      expect(none.stderr).toContain('commandbus serve');
+
+      const awsEnv = inject('awsEnv');
+      const unregister = registerRuntime(
+        {
+          apiUrl,
+          token: auth.token,
+          namespace: where.namespace,
+          domains: ['test'],
+          region: awsEnv.AWS_REGION ?? 'us-east-1',
+          sqsEndpoint: awsEnv.AWS_ENDPOINT_URL_SQS ?? '',
+          dynamodbEndpoint: awsEnv.AWS_ENDPOINT_URL_DYNAMODB ?? '',
+          pid: process.pid,
+          startedAt: new Date().toISOString(),
+        },
+        { COMMANDBUS_HOME: home },
+      );
+      try {
+        const found = await cli(['counts', 'test', '--json'], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } });
+        expect(json<{ domain: string }>(found).domain).toBe('test');
+        // The native redrive goes to SQS itself; its status is read from the TSQ queue of the domain.
+        const status = await cli(['redrive', 'test', '--status', '--json'], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } });
+        expect(Array.isArray(json<unknown[]>(status))).toBe(true);
+        const noQueue = await cli(['redrive', 'nosuchdomain', '--status'], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } });
+        expect(noQueue.code).toBe(4);
+      } finally {
+        unregister();
+      }
+    });
+  });
+}

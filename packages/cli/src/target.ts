@@ -1,0 +1,126 @@
+/**
+ * What the CLI talks to. In order: a deployed stack named by --stack (its ApiUrl output, calls
+ * signed with SigV4 from the standard credential chain), an API named by --url (a `serve` here or
+ * elsewhere, with --token), else the local runtime `commandbus serve` recorded when it started.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CommandBusClient } from '@commandbus/client';
+import { readEnvironment } from '@commandbus/core';
+import { runningRuntimes } from '@commandbus/runtime/registry';
+import { CliError, ExitCode } from './output.ts';
+
+export interface TargetOptions {
+  stack?: string;
+  url?: string;
+  token?: string;
+  region?: string;
+}
+
+/** How to reach the SQS queues behind the API, for the native redrive (which the API does not offer). */
+export interface QueueAccess {
+  region: string;
+  /** The embedded SQS, with its fixed credentials; absent for AWS (the standard credential chain). */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Queue ARNs by domain, when the stack's outputs list them. */
+  queueArns?: Record<string, { commands: string; tsq: string }>;
+  namespace?: string;
+}
+
+export interface Target {
+  client: CommandBusClient;
+  /** One line naming the target, for messages. */
+  description: string;
+  queues?: QueueAccess;
+}
+
+export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
+  const fromEnv = readEnvironment(env, ['url', 'token', 'stack']);
+  const stack = options.stack ?? (options.url ? undefined : fromEnv.stack);
+  if (stack !== undefined) return stackTarget(stack, options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION);
+
+  const url = options.url ?? fromEnv.url;
+  const token = options.token ?? fromEnv.token;
+  const runtimes = runningRuntimes(env);
+  if (url !== undefined) {
+    const runtime = runtimes.find((candidate) => sameUrl(candidate.apiUrl, url));
+    const bearer = token ?? runtime?.token;
+    if (bearer === undefined) {
+      throw new CliError(`--url ${url} needs a token: pass --token (or COMMANDBUS_TOKEN), the one \`commandbus serve\` printed`, ExitCode.Usage);
+    }
+    return {
+      client: new CommandBusClient({ baseUrl: url, auth: { type: 'bearer', token: bearer } }),
+      description: url,
+      ...(runtime ? { queues: localQueues(runtime) } : {}),
+    };
+  }
+  if (runtimes.length === 0) {
+    throw new CliError(
+      'no commandbus to talk to: start one with `commandbus serve` (the embedded stack), or pass --url and --token, or --stack <name> for a deployed stack',
+      ExitCode.NoTarget,
+    );
+  }
+  if (runtimes.length > 1) {
+    throw new CliError(
+      `${runtimes.length} local runtimes are running (${runtimes.map((runtime) => runtime.apiUrl).join(', ')}): choose one with --url`,
+      ExitCode.Usage,
+    );
+  }
+  const runtime = runtimes[0]!;
+  return {
+    client: new CommandBusClient({ baseUrl: runtime.apiUrl, auth: { type: 'bearer', token: token ?? runtime.token } }),
+    description: `the local runtime at ${runtime.apiUrl}`,
+    queues: localQueues(runtime),
+  };
+}
+
+function localQueues(runtime: { region: string; sqsEndpoint: string; namespace: string }): QueueAccess {
+  // The embedded SQS takes any credentials; these are the ones the embedded stack hands its clients.
+  return {
+    region: runtime.region,
+    endpoint: runtime.sqsEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    namespace: runtime.namespace,
+  };
+}
+
+async function stackTarget(stackName: string, region: string | undefined): Promise<Target> {
+  if (region === undefined) throw new CliError(`--stack ${stackName} needs a region: pass --region or set AWS_REGION`, ExitCode.Usage);
+  const cloudFormation = new CloudFormationClient({ region });
+  let outputs: Record<string, string>;
+  try {
+    const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+  } catch (error) {
+    throw new CliError(`cannot read stack ${stackName} in ${region}: ${(error as Error).message}`, ExitCode.NoTarget);
+  } finally {
+    cloudFormation.destroy();
+  }
+  const apiUrl = outputs.ApiUrl;
+  if (!apiUrl) throw new CliError(`stack ${stackName} in ${region} has no ApiUrl output: is it a commandbus stack?`, ExitCode.NoTarget);
+  return {
+    client: new CommandBusClient({ baseUrl: apiUrl, auth: { type: 'sigv4', region } }),
+    description: `stack ${stackName} (${region})`,
+    queues: { region, queueArns: stackQueueArns(outputs), ...(outputs.Namespace ? { namespace: outputs.Namespace } : {}) },
+  };
+}
+
+/** `CommandsQueueArn<key>` / `TsqQueueArn<key>` outputs, keyed by the domain read from the queue name. */
+export function stackQueueArns(outputs: Record<string, string>): Record<string, { commands: string; tsq: string }> {
+  const namespace = outputs.Namespace;
+  const arns: Record<string, { commands: string; tsq: string }> = {};
+  if (!namespace) return arns;
+  for (const [key, arn] of Object.entries(outputs)) {
+    if (!key.startsWith('CommandsQueueArn')) continue;
+    const queueName = arn.slice(arn.lastIndexOf(':') + 1);
+    const domain = queueName.slice(namespace.length + 1, -'-commands'.length);
+    const tsq = outputs[`TsqQueueArn${key.slice('CommandsQueueArn'.length)}`];
+    if (domain && tsq) arns[domain] = { commands: arn, tsq };
+  }
+  return arns;
+}
+
+function sameUrl(a: string, b: string): boolean {
+  const strip = (url: string) => url.replace(/\/+$/, '');
+  return strip(a) === strip(b);
+}
