@@ -66,7 +66,6 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
   }
   const { powertools, logger } = createLambdaLogger('commandbus-worker');
   const adapters = resolveAdapters(configFromEnv(process.env, logger));
-  const batch = new BatchProcessor(EventType.SQS);
   const retryPolicy = options.retryPolicy ?? retryPolicyFromEnv(process.env);
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -96,7 +95,11 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
       const outcome = await processorFor(domainOf(record)).process(toTransportMessage(record), { storeDeadline });
       if (outcome !== 'ack') throw new LeftInQueue(outcome);
     };
-    return processPartialResponse(event, recordHandler, batch, { context, throwOnFullBatchFailure: false });
+    // One BatchProcessor per invocation: it keeps the batch's successes and failures as state, and a
+    // host that runs invocations side by side (the local runtime's pollers) must not mix them up —
+    // shared, one invocation's batchItemFailures could be answered with another's, and a message
+    // that must stay in the queue would be deleted.
+    return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
   };
 
   return middy(handler).use(injectLambdaContext(powertools));

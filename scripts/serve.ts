@@ -24,6 +24,8 @@ options:
   --tokens <file.json>   also accept the tokens of this file: [{ "token", "operator", "scope" }], a scope
                          as { "read": ["payments"] | "*", "send": …, "operate": { "domains": …,
                          "actions": ["retry","cancel","complete","edit-and-retry","bulk"] | "*" } } (README, "Who may do what")
+  --meter                count every AWS request the functions and the event source mappings make, priced
+                         as AWS bills them (\`commandbus load\` reports it); adds a local proxy hop
   --dynamodb-port <n>    DynamoDB Local port on 127.0.0.1 (default 0: any free port)
   --sqs-port <n>         SQS port on 127.0.0.1 (default 0: any free port)
   -h, --help             show this help
@@ -40,6 +42,7 @@ await runCli(
         token: { type: 'string' },
         'viewer-token': { type: 'string' },
         tokens: { type: 'string' },
+        meter: { type: 'boolean', default: false },
         'dynamodb-port': { type: 'string', default: '0' },
         'sqs-port': { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -72,6 +75,7 @@ await runCli(
         domains,
         ...(values.token ? { token: values.token } : {}),
         ...(tokens.length > 0 ? { tokens } : {}),
+        meter: values.meter,
         onError: (error) => console.error('worker:', error),
       });
     } catch (error) {
@@ -83,6 +87,7 @@ await runCli(
     const url = runtime.apiUrl;
     // How the CLI and the console find this runtime without flags (removed again on stop).
     const { registerRuntime } = await import('@commandbus/runtime/registry');
+    const meterUrl = runtime.meter ? await runtime.meter.serveSnapshots(runtime.token) : undefined;
     const unregister = registerRuntime({
       apiUrl: url,
       token: runtime.token,
@@ -91,6 +96,7 @@ await runCli(
       region: stack.region,
       sqsEndpoint: runtime.env.AWS_ENDPOINT_URL_SQS!,
       dynamodbEndpoint: runtime.env.AWS_ENDPOINT_URL_DYNAMODB!,
+      ...(meterUrl ? { meterUrl } : {}),
       pid: process.pid,
       startedAt: new Date().toISOString(),
     });

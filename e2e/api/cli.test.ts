@@ -138,6 +138,45 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       }
     });
 
+    it('load: sends a mix, waits until each command has ended as its behaviour says, and reports it; exit 0 only when all are accounted for', async () => {
+      // Transient failures in concurrent batches: each retried message must stay in the queue (a
+      // shared batch processor once let one invocation's answer delete another's retried message).
+      const run = await cli([
+        'load',
+        '--count',
+        '80',
+        '--concurrency',
+        '16',
+        '--mix',
+        'success=50,fail_transient_then_succeed=40,fail_permanent=10',
+        '--stall-timeout',
+        '60',
+        '--no-report',
+        '--json',
+      ]);
+      const report = json<{
+        ok: boolean;
+        sent: number;
+        finalStatus: { counts: Record<string, number>; expected: Record<string, number>; unaccountedCount: number };
+        retries: number;
+        latencyMs: { all: { count: number; p50: number; p99: number } };
+        memoryMb: { load: { maxMb: number } };
+      }>(run);
+      expect(report).toMatchObject({
+        ok: true,
+        sent: 80,
+        finalStatus: { counts: { COMPLETED: 72, IN_TSQ: 8 }, expected: { COMPLETED: 72, IN_TSQ: 8 }, unaccountedCount: 0 },
+      });
+      expect(report.retries).toBe(32);
+      expect(report.latencyMs.all.count).toBe(80);
+      expect(report.latencyMs.all.p99).toBeGreaterThanOrEqual(report.latencyMs.all.p50);
+      expect(report.memoryMb.load.maxMb).toBeGreaterThan(0);
+
+      const bad = await cli(['load', '--mix', 'success=50,explode=1']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('"explode" is not a behaviour of the test app');
+    });
+
     it('finds the local runtime without flags, and says clearly when there is none', async () => {
       const none = await cli(['ls', 'test'], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } });
       expect(none.code).toBe(3);

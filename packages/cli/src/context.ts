@@ -10,6 +10,8 @@ export interface GlobalOptions extends TargetOptions {
 
 export interface Progress {
   increment(by?: number): void;
+  /** Sets how much is done. */
+  update(done: number): void;
   stop(): void;
 }
 
@@ -29,13 +31,13 @@ export function createContext(globals: () => GlobalOptions, env: NodeJS.ProcessE
     },
     output: () => createOutput({ json: globals().json === true }),
     progress(label, total) {
-      if (!process.stderr.isTTY || total < 2 || globals().json === true) return { increment() {}, stop() {} };
+      if (!process.stderr.isTTY || total < 2 || globals().json === true) return { increment() {}, update() {}, stop() {} };
       const bar = new cliProgress.SingleBar(
         { format: `${label} [{bar}] {value}/{total}  {percentage}%  eta {eta_formatted}`, stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, 0);
-      return { increment: (by = 1) => bar.increment(by), stop: () => bar.stop() };
+      return { increment: (by = 1) => bar.increment(by), update: (done) => bar.update(done), stop: () => bar.stop() };
     },
   };
 }

@@ -8,6 +8,7 @@ import { ApiError } from '@commandbus/client';
 import { registerInspect } from './commands/inspect.ts';
 import { registerOperate } from './commands/operate.ts';
 import { registerRedrive } from './commands/redrive.ts';
+import { registerLoad } from './commands/load.ts';
 import { createContext, type GlobalOptions } from './context.ts';
 import { CliError, ExitCode } from './output.ts';
 
@@ -46,6 +47,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerInspect(program, context);
   registerOperate(program, context);
   registerRedrive(program, context);
+  registerLoad(program, context);
   return program;
 }
 

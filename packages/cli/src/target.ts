@@ -6,7 +6,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CommandBusClient } from '@commandbus/client';
 import { readEnvironment } from '@commandbus/core';
-import { runningRuntimes } from '@commandbus/runtime/registry';
+import { runningRuntimes, type RuntimeRecord } from '@commandbus/runtime/registry';
 import { CliError, ExitCode } from './output.ts';
 
 export interface TargetOptions {
@@ -32,6 +32,8 @@ export interface Target {
   /** One line naming the target, for messages. */
   description: string;
   queues?: QueueAccess;
+  /** A local runtime on this machine: its process, and its wire meter when started with --meter. */
+  local?: { pid: number; token: string; meterUrl?: string };
 }
 
 export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
@@ -51,7 +53,7 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
     return {
       client: new CommandBusClient({ baseUrl: url, auth: { type: 'bearer', token: bearer } }),
       description: url,
-      ...(runtime ? { queues: localQueues(runtime) } : {}),
+      ...(runtime ? { queues: localQueues(runtime), local: localProcess(runtime) } : {}),
     };
   }
   if (runtimes.length === 0) {
@@ -71,7 +73,12 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
     client: new CommandBusClient({ baseUrl: runtime.apiUrl, auth: { type: 'bearer', token: token ?? runtime.token } }),
     description: `the local runtime at ${runtime.apiUrl}`,
     queues: localQueues(runtime),
+    local: localProcess(runtime),
   };
+}
+
+function localProcess(runtime: RuntimeRecord): NonNullable<Target['local']> {
+  return { pid: runtime.pid, token: runtime.token, ...(runtime.meterUrl ? { meterUrl: runtime.meterUrl } : {}) };
 }
 
 function localQueues(runtime: { region: string; sqsEndpoint: string; namespace: string }): QueueAccess {

@@ -20,6 +20,8 @@ export interface RuntimeRecord {
   /** The embedded AWS endpoints, for what the API does not offer (the native SQS redrive). */
   sqsEndpoint: string;
   dynamodbEndpoint: string;
+  /** With `serve --meter`: where the wire meter's counts are read (same bearer token). */
+  meterUrl?: string;
   pid: number;
   startedAt: string;
 }

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, resourceNames, type CommandBusConfig } from '@commandbus/core';
-import { createClients, startLocalStack, type LocalStack } from '@commandbus/local';
+import { createClients, startLocalStack, WireMeter, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HttpApi, type ScopedToken } from './HttpApi.ts';
 import { invoke } from './lambdaContext.ts';
@@ -31,6 +31,11 @@ export interface LocalRuntimeOptions {
   retryMaxSeconds?: number;
   /** How often the TSQ sweeper function runs, as the stack's schedule does (default 300; 0: never). */
   sweepIntervalSeconds?: number;
+  /**
+   * Count every request the functions and the event source mappings make, as AWS would bill them
+   * (`runtime.meter`): they then reach the embedded AWS through the wire meter's proxies.
+   */
+  meter?: boolean;
   /** Reuse a running embedded stack; otherwise one is started (and stopped with the runtime). */
   stack?: LocalStack;
   onError?: (error: unknown) => void;
@@ -43,6 +48,8 @@ export interface LocalRuntime {
   stack: LocalStack;
   /** What the functions were given: the AWS_* endpoint variables and COMMANDBUS_* settings. */
   env: Record<string, string>;
+  /** With `meter`: what the functions and event source mappings asked of AWS so far, and its cost. */
+  meter?: WireMeter;
   stop(): Promise<void>;
 }
 
@@ -62,9 +69,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const workerTimeoutSeconds = options.workerTimeoutSeconds ?? DEPLOYMENT_DEFAULTS.workerTimeoutSeconds;
   const stack = options.stack ?? (await startLocalStack());
   const ownsStack = options.stack === undefined;
-  const { table, queueUrls } = await stack.provision(namespace, domains);
+  const provisioned = await stack.provision(namespace, domains);
+  const { table } = provisioned;
   const names = resourceNames(namespace);
-  const clients = createClients(stack);
+  // With a meter, everything the functions and the mappings send goes through its proxies.
+  const meter = options.meter ? new WireMeter() : undefined;
+  const endpoints = meter ? await meter.start(stack.endpoints) : stack.endpoints;
+  const queueUrls = Object.fromEntries(
+    Object.entries(provisioned.queueUrls).map(([name, url]) => [name, url.replace(new URL(stack.endpoints.sqs).origin, new URL(endpoints.sqs).origin)]),
+  );
+  const clients = createClients({ ...stack, endpoints });
 
   // As the stack does: visibility timeout = 6 × the worker's function timeout.
   const queues = await Promise.all(
@@ -83,6 +97,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const env: Record<string, string> = {
     ...stack.env(),
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     COMMANDBUS_NAMESPACE: namespace,
     COMMANDBUS_TABLE: table,
     COMMANDBUS_QUEUE_URLS: JSON.stringify(queueUrls),
@@ -152,6 +168,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     namespace,
     stack,
     env,
+    ...(meter ? { meter } : {}),
     async stop() {
       clearInterval(sweepTimer);
       await sweeping;
@@ -159,6 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await Promise.all(sources.map((source) => source.stop()));
       clients.dynamodb.destroy();
       clients.sqs.destroy();
+      await meter?.stop();
       if (ownsStack) await stack.stop();
     },
   };
