@@ -71,7 +71,7 @@ function chart(title: string, unit: string, series: { name: string; colour: stri
   return `<figure><figcaption>${title} (${unit})</figcaption><svg role="img" aria-label="${title}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-size="11" font-family="sans-serif">${grid}${legend}${paths}<text x="${width - pad.right}" y="${height - 6}" text-anchor="end">seconds since start (${Math.round(maxX)})</text></svg></figure>`;
 }
 
-const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function htmlReport(report: LoadReport): string {
   const { series } = report;
@@ -98,11 +98,11 @@ export function htmlReport(report: LoadReport): string {
     ]),
   ];
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>commandbus load — ${report.options.count} commands, ${escape(report.startedAt)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>commandbus load — ${report.options.count} commands, ${escapeHtml(report.startedAt)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}pre{background:#f6f6f6;padding:1rem;overflow:auto}figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.25rem}.ok{color:#2a7}.failed{color:#c22}</style>
 </head><body>
 <h1>commandbus load: ${report.options.count} commands <span class="${report.ok ? 'ok' : 'failed'}">${report.ok ? 'every command accounted for' : 'FAILED'}</span></h1>
-<pre>${escape(summaryLines(report).join('\n'))}</pre>
+<pre>${escapeHtml(summaryLines(report).join('\n'))}</pre>
 ${charts.join('\n')}
 <p>The figures as JSON: report.json, next to this page.</p>
 </body></html>
