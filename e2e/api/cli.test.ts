@@ -177,6 +177,36 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       expect(bad.stderr).toContain('"explode" is not a behaviour of the test app');
     });
 
+    it('signs with SigV4 from the standard credential chain (the --stack path): the audit records the signing identity; a wrong secret is refused', async () => {
+      const signer = where.signer;
+      expect(signer, 'the local runtime of e2e-api accepts one SigV4 key pair').toBeDefined();
+      const env = { AWS_ACCESS_KEY_ID: signer!.accessKeyId, AWS_SECRET_ACCESS_KEY: signer!.secretAccessKey, AWS_REGION: signer!.region, COMMANDBUS_TOKEN: '' };
+      const errorCode = `CLI_SIGNED_${randomUUID().slice(0, 8).toUpperCase()}`;
+      const sent = json<{ commandId: string }>(
+        await cli(
+          [
+            '--url',
+            apiUrl,
+            '--sigv4',
+            '--json',
+            'send',
+            'test',
+            'TestCommand',
+            JSON.stringify({ behavior: { type: 'fail_permanent', error_code: errorCode } }),
+          ],
+          { env },
+        ),
+      );
+      await s.waitForStatus(sent.commandId, CommandStatus.IN_TSQ);
+      json(await cli(['--url', apiUrl, '--sigv4', '--json', 'cancel', 'test', sent.commandId, '--reason', 'signed'], { env }));
+      const trail = json<{ eventType: string; details: Record<string, unknown> }[]>(await cli(['--json', 'audit', 'test', sent.commandId]));
+      expect(trail.at(-1)).toMatchObject({ eventType: 'OPERATOR_CANCEL', details: { operator: signer!.operator, reason: 'signed' } });
+
+      const forged = await cli(['--url', apiUrl, '--sigv4', 'get', 'test', sent.commandId], { env: { ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' } });
+      expect(forged.code).toBe(1);
+      expect(forged.stderr).toMatch(/403.*signature does not match/);
+    });
+
     it('finds the local runtime without flags, and says clearly when there is none', async () => {
       const none = await cli(['ls', 'test'], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } });
       expect(none.code).toBe(3);

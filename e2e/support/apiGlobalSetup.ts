@@ -26,6 +26,13 @@ const SCOPED = {
   },
 } as const;
 
+/** A key pair the runtime accepts SigV4 signatures of, as AWS accepts an IAM user's (the CLI's and the console's signing path). */
+const SIGNER = {
+  accessKeyId: `AKIALOCAL${randomBytes(6).toString('hex').toUpperCase()}`,
+  secretAccessKey: randomBytes(20).toString('base64'),
+  operator: 'arn:aws:iam::000000000000:user/e2e-signer',
+};
+
 /**
  * The deployed shape, started once: the embedded AWS, the real worker Lambda behind SQS event source
  * mappings and the real API Lambda behind the local HTTP API. Tests drive it through the API only.
@@ -43,6 +50,7 @@ export async function setup(project: TestProject): Promise<void> {
     batchSize: API_TARGET.batchSize,
     retryBaseSeconds: 1,
     retryMaxSeconds: 2,
+    sigv4Identities: [SIGNER],
     tokens: [SCOPED.viewer, { token: SCOPED.domainOperator.token, operator: SCOPED.domainOperator.operator, scope: SCOPED.domainOperator.scope }],
   });
   const caller = ({ token, operator }: { token: string; operator: string }) => ({ auth: { type: 'bearer', token } as const, operator });
@@ -52,6 +60,7 @@ export async function setup(project: TestProject): Promise<void> {
     apiUrl: runtime.apiUrl,
     auth: { type: 'bearer', token: runtime.token },
     ...API_TARGET,
+    signer: { ...SIGNER, region: runtime.stack.region },
     scoped: {
       viewer: caller(SCOPED.viewer),
       domainOperator: { auth: { type: 'bearer', token: SCOPED.domainOperator.token }, ...SCOPED.domainOperator.recorded, domain: 'test' },

@@ -36,6 +36,8 @@ export type E2ETarget =
        * operator of `domain` (read it, retry in it). Absent: the scopes suite is reported as not run.
        */
       scoped?: { viewer: ScopedCaller; domainOperator: ScopedCaller & { domain: string } };
+      /** A key pair the local runtime accepts SigV4 signatures of (absent on AWS: there the credentials are the caller's own). */
+      signer?: { accessKeyId: string; secretAccessKey: string; operator: string; region: string };
       workerTimeoutSeconds: number;
       maxConcurrency: number;
       batchSize: number;

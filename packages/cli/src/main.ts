@@ -35,6 +35,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--region <region>', "the deployed stack's region (default AWS_REGION)")
     .option('--url <url>', 'a commandbus HTTP API (e.g. the one `commandbus serve` printed)')
     .option('--token <token>', 'bearer token for --url')
+    .option('--sigv4', 'sign calls to --url with SigV4 from the standard AWS credential chain (as --stack does)')
     .addHelpText('after', EXIT_CODES)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();

@@ -13,6 +13,8 @@ export interface TargetOptions {
   stack?: string;
   url?: string;
   token?: string;
+  /** With --url: sign every call with SigV4 (standard credential chain) instead of a bearer token. */
+  sigv4?: boolean;
   region?: string;
 }
 
@@ -44,6 +46,11 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
   const url = options.url ?? fromEnv.url;
   const token = options.token ?? fromEnv.token;
   const runtimes = runningRuntimes(env);
+  if (url !== undefined && options.sigv4) {
+    const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    if (region === undefined) throw new CliError('--sigv4 needs a region: pass --region or set AWS_REGION', ExitCode.Usage);
+    return { client: new CommandBusClient({ baseUrl: url, auth: { type: 'sigv4', region } }), description: `${url} (SigV4, ${region})` };
+  }
   if (url !== undefined) {
     const runtime = runtimes.find((candidate) => sameUrl(candidate.apiUrl, url));
     const bearer = token ?? runtime?.token;

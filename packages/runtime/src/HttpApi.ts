@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { refusalMessage, scopeAllows, type Scope } from '@commandbus/functions/scopes.ts';
 import { invoke } from './lambdaContext.ts';
+import { type SigV4Identity, verifySigV4 } from './sigv4.ts';
 
 /** A bearer token with the identity recorded for its holder and what it may do (as an IAM policy would). */
 export interface ScopedToken {
@@ -31,6 +32,11 @@ export interface HttpApiOptions {
    * `token` keeps full access.
    */
   tokens?: ScopedToken[];
+  /**
+   * Requests signed with SigV4 (service execute-api, this API's region) by one of these keys are
+   * accepted as the key's identity, with full access — as API Gateway accepts an IAM principal.
+   */
+  sigv4Identities?: SigV4Identity[];
   /** Largest request body, bytes (API Gateway's limit is 10 MB; ours matches SQS). Default 1 MiB. */
   maxBodyBytes?: number;
 }
@@ -112,14 +118,22 @@ export class HttpApi {
   }
 
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const holder = this.holder(request);
-    if (!holder) {
+    const signed = (request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ');
+    let holder = signed ? undefined : this.holder(request);
+    if (!signed && !holder) {
       // Where API Gateway answers an unsigned request on an IAM route (with its own body).
       return refuse(response, 403, 'Forbidden', 'missing or wrong bearer token (Authorization: Bearer <token>, printed at start-up)');
     }
     const maxBodyBytes = this.options.maxBodyBytes ?? 1024 * 1024;
     const body = await readBody(request, maxBodyBytes);
     if (body === undefined) return refuse(response, 413, 'PayloadTooLarge', `the body is larger than ${maxBodyBytes} bytes`);
+    if (signed) {
+      // The signature covers the body: it can only be checked once the body is read.
+      const verified = await verifySigV4(request, body, this.options.region, this.options.sigv4Identities ?? []);
+      if ('refused' in verified) return refuse(response, 403, 'Forbidden', `SigV4: ${verified.refused}`);
+      holder = { operator: verified.identity.operator };
+    }
+    if (!holder) return;
     let url: URL;
     try {
       // Origin-form (`/path`, even `//path`) is appended to our origin, never read as a host.

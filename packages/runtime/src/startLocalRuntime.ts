@@ -3,6 +3,7 @@ import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, resourceNames, type CommandBusC
 import { createClients, startLocalStack, WireMeter, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HttpApi, type ScopedToken } from './HttpApi.ts';
+import type { SigV4Identity } from './sigv4.ts';
 import { invoke } from './lambdaContext.ts';
 import { SqsEventSource } from './SqsEventSource.ts';
 
@@ -19,6 +20,8 @@ export interface LocalRuntimeOptions {
   operator?: string;
   /** More bearer tokens, each with its identity and scope (functions/scopes.ts); `token` keeps full access. */
   tokens?: ScopedToken[];
+  /** Key pairs whose SigV4-signed requests are accepted as their identity (full access), as IAM principals on AWS. */
+  sigv4Identities?: SigV4Identity[];
   /** Module exporting the worker `handler`; default functions/testWorker.ts. */
   workerEntry?: string | URL;
   /** Module exporting the API `handler`; default functions/api.ts. */
@@ -147,6 +150,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.operator === undefined ? {} : { operator: options.operator }),
     ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+    ...(options.sigv4Identities === undefined ? {} : { sigv4Identities: options.sigv4Identities }),
   });
   const apiUrl = await http.start();
 
