@@ -10,6 +10,7 @@ import type { InsertResult } from './ports/CommandStore.ts';
 import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTransport.ts';
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
 import type { Adapters } from './config.ts';
+import { readStats, type StatsQuery, type StatsReport } from './application/statsAggregation.ts';
 
 export interface CommandBusOptions extends CommandBusConfig {
   /** Largest accepted `data`, as JSON bytes. Default 128 KiB. */
@@ -90,6 +91,18 @@ export class CommandBus {
   async queryCommands(query: CommandQuery): Promise<Page<Command>> {
     const page = await this.adapters.store.query(validateQuery(query));
     return { ...page, items: page.items.map(toCommand) };
+  }
+
+  /**
+   * Exact counts and per-minute/hour/day rates of a domain, for any window, from the aggregated
+   * stats items (a handful of Queries; see docs/data-model.md, "Counts and rates"): how many commands
+   * created in [from, to) are in each status now, what was sent, completed, failed, parked and
+   * cancelled in it, and completion latency p50/p99. Eventually consistent: `asOf` says how far the
+   * aggregation has got (seconds behind the table while it runs).
+   */
+  async stats(query: StatsQuery): Promise<StatsReport> {
+    if (!this.adapters.stats) throw new Error('no stats store configured (give `stats` with a custom `store`)');
+    return readStats(this.adapters.stats, query);
   }
 
   /**
