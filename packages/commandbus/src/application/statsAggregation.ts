@@ -2,7 +2,7 @@
  * The aggregator's two halves over the StatsStore port: applying a batch of change records (from the
  * stream, via Lambda or the local poller), and reading a window back.
  */
-import { EARLIEST_TIME } from '../domain/query.ts';
+import { EARLIEST_TIME, LATEST_TIME, parseTimestamp } from '../domain/query.ts';
 import {
   type ChangeRecord,
   mergeInto,
@@ -69,15 +69,7 @@ export interface StatsReport {
   queries: number;
 }
 
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/;
-
-function time(field: string, value: string): number {
-  const ms = Date.parse(value);
-  if (!ISO.test(value) || !Number.isFinite(ms))
-    throw new ValidationError(field, `must be an ISO-8601 UTC time such as 2026-01-31T12:00:00Z (got ${JSON.stringify(value)})`);
-  if (ms < EARLIEST_TIME) throw new ValidationError(field, `must not be earlier than ${new Date(EARLIEST_TIME).toISOString()}`);
-  return ms;
-}
+const time = (field: string, value: string) => Date.parse(parseTimestamp(field, value));
 
 export function validateStatsQuery(query: StatsQuery, now = Date.now()): { domain: string; from: number; to: number; series?: StatsSeriesGranularity } {
   const domain = validateDomain(query.domain);
@@ -118,7 +110,8 @@ export async function readStats(stats: StatsStore, query: StatsQuery, now = Date
   return {
     domain,
     from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
+    // Widened past 9999-12-31T23:59:59.999Z, the bound stays where ISO-8601 can write it.
+    to: new Date(Math.min(to, LATEST_TIME)).toISOString(),
     counts,
     total: Object.values(counts).reduce((a, b) => a + b, 0),
     totals,

@@ -259,9 +259,8 @@ export function minuteWindow(from: string, to: string): { from: number; to: numb
   return { from: f, to: Math.max(f, t) };
 }
 
-/** The ranges of items of `granularity` whose periods start in [from, to) (ms, aligned), one per partition. */
+/** The ranges of items of `granularity` whose periods overlap [from, to) (ms), one per partition. */
 export function rangesOf(domain: string, granularity: Granularity, from: number, to: number): StatsRange[] {
-  const step = granularity === 'minute' ? MINUTE : granularity === 'hour' ? HOUR : DAY;
   if (to <= from) return [];
   const ranges: StatsRange[] = [];
   for (let t = from; t < to; ) {
@@ -275,7 +274,8 @@ export function rangesOf(domain: string, granularity: Granularity, from: number,
           : Number.POSITIVE_INFINITY;
     const end = Math.min(to, partitionEnd);
     const first = statsKeyAt(domain, granularity, iso(t));
-    const last = statsKeyAt(domain, granularity, iso(end - step));
+    // The period holding the window's last millisecond (`to` need not be aligned to the step).
+    const last = statsKeyAt(domain, granularity, iso(end - 1));
     ranges.push({ pk: first.pk, skFrom: first.sk, skTo: last.sk });
     t = end;
   }

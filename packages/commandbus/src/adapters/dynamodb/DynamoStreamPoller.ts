@@ -127,10 +127,12 @@ export class DynamoStreamPoller {
   private client(): DynamoDBStreamsClient {
     if (!this.streams) {
       const config = this.options.dynamodb.config;
+      // The streams API is served where DynamoDB is (DynamoDB Local, LocalStack): follow its endpoint.
+      const endpoint = config.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB;
       this.streams = new DynamoDBStreamsClient({
         region: config.region,
         credentials: config.credentials,
-        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+        ...(endpoint ? { endpoint } : {}),
       });
     }
     return this.streams;

@@ -9,6 +9,7 @@ import {
   percentile,
   planBatch,
   planWindow,
+  rangesOf,
   startOf,
   statsKeys,
   type ChangeRecord,
@@ -144,6 +145,16 @@ describe('keys and windows', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a series reads every period overlapping the window, whatever its alignment', () => {
+    const from = Date.parse('2026-03-31T22:16:00Z');
+    const to = Date.parse('2026-04-01T00:18:00Z');
+    expect(rangesOf('shop', 'hour', Math.floor(from / 3_600_000) * 3_600_000, to)).toEqual([
+      { pk: 'stats#shop#2026-03', skFrom: 'h#31:22', skTo: 'h#31:23' },
+      { pk: 'stats#shop#2026-04', skFrom: 'h#01:00', skTo: 'h#01:00' },
+    ]);
+    expect(rangesOf('shop', 'day', from, Date.parse('2026-03-31T22:17:00Z'))).toEqual([{ pk: 'stats#shop', skFrom: 'd#2026-03-31', skTo: 'd#2026-03-31' }]);
   });
 });
 
