@@ -68,6 +68,12 @@ export interface CommandBusStackProps extends StackProps {
   /** Retry backoff for the worker (seconds). Defaults: the library's (1 s base, 300 s cap). */
   retryBaseSeconds?: number;
   retryMaxSeconds?: number;
+  /**
+   * How long the stats aggregator's event source gathers stream records before a batch (default 30 s,
+   * at most 300): longer batches cost fewer stats writes per command, shorter ones fresher stats
+   * (docs/data-model.md, "Counts and rates").
+   */
+  statsBatchingWindow?: Duration;
 }
 
 /**
@@ -203,7 +209,7 @@ export class CommandBusStack extends Stack {
     for (const { tsq } of domainQueues) tsq.grantConsumeMessages(sweeper);
     new Rule(this, 'TsqSweepSchedule', { schedule: Schedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper)] });
 
-    const statsFunction = this.statsAggregator(names.table, environment, alarm);
+    const statsFunction = this.statsAggregator(names.table, environment, alarm, props.statsBatchingWindow ?? Duration.seconds(30));
 
     // The HTTP API.
     const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), {
@@ -376,7 +382,7 @@ export class CommandBusStack extends Stack {
   /**
    * The stats aggregator (docs/data-model.md, "Counts and rates"): fed from the table's stream, command
    * items only (an event filter: counters, edits and its own stats items never invoke it), in batches
-   * of up to 1000 records gathered for up to 10 s, one batch per shard at a time. A tumbling window
+   * of up to 1000 records gathered for up to 30 s (by default), one batch per shard at a time. A tumbling window
    * makes each event name its shard (the stats items' watermarks are per shard). A failing batch is
    * bisected and retried; after 20 tries its range goes to a queue (with an alarm), never silently.
    */
@@ -384,6 +390,7 @@ export class CommandBusStack extends Stack {
     tableName: string,
     environment: Record<string, string>,
     alarm: (id: string, metric: IMetric, threshold: number, description: string) => void,
+    batchingWindow: Duration,
   ) {
     const fn = this.nodeFunction('StatsAggregator', path.join(root, 'functions/statsAggregator.ts'), { timeout: Duration.minutes(1), environment });
     // Read its watermarks, write its stats items: item access on the table only.
@@ -411,7 +418,7 @@ export class CommandBusStack extends Stack {
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: 1000,
-        maxBatchingWindow: Duration.seconds(10),
+        maxBatchingWindow: batchingWindow,
         parallelizationFactor: 1,
         bisectBatchOnError: true,
         retryAttempts: 20,

@@ -530,7 +530,7 @@ describe('Stack: stats aggregator', () => {
     expect(mapping.Properties).toMatchObject({
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 1000,
-      MaximumBatchingWindowInSeconds: 10,
+      MaximumBatchingWindowInSeconds: 30,
       ParallelizationFactor: 1,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 20,

@@ -33,6 +33,7 @@ export class StatsAggregator {
   private readonly stats: StatsStore;
   private readonly options: StatsAggregatorOptions;
   private poller: DynamoStreamPoller | undefined;
+  private readonly sums: StatsBatchResult & { batches: number } = { batches: 0, records: 0, written: 0, skipped: 0, conflicts: 0, writeUnits: 0 };
 
   constructor(options: StatsAggregatorOptions = {}) {
     this.options = options;
@@ -44,7 +45,15 @@ export class StatsAggregator {
   /** Applies one shard's batch of stream records (Lambda's event with its `shardId`). Safe to repeat. */
   async handle(event: StreamBatchEvent): Promise<StatsBatchResult> {
     if (!event.shardId) throw new Error('a stream batch without shardId cannot be applied exactly once (the event source mapping needs a tumbling window)');
-    return aggregateRecords(this.stats, event.shardId, toChangeRecords(event.Records));
+    const result = await aggregateRecords(this.stats, event.shardId, toChangeRecords(event.Records));
+    this.sums.batches++;
+    for (const key of ['records', 'written', 'skipped', 'conflicts', 'writeUnits'] as const) this.sums[key] += result[key];
+    return result;
+  }
+
+  /** What this aggregator has done so far: batches, records, stats items written or skipped, conflicts, write units. */
+  totals(): StatsBatchResult & { batches: number } {
+    return { ...this.sums };
   }
 
   /** Reads the stream until stop(). */

@@ -3,7 +3,7 @@
  * per-shard watermarks and the same "apply only what lies after the watermark" rule, held to it by
  * the contract suite in tests/contract. Writes are instant, so there are never conflicts.
  */
-import { afterWatermark, mergeInto, padSequence, startOf, type StatsItem, type StatsItemUpdate, type StatsRange } from '../domain/stats.ts';
+import { afterWatermark, mergeInto, startOf, type StatsItem, type StatsItemUpdate, type StatsRange } from '../domain/stats.ts';
 import type { StatsApplyResult, StatsStore } from '../ports/StatsStore.ts';
 
 interface Stored {
@@ -28,7 +28,7 @@ export class InMemoryStatsStore implements StatsStore {
         continue;
       }
       mergeInto(item.counters, fresh.delta);
-      item.watermarks[shardId] = padSequence(fresh.sequenceNumber);
+      item.watermarks[shardId] = fresh.sequenceNumber;
       if (item.lastEventAt === undefined || fresh.eventTime > item.lastEventAt) item.lastEventAt = fresh.eventTime;
       this.items.set(id, item);
       result.written++;

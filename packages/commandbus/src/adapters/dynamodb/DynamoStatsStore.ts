@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterWatermark, startOf, type StatsItem, type StatsItemUpdate, type StatsRange } from '../../domain/stats.ts';
@@ -15,7 +16,9 @@ const WATERMARK_PREFIX = 'wm_';
 /**
  * Stats items in the commands table: `stats#<domain>#<yyyy-mm-dd>` / `m#HH:MM` (minutes),
  * `stats#<domain>#<yyyy-mm>` / `h#dd:HH` (hours), `stats#<domain>` / `d#yyyy-mm-dd` (days). Counters
- * are top-level numbers (`sent`, `sPENDING`, `l42` …), watermarks `wm_<shardId>` (40-digit strings).
+ * are top-level numbers (`sent`, `sPENDING`, `l42` …); watermarks are `wm_<12 hex digits of
+ * sha256(shardId)>` (48 bits: short, as an item collects one per stream shard that ever wrote it),
+ * each holding the last sequence number applied (compared as a number).
  * No index keys, and a partition key that is never a command id.
  */
 export class DynamoStatsStore implements StatsStore {
@@ -38,7 +41,7 @@ export class DynamoStatsStore implements StatsStore {
   }
 
   private async applyOne(shardId: string, update: StatsItemUpdate, result: StatsApplyResult): Promise<void> {
-    const watermark = `${WATERMARK_PREFIX}${shardId}`;
+    const watermark = watermarkName(shardId);
     for (let attempt = 1; ; attempt++) {
       const { Item } = await call(
         this.doc.send(
@@ -58,7 +61,7 @@ export class DynamoStatsStore implements StatsStore {
         return;
       }
       const names: Record<string, string> = { '#wm': watermark, '#at': 'lastEventAt' };
-      const values: Record<string, unknown> = { ':wm': fresh.sequenceNumber };
+      const values: Record<string, unknown> = { ':wm': fresh.sequenceNumber.replace(/^0+(?=\d)/, '') };
       const adds: string[] = [];
       Object.entries(fresh.delta).forEach(([counter, n], i) => {
         names[`#c${i}`] = counter;
@@ -120,6 +123,10 @@ export class DynamoStatsStore implements StatsStore {
     } while (start);
     return items;
   }
+}
+
+export function watermarkName(shardId: string): string {
+  return `${WATERMARK_PREFIX}${createHash('sha256').update(shardId).digest('hex').slice(0, 12)}`;
 }
 
 export function toStatsItem(item: Record<string, unknown>): StatsItem {
