@@ -10,7 +10,7 @@ import type { InsertResult } from './ports/CommandStore.ts';
 import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTransport.ts';
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
 import type { Adapters } from './config.ts';
-import { readStats, type StatsQuery, type StatsReport } from './application/statsAggregation.ts';
+import { readStats, validateStatsQuery, type StatsQuery, type StatsReport } from './application/statsAggregation.ts';
 
 export interface CommandBusOptions extends CommandBusConfig {
   /** Largest accepted `data`, as JSON bytes. Default 128 KiB. */
@@ -101,6 +101,7 @@ export class CommandBus {
    * aggregation has got (seconds behind the table while it runs).
    */
   async stats(query: StatsQuery): Promise<StatsReport> {
+    validateStatsQuery(query);
     if (!this.adapters.stats) throw new Error('no stats store configured (give `stats` with a custom `store`)');
     return readStats(this.adapters.stats, query);
   }
