@@ -61,16 +61,16 @@ export function isCommandImage(image: Record<string, unknown> | undefined): bool
   return image !== undefined && typeof image.status === 'string' && typeof image.sk === 'string' && typeof image.createdAt === 'string';
 }
 
-/** The bucket index of a latency: 0 for ≤ 1 ms, then 8 per doubling. */
+/** The bucket index of a latency: 0 for ≤ 1 ms, then 8 per doubling (bucket i > 0: (2^((i−1)/8), 2^(i/8)] ms). */
 export function latencyBucket(ms: number): number {
   if (!(ms > 1)) return 0;
-  return Math.floor(Math.log2(ms) * LATENCY_BUCKETS_PER_DOUBLING);
+  return Math.ceil(Math.log2(ms) * LATENCY_BUCKETS_PER_DOUBLING);
 }
 
 /** The value reported for a bucket: its geometric middle (bucket 0: 1 ms). */
 export function latencyOfBucket(index: number): number {
   if (index <= 0) return 1;
-  return 2 ** ((index + 0.5) / LATENCY_BUCKETS_PER_DOUBLING);
+  return 2 ** ((index - 0.5) / LATENCY_BUCKETS_PER_DOUBLING);
 }
 
 /** The p-quantile (0 < p ≤ 1) of a histogram `{ index: count }`, in ms rounded to 0.1, or undefined when empty. */
