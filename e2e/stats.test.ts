@@ -116,6 +116,34 @@ describe('stats from the stream', () => {
   });
 });
 
+describe('the stream poller', () => {
+  it('hands a batch whose handler failed over again, from the same record, until it succeeds', async () => {
+    // At least 4 records on the stream, whatever ran before.
+    await Promise.all([s.send(), s.send()].map(async (sent) => s.waitForCompletion(await sent)));
+    const seen: string[][] = [];
+    let fail = true;
+    const poller = new DynamoStreamPoller({
+      dynamodb: s.clients.dynamodb,
+      tableName: s.names.table,
+      batchSize: 4,
+      handler: async (event) => {
+        seen.push(event.Records.map((record) => record.dynamodb?.SequenceNumber as string));
+        if (fail) {
+          fail = false;
+          throw new Error('the function failed');
+        }
+      },
+    });
+    await expect(poller.pollOnce()).rejects.toThrow('the function failed');
+    await poller.pollOnce();
+    expect(seen[0]?.length).toBe(4);
+    expect(seen[1]).toEqual(seen[0]);
+    await poller.drain();
+    const all = seen.slice(1).flat();
+    expect(new Set(all).size).toBe(all.length);
+  });
+});
+
 describeStatsStoreContract('DynamoStatsStore on DynamoDB Local', () => ({
   stats: new DynamoStatsStore(s.clients.dynamodb, s.names.table),
   domain: `d${randomUUID().slice(0, 8)}`,
