@@ -188,7 +188,15 @@ export function planBatch(records: readonly ChangeRecord[]): StatsItemUpdate[] {
   for (const record of records) {
     const domain = domainOf(record);
     if (domain === undefined) continue;
-    for (const { time, delta } of deltasOf(record)) {
+    const deltas = deltasOf(record);
+    // When the change happened: its latest event (a status count is filed under the creation minute,
+    // but the item learns of the change at this time: its lastEventAt).
+    const changedAt =
+      deltas
+        .map(({ time }) => time)
+        .sort()
+        .at(-1) ?? '';
+    for (const { time, delta } of deltas) {
       for (const key of statsKeys(domain, time)) {
         const id = `${key.pk}\u0000${key.sk}`;
         let update = updates.get(id);
@@ -199,9 +207,8 @@ export function planBatch(records: readonly ChangeRecord[]): StatsItemUpdate[] {
         const last = update.parts.at(-1);
         if (last && last.sequenceNumber === record.sequenceNumber) {
           mergeInto(last.delta, delta);
-          if (time > last.eventTime) last.eventTime = time;
         } else {
-          update.parts.push({ sequenceNumber: record.sequenceNumber, delta: { ...delta }, eventTime: time });
+          update.parts.push({ sequenceNumber: record.sequenceNumber, delta: { ...delta }, eventTime: changedAt });
         }
       }
     }

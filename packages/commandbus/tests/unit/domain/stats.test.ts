@@ -158,6 +158,21 @@ describe('keys and windows', () => {
   });
 });
 
+describe('planBatch', () => {
+  it('files a change of an old command under its creation minute, and tells every item touched when the change happened', () => {
+    const parked = { ...received, status: 'IN_TSQ', events: [...received.events, ev('MOVED_TO_TSQ', created)] };
+    const later = '2026-03-03T08:00:00.000Z';
+    const cancelled = { ...parked, status: 'CANCELLED', events: [...parked.events, ev('OPERATOR_CANCEL', later)] };
+    const updates = planBatch([{ sequenceNumber: '7', eventName: 'MODIFY', oldImage: parked, newImage: cancelled }]);
+    const creationMinute = updates.find((u) => u.key.sk === 'm#10:00' && u.key.pk === 'stats#shop#2026-03-01');
+    expect(creationMinute?.parts).toEqual([{ sequenceNumber: '7', delta: { sIN_TSQ: -1, sCANCELLED: 1 }, eventTime: later }]);
+    const eventMinute = updates.find((u) => u.key.sk === 'm#08:00');
+    expect(eventMinute?.parts[0]?.delta).toEqual({ cancelled: 1 });
+    // Minute, hour and day of each of the two minutes.
+    expect(updates).toHaveLength(6);
+  });
+});
+
 describe('watermarks', () => {
   it('applies only the records after the watermark, comparing sequence numbers as numbers', () => {
     const records: ChangeRecord[] = ['9', '10', '11'].map((sequenceNumber) => ({
