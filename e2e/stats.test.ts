@@ -75,6 +75,11 @@ describe('stats from the stream', () => {
     expect(report.series?.points.reduce((sum, p) => sum + p.sent, 0)).toBe(9);
     expect(report.queries).toBeLessThanOrEqual(8);
 
+    // A page of a rare status reads only the minutes the counts point to.
+    const cancelled = await bus.queryByStatus({ domain: TEST_DOMAIN, status: CommandStatus.CANCELLED });
+    expect(cancelled.items.map((c) => c.status)).toEqual([CommandStatus.CANCELLED]);
+    expect(cancelled.nextCursor).toBeUndefined();
+
     // The same batches again (a Lambda retry, a restarted poller from TRIM_HORIZON): nothing moves.
     const batches: StreamBatchEvent[] = [];
     const capture = new DynamoStreamPoller({

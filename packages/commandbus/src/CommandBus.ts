@@ -11,6 +11,7 @@ import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTranspor
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
 import type { Adapters } from './config.ts';
 import { readStats, validateStatsQuery, type StatsQuery, type StatsReport } from './application/statsAggregation.ts';
+import { queryByStatus, type StatusPageQuery } from './application/statusPages.ts';
 
 export interface CommandBusOptions extends CommandBusConfig {
   /** Largest accepted `data`, as JSON bytes. Default 128 KiB. */
@@ -104,6 +105,19 @@ export class CommandBus {
     validateStatsQuery(query);
     if (!this.adapters.stats) throw new Error('no stats store configured (give `stats` with a custom `store`)');
     return readStats(this.adapters.stats, query);
+  }
+
+  /**
+   * Commands of a domain in one status, newest first, reading only the minutes the stats say hold
+   * such a command: a page of a rare status in bounded reads, where `queryCommands` pages through
+   * every command of the window. As eventually consistent as the stats (a command that changed
+   * status in the last seconds may be missing until the aggregation catches up); minutes the
+   * aggregation has not reached yet are read in full. A page may be short while `nextCursor` is set.
+   */
+  async queryByStatus(query: StatusPageQuery): Promise<Page<Command>> {
+    if (!this.adapters.stats) throw new Error('no stats store configured (give `stats` with a custom `store`)');
+    const { items, nextCursor } = await queryByStatus(this.adapters.store, this.adapters.stats, query);
+    return { items: items.map(toCommand), ...(nextCursor === undefined ? {} : { nextCursor }) };
   }
 
   /**

@@ -10,6 +10,7 @@ export {
   type StatsTotals,
 } from './application/statsAggregation.ts';
 export type { StatsPoint, ChangeRecord } from './domain/stats.ts';
+export type { StatusPageQuery } from './application/statusPages.ts';
 export { LATENCY_BUCKETS_PER_DOUBLING, MAX_SERIES_POINTS } from './domain/stats.ts';
 export type { StatsApplyResult, StatsStore } from './ports/StatsStore.ts';
 export { DynamoStatsStore } from './adapters/dynamodb/DynamoStatsStore.ts';
