@@ -10,6 +10,7 @@ import {
   type JsonObject,
   type JsonValue,
   type SendCommandRequest,
+  type StatsSeriesGranularity,
 } from '@commandbus/core';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -148,6 +149,16 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
           ...optional('from', queryString(event, 'from')),
           ...optional('to', queryString(event, 'to')),
           ...optional('maxItems', queryInteger(event, 'maxItems')),
+        }),
+      ),
+    domainStats: async (event) =>
+      json(
+        200,
+        await bus.stats({
+          domain: pathParameter(event, 'domain'),
+          ...optional('from', queryString(event, 'from')),
+          ...optional('to', queryString(event, 'to')),
+          ...optional('series', queryString(event, 'series') as StatsSeriesGranularity | undefined),
         }),
       ),
     listTsq: async (event) =>

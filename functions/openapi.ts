@@ -31,6 +31,7 @@ import {
   SendResult,
   Status,
   StatusCounts,
+  DomainStats,
   TsqGroups,
   TsqPage,
 } from './schemas.ts';
@@ -173,6 +174,22 @@ const unscopedOperations = {
       maxItems: z.int().min(1).max(100_000).default(10_000).optional(),
     }),
     success: { status: 200, description: 'Counts', schema: StatusCounts },
+    refusals: [],
+  },
+  domainStats: {
+    method: 'get',
+    path: '/domains/{domain}/stats',
+    summary:
+      'Exact counts per status of the commands created in [from, to), and what was sent, completed, failed, parked and cancelled in it, with completion latency p50/p99; optionally a series per minute, hour or day',
+    description:
+      'Read from aggregates kept from the table stream (a handful of Queries whatever the window; see docs/data-model.md, "Counts and rates"): eventually consistent, `asOf` says how far the aggregation has got. The window is widened to whole minutes. A series has at most 1,500 points.',
+    params: z.object({ domain: domainPath }),
+    query: z.object({
+      from: timeBound('Start of the window (default: 24 hours before `to`)'),
+      to: timeBound('End of the window, exclusive (default: now); not before from'),
+      series: z.enum(['minute', 'hour', 'day']).optional().meta({ description: 'A series of points per minute, hour or day' }),
+    }),
+    success: { status: 200, description: 'Counts and rates', schema: DomainStats },
     refusals: [],
   },
   listTsq: {

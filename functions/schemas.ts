@@ -142,6 +142,35 @@ export const StatusCounts = z
   })
   .meta({ id: 'StatusCounts' });
 
+const statusCounts = () =>
+  z.strictObject(Object.fromEntries(Object.values(CommandStatus).map((status) => [status, z.int().min(0)])) as Record<CommandStatus, z.ZodInt>);
+const rates = {
+  sent: z.int().min(0).meta({ description: 'Commands sent (SENT events)' }),
+  completed: z.int().min(0).meta({ description: 'Commands completed, by a handler or an operator' }),
+  failed: z.int().min(0).meta({ description: 'Attempts that failed (FAILED events, and permanent failures that parked)' }),
+  parked: z.int().min(0).meta({ description: 'Commands moved to the TSQ' }),
+  cancelled: z.int().min(0).meta({ description: 'Commands cancelled by an operator' }),
+  latencyP50Ms: z
+    .number()
+    .optional()
+    .meta({ description: 'Median time from createdAt to a handler completing, ms (within 4.5%); absent when nothing completed' }),
+  latencyP99Ms: z.number().optional().meta({ description: '99th percentile of the same' }),
+};
+export const StatsPoint = z.strictObject({ bucket: timestamp.meta({ description: 'Start of the minute, hour or day' }), ...rates }).meta({ id: 'StatsPoint' });
+export const DomainStats = z
+  .strictObject({
+    domain: z.string(),
+    from: timestamp.meta({ description: 'The window read, widened down to a whole minute' }),
+    to: timestamp.meta({ description: 'Exclusive, widened up to a whole minute' }),
+    counts: statusCounts().meta({ description: 'Commands created in [from, to), by the status they are in now (exact)' }),
+    total: z.int().min(0),
+    totals: z.strictObject(rates).meta({ description: 'What happened in [from, to), each event in the minute it happened' }),
+    series: z.strictObject({ granularity: z.enum(['minute', 'hour', 'day']), points: z.array(StatsPoint) }).optional(),
+    asOf: timestamp.optional().meta({ description: 'Time of the latest change aggregated into what was read; the aggregation lags the table by seconds' }),
+    queries: z.int().min(0).meta({ description: 'DynamoDB Queries made to answer' }),
+  })
+  .meta({ id: 'DomainStats' });
+
 export const RetryBody = z.looseObject({}).meta({ description: 'Not read; if sent, it must be JSON' });
 const payload = (description: string) =>
   z.looseObject({}).meta({

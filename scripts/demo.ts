@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { styleText } from 'node:util';
-import { CommandBus, CommandStatus, HandlerRegistry, silentLogger, TroubleshootingQueue, Worker, type AuditEvent } from '@commandbus/core';
+import { CommandBus, CommandStatus, HandlerRegistry, silentLogger, StatsAggregator, TroubleshootingQueue, Worker, type AuditEvent } from '@commandbus/core';
 import { createClients, startLocalStack } from '@commandbus/local';
 import { BehaviourStore, createTestCommandHandler, TEST_COMMAND, TEST_DOMAIN, type Behaviour } from '@commandbus/testapp';
 
@@ -138,6 +138,20 @@ async function main(): Promise<void> {
       `  ${c.label.padEnd(width)}  ${(done ? styleText('green', command!.status) : styleText('red', command?.status ?? 'missing')).padEnd(22)} attempts ${command?.attempts}  ${styleText('dim', commandId)}`,
     );
   }
+
+  // The counts a dashboard reads: aggregated from the table's stream (on AWS, by the stats Lambda).
+  await new StatsAggregator(config).drain();
+  const stats = await bus.stats({ domain: TEST_DOMAIN });
+  const counts = Object.entries(stats.counts)
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${status} ${count}`)
+    .join(', ');
+  const { sent, completed, failed, parked, cancelled, latencyP50Ms } = stats.totals;
+  console.log(`
+${styleText('bold', 'Stats')} (bus.stats, ${stats.queries} queries): ${counts}`);
+  console.log(
+    `  sent ${sent}, completed ${completed}, failed attempts ${failed}, parked ${parked}, cancelled ${cancelled}, completion p50 ${latencyP50Ms ?? '–'} ms`,
+  );
   clients.dynamodb.destroy();
   clients.sqs.destroy();
   await stack.stop();

@@ -132,6 +132,20 @@ describe('Function: createApiHandler', () => {
       expect(response.status).toBe(400);
       expect(response.body.error).toMatchObject({ type: 'ValidationError', field });
     });
+
+    it.each([
+      [{ to: 'now' }, 'to'],
+      [{ from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 'from'],
+      [{ series: 'week' }, 'series'],
+      [{ from: '2026-01-01T00:00:00Z', to: '2026-01-03T00:00:00Z', series: 'minute' }, 'series'],
+    ])('refuses stats with %o before reading anything: 400 naming %s', async (query, field) => {
+      const api = await apiWith();
+
+      const response = await api('GET', '/domains/test/stats', { query });
+
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ type: 'ValidationError', field });
+    });
   });
 
   describe('configuration', () => {

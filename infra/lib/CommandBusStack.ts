@@ -11,8 +11,8 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { Grant, PolicyStatement, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Alias } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Architecture, FilterCriteria, FilterRule, Runtime, StartingPosition, Tracing, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -68,6 +68,12 @@ export interface CommandBusStackProps extends StackProps {
   /** Retry backoff for the worker (seconds). Defaults: the library's (1 s base, 300 s cap). */
   retryBaseSeconds?: number;
   retryMaxSeconds?: number;
+  /**
+   * How long the stats aggregator's event source gathers stream records before a batch (default 30 s,
+   * at most 300): longer batches cost fewer stats writes per command, shorter ones fresher stats
+   * (docs/data-model.md, "Counts and rates").
+   */
+  statsBatchingWindow?: Duration;
 }
 
 /**
@@ -203,6 +209,8 @@ export class CommandBusStack extends Stack {
     for (const { tsq } of domainQueues) tsq.grantConsumeMessages(sweeper);
     new Rule(this, 'TsqSweepSchedule', { schedule: Schedule.rate(Duration.minutes(5)), targets: [new LambdaFunction(sweeper)] });
 
+    const statsFunction = this.statsAggregator(names.table, environment, alarm, props.statsBatchingWindow ?? Duration.seconds(30));
+
     // The HTTP API.
     const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), {
       timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds),
@@ -259,6 +267,7 @@ export class CommandBusStack extends Stack {
     new CfnOutput(this, 'WorkerFunctionName', { value: worker.functionName });
     new CfnOutput(this, 'ApiFunctionName', { value: apiFunction.functionName });
     new CfnOutput(this, 'TsqSweeperFunctionName', { value: sweeper.functionName });
+    new CfnOutput(this, 'StatsFunctionName', { value: statsFunction.functionName });
 
     this.acknowledgeJustifiedFindings([worker, sweeper, apiFunction]);
   }
@@ -368,6 +377,64 @@ export class CommandBusStack extends Stack {
         'Only dynamodb:ListStreams uses "*" (Table.grantStreamRead): it supports no resource-level permissions; stream reads are on this table\'s stream ARN.',
     });
     return bus;
+  }
+
+  /**
+   * The stats aggregator (docs/data-model.md, "Counts and rates"): fed from the table's stream, command
+   * items only (an event filter: counters, edits and its own stats items never invoke it), in batches
+   * of up to 1000 records gathered for up to 30 s (by default), one batch per shard at a time. A tumbling window
+   * makes each event name its shard (the stats items' watermarks are per shard). A failing batch is
+   * bisected and retried; after 20 tries its range goes to a queue (with an alarm), never silently.
+   */
+  private statsAggregator(
+    tableName: string,
+    environment: Record<string, string>,
+    alarm: (id: string, metric: IMetric, threshold: number, description: string) => void,
+    batchingWindow: Duration,
+  ) {
+    const fn = this.nodeFunction('StatsAggregator', path.join(root, 'functions/statsAggregator.ts'), { timeout: Duration.minutes(1), environment });
+    // Read its watermarks, write its stats items: item access on the table only.
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
+    const failed = new Queue(this, 'StatsFailedBatches', {
+      queueName: `${tableName}-stats-failed`,
+      retentionPeriod: Duration.days(14),
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(failed.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'It is the failure destination of the stats event source mapping: it holds the shard and sequence range of batches that could not be counted, for an operator (alarmed).',
+    });
+    alarm(
+      'StatsFailedBatchesDepth',
+      failed.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      1,
+      'A batch of stream records could not be counted in the stats (see the queue for its shard and range)',
+    );
+    const command = { status: { S: FilterRule.exists() } };
+    fn.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 1000,
+        maxBatchingWindow: batchingWindow,
+        parallelizationFactor: 1,
+        bisectBatchOnError: true,
+        retryAttempts: 20,
+        tumblingWindow: Duration.seconds(60),
+        onFailure: new SqsDlq(failed),
+        filters: [FilterCriteria.filter({ dynamodb: { NewImage: command } }), FilterCriteria.filter({ dynamodb: { OldImage: command } })],
+      }),
+    );
+    alarm('StatsErrors', fn.metricErrors({ period: Duration.minutes(5) }), 1, 'The stats aggregator failed a batch (it is retried)');
+    const streamPolicy = fn.role!.node.findChild('DefaultPolicy').node.defaultChild!;
+    Validations.of(streamPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only dynamodb:ListStreams (the stream event source grant) and the X-Ray statement use "*": neither supports resource-level permissions; stream reads are on this table\'s stream ARN.',
+    });
+    return fn;
   }
 
   /** The commands table, read from the shared definition. */

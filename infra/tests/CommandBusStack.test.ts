@@ -106,6 +106,8 @@ describe('Stack: synthesis', () => {
       'CommandBus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/ParkedEventsPipeRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/RepliesQueue/Resource: AwsSolutions-SQS3',
+      'CommandBus/StatsAggregatorServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/StatsFailedBatches/Resource: AwsSolutions-SQS3',
       'CommandBus/TsqSweeperServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/WorkerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
     ]);
@@ -145,7 +147,8 @@ describe('Stack: queues', () => {
 
   it('sets MaximumMessageSize explicitly and encrypts every queue', () => {
     const queues = ofType('AWS::SQS::Queue');
-    expect(queues).toHaveLength(DOMAINS.length * 2 + 1);
+    // Per domain commands and TSQ, the replies, and the stats aggregator's failed batches.
+    expect(queues).toHaveLength(DOMAINS.length * 2 + 2);
     for (const [, queue] of queues) {
       expect(queue.Properties.MaximumMessageSize).toEqual(expect.any(Number));
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
@@ -168,7 +171,7 @@ describe('Stack: queues', () => {
       resourceNames('shop'),
       DOMAINS.map((d) => d.name),
     );
-    expect(definitions).toHaveLength(ofType('AWS::SQS::Queue').length);
+    expect(definitions).toHaveLength(ofType('AWS::SQS::Queue').filter(([id]) => !id.startsWith('StatsFailedBatches')).length);
     for (const definition of definitions) {
       const [, queue] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === definition.name)!;
       expect(queue.Properties.MaximumMessageSize).toBe(Number(definition.attributes.MaximumMessageSize));
@@ -184,8 +187,9 @@ describe('Stack: queues', () => {
 });
 
 describe('Stack: worker', () => {
+  const sqsMappings = () => ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes('CommandsQueue'));
   it('reads each commands queue through an event source mapping with partial batch failures', () => {
-    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    const mappings = sqsMappings();
     expect(mappings).toHaveLength(DOMAINS.length);
     for (const [, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
@@ -196,7 +200,7 @@ describe('Stack: worker', () => {
   });
 
   it('reserves no less concurrency than the mappings may use', () => {
-    const total = ofType('AWS::Lambda::EventSourceMapping').reduce((sum, [, m]) => sum + m.Properties.ScalingConfig.MaximumConcurrency, 0);
+    const total = sqsMappings().reduce((sum, [, m]) => sum + m.Properties.ScalingConfig.MaximumConcurrency, 0);
     const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('Worker'))!;
     expect(worker.Properties.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(total);
   });
@@ -242,6 +246,12 @@ describe('Stack: bundles', () => {
     const handler = await bundledHandler('Worker');
 
     expect(await handler({ Records: [] }, context)).toEqual({ batchItemFailures: [] });
+  });
+
+  it('builds a stats aggregator bundle that loads and answers a tumbling-window invocation', async () => {
+    const handler = await bundledHandler('StatsAggregator');
+
+    expect(await handler({ Records: [], shardId: 'shardId-1', isFinalInvokeForWindow: true }, context)).toEqual({ state: {} });
   });
 });
 
@@ -388,9 +398,11 @@ describe('Stack: alarms and outputs', () => {
   it('alarms on TSQ depth and age per domain, and on worker errors and throttles', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     const byMetric = (name: string) => alarms.filter((alarm) => alarm.MetricName === name);
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(DOMAINS.length);
+    // TSQ depth per domain, and the stats aggregator's failed batches.
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(DOMAINS.length + 1);
     expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(DOMAINS.length);
-    expect(byMetric('Errors')).toHaveLength(1);
+    // The worker's and the stats aggregator's.
+    expect(byMetric('Errors')).toHaveLength(2);
     expect(byMetric('Throttles')).toHaveLength(1);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
@@ -467,6 +479,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'GET/domains/payments/commands',
         'GET/commands/payments/*',
         'GET/domains/payments/counts',
+        'GET/domains/payments/stats',
         'GET/domains/payments/tsq',
         'GET/domains/payments/tsq/groups',
         'GET/openapi.json',
@@ -502,5 +515,53 @@ describe('Stack: scoped operators (grant helpers)', () => {
     for (const { id } of acknowledged)
       expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<HttpApi[A-F0-9]{8}>\/\$default\//);
     expect(misplacedAcknowledgements(app)).toEqual([]);
+  });
+});
+
+describe('Stack: stats aggregator', () => {
+  const statsFunction = () => ofType('AWS::Lambda::Function').find(([id]) => /^StatsAggregator[A-F0-9]{8}$/.test(id))!;
+
+  it('reads the table stream from TRIM_HORIZON in large batches, one per shard at a time, command items only, losing nothing', () => {
+    const [fnId] = statsFunction();
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName).includes(fnId));
+    expect(mappings).toHaveLength(1);
+    const [[, mapping]] = mappings as [[string, Resource]];
+    expect(JSON.stringify(mapping.Properties.EventSourceArn)).toContain('StreamArn');
+    expect(mapping.Properties).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 30,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 20,
+      // A tumbling window makes each invocation name its shard: the watermarks are per shard.
+      TumblingWindowInSeconds: 60,
+    });
+    const destination = JSON.stringify(mapping.Properties.DestinationConfig.OnFailure.Destination);
+    expect(destination).toContain('StatsFailedBatches');
+    const filters = (mapping.Properties.FilterCriteria.Filters as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern));
+    expect(filters).toEqual([
+      { dynamodb: { NewImage: { status: { S: [{ exists: true }] } } } },
+      { dynamodb: { OldImage: { status: { S: [{ exists: true }] } } } },
+    ]);
+    const alarmed = ofType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []));
+    expect(alarmed.some((dimensions) => dimensions.includes('StatsFailedBatches'))).toBe(true);
+  });
+
+  it('may read and update items of the table and read its stream, nothing more', () => {
+    const [, fn] = statsFunction();
+    const dynamo = statementsOfRole(roleIdOf(fn)).filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    const [tableId] = ofType('AWS::DynamoDB::Table')[0]!;
+    for (const statement of dynamo) {
+      const actions = actionsOf([statement]).sort();
+      if (statement.Resource === '*') expect(actions).toEqual(['dynamodb:ListStreams']);
+      else if (JSON.stringify(statement.Resource).includes('StreamArn'))
+        expect(actions).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']);
+      else {
+        expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+        expect(statement.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
+      }
+    }
+    expect(actionsOf(dynamo)).toContain('dynamodb:UpdateItem');
   });
 });

@@ -24,6 +24,8 @@ import {
   type SendCommandRequest,
   type SendResult,
   type StatusCounts,
+  type StatsQuery,
+  type StatsReport,
   type TsqEntry,
   type HttpErrorCode,
   type TsqQuery,
@@ -127,6 +129,16 @@ export class CommandBusClient {
   countByStatus(query: { domain: string; from?: string; to?: string; maxItems?: number }): Promise<StatusCounts> {
     const { domain, ...rest } = query;
     return this.request('GET', `domains/${enc(domain)}/counts`, rest);
+  }
+
+  /**
+   * Exact counts per status of a domain's commands created in [from, to), what was sent, completed,
+   * failed, parked and cancelled in it (with completion latency p50/p99), and optionally a series per
+   * minute, hour or day. Read from the stream aggregates: `asOf` says how far they have got.
+   */
+  stats(query: StatsQuery): Promise<StatsReport> {
+    const { domain, ...rest } = query;
+    return this.request('GET', `domains/${enc(domain)}/stats`, rest as Record<string, unknown>);
   }
 
   /**

@@ -10,6 +10,8 @@ import type { InsertResult } from './ports/CommandStore.ts';
 import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTransport.ts';
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
 import type { Adapters } from './config.ts';
+import { readStats, validateStatsQuery, type StatsQuery, type StatsReport } from './application/statsAggregation.ts';
+import { queryByStatus, type StatusPageQuery } from './application/statusPages.ts';
 
 export interface CommandBusOptions extends CommandBusConfig {
   /** Largest accepted `data`, as JSON bytes. Default 128 KiB. */
@@ -90,6 +92,32 @@ export class CommandBus {
   async queryCommands(query: CommandQuery): Promise<Page<Command>> {
     const page = await this.adapters.store.query(validateQuery(query));
     return { ...page, items: page.items.map(toCommand) };
+  }
+
+  /**
+   * Exact counts and per-minute/hour/day rates of a domain, for any window, from the aggregated
+   * stats items (a handful of Queries; see docs/data-model.md, "Counts and rates"): how many commands
+   * created in [from, to) are in each status now, what was sent, completed, failed, parked and
+   * cancelled in it, and completion latency p50/p99. Eventually consistent: `asOf` says how far the
+   * aggregation has got (seconds behind the table while it runs).
+   */
+  async stats(query: StatsQuery): Promise<StatsReport> {
+    validateStatsQuery(query);
+    if (!this.adapters.stats) throw new Error('no stats store configured (give `stats` with a custom `store`)');
+    return readStats(this.adapters.stats, query);
+  }
+
+  /**
+   * Commands of a domain in one status, newest first, reading only the minutes the stats say hold
+   * such a command: a page of a rare status in bounded reads, where `queryCommands` pages through
+   * every command of the window. As eventually consistent as the stats (a command that changed
+   * status in the last seconds may be missing until the aggregation catches up); minutes the
+   * aggregation has not reached yet are read in full. A page may be short while `nextCursor` is set.
+   */
+  async queryByStatus(query: StatusPageQuery): Promise<Page<Command>> {
+    if (!this.adapters.stats) throw new Error('no stats store configured (give `stats` with a custom `store`)');
+    const { items, nextCursor } = await queryByStatus(this.adapters.store, this.adapters.stats, query);
+    return { items: items.map(toCommand), ...(nextCursor === undefined ? {} : { nextCursor }) };
   }
 
   /**

@@ -7,6 +7,8 @@ import type { CommandStore } from './ports/CommandStore.ts';
 import { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
 import type { CommandTransport } from './ports/CommandTransport.ts';
 import { SqsTransport } from './adapters/sqs/SqsTransport.ts';
+import type { StatsStore } from './ports/StatsStore.ts';
+import { DynamoStatsStore } from './adapters/dynamodb/DynamoStatsStore.ts';
 import type { Logger } from './types.ts';
 
 /**
@@ -27,6 +29,8 @@ export interface CommandBusConfig {
   /** Bring your own adapters (tests, other stores). Overrides dynamodb/sqs. */
   store?: CommandStore;
   transport?: CommandTransport;
+  /** Where aggregated counts live (`bus.stats`). Default: the table, unless `store` is given (then none unless given). */
+  stats?: StatsStore;
 }
 
 /**
@@ -41,6 +45,11 @@ export interface Adapters {
   store: CommandStore;
   transport: CommandTransport;
   logger: Logger;
+  /** Absent when a custom `store` was given without `stats`. */
+  stats?: StatsStore;
+  /** The table, and the client used for it (absent with a custom store): the stream poller reads them. */
+  tableName: string;
+  dynamodb?: DynamoDBClient;
 }
 
 export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
@@ -49,10 +58,15 @@ export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
   const env = readEnvironment(process.env, ['namespace', 'tableName']);
   const names = resourceNames(config.namespace ?? env.namespace ?? DEFAULT_NAMESPACE);
   const tableName = config.tableName ?? (config.namespace === undefined ? env.tableName : undefined) ?? names.table;
+  const dynamodb = config.store && config.dynamodb === undefined ? undefined : (config.dynamodb ?? new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT));
+  const stats = config.stats ?? (config.store || !dynamodb ? undefined : new DynamoStatsStore(dynamodb, tableName));
   return {
     names,
+    tableName,
+    ...(dynamodb ? { dynamodb } : {}),
+    ...(stats ? { stats } : {}),
     logger: config.logger ?? createConsoleLogger(),
-    store: config.store ?? new DynamoCommandStore(config.dynamodb ?? new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT), tableName),
+    store: config.store ?? new DynamoCommandStore(dynamodb as DynamoDBClient, tableName),
     transport: config.transport ?? new SqsTransport(config.sqs ?? new SQSClient({}), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
   };
 }

@@ -1,5 +1,21 @@
 export { CommandBus, type CommandBusOptions, type StatusCounts } from './CommandBus.ts';
 export { Worker, type WorkerOptions } from './Worker.ts';
+export { StatsAggregator, type StatsAggregatorOptions, type StatsBatchResult } from './StatsAggregator.ts';
+export {
+  aggregateRecords,
+  readStats,
+  type StatsQuery,
+  type StatsReport,
+  type StatsSeriesGranularity,
+  type StatsTotals,
+} from './application/statsAggregation.ts';
+export type { StatsPoint, ChangeRecord } from './domain/stats.ts';
+export type { StatusPageQuery } from './application/statusPages.ts';
+export { LATENCY_BUCKETS_PER_DOUBLING, MAX_SERIES_POINTS } from './domain/stats.ts';
+export type { StatsApplyResult, StatsStore } from './ports/StatsStore.ts';
+export { DynamoStatsStore } from './adapters/dynamodb/DynamoStatsStore.ts';
+export { DynamoStreamPoller, type DynamoStreamPollerOptions } from './adapters/dynamodb/DynamoStreamPoller.ts';
+export { toChangeRecords, type StreamBatchEvent, type StreamRecord } from './adapters/dynamodb/streamEvent.ts';
 export { TroubleshootingQueue, type OperatorAction } from './TroubleshootingQueue.ts';
 export { BULK_CONCURRENCY, MAX_BULK_IDS } from './application/bulkActions.ts';
 export { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';

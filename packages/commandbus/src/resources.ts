@@ -71,6 +71,8 @@ export function commandsTableDefinition(tableName: string) {
       { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' as const },
       { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' as const },
     ],
+    /** The stats aggregator (and, on AWS, the CommandParked pipe) read the table's changes. */
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
     GlobalSecondaryIndexes: [
       {
         IndexName: INDEXES.byTime.name,

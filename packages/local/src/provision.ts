@@ -3,7 +3,7 @@
  * idempotently, with any SDK clients: the embedded stack, LocalStack or AWS.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { commandsTableDefinition, queueDefinitions, redrivePolicy, resourceNames } from '@commandbus/core/resources';
 
@@ -38,6 +38,11 @@ async function createTable(client: DynamoDBClient, definition: CreateTableComman
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
     const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE');
+    // A table made before it had a stream (the stats aggregator reads it) gets one.
+    if (Table?.TableStatus === 'ACTIVE' && definition.StreamSpecification && !Table.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: definition.TableName, StreamSpecification: definition.StreamSpecification }));
+      continue;
+    }
     if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
     if (Date.now() > deadline) {
       throw new Error(`table ${definition.TableName} not ACTIVE after ${READY_TIMEOUT_MS} ms (status ${Table?.TableStatus})`);

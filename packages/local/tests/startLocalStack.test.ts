@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEXES, TSQ_MAX_RECEIVE_COUNT, resourceNames } from '@commandbus/core/resources';
+import { INDEXES, TSQ_MAX_RECEIVE_COUNT, commandsTableDefinition, resourceNames } from '@commandbus/core/resources';
 import { JavaNotFoundError, checkJava, createClients, startLocalStack, type LocalStack } from '../src/index.ts';
 import { accepts, nonLoopbackAddresses, reachable } from './helpers.ts';
 
@@ -42,6 +42,19 @@ describe('startLocalStack', () => {
     const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: names.table }));
     expect(Table?.TableStatus).toBe('ACTIVE');
     expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([INDEXES.byTime.name, INDEXES.tsq.name].sort());
+  });
+
+  it("gives the table the stack's stream (the stats aggregator reads it), also a table made before it had one", async () => {
+    const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: names.table }));
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const old = resourceNames('streamless');
+    const { StreamSpecification: _, ...withoutStream } = commandsTableDefinition(old.table);
+    await clients.dynamodb.send(new CreateTableCommand(withoutStream));
+
+    await stack.provision('streamless', []);
+
+    const after = await clients.dynamodb.send(new DescribeTableCommand({ TableName: old.table }));
+    expect(after.Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
   it('points the commands queue at the TSQ by ARN', async () => {

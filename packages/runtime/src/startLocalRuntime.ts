@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, resourceNames, type CommandBusConfig } from '@commandbus/core';
+import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, DynamoStreamPoller, resourceNames, type CommandBusConfig, type StreamBatchEvent } from '@commandbus/core';
 import { createClients, startLocalStack, WireMeter, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HttpApi, type ScopedToken } from './HttpApi.ts';
@@ -39,6 +39,11 @@ export interface LocalRuntimeOptions {
    * (`runtime.meter`): they then reach the embedded AWS through the wire meter's proxies.
    */
   meter?: boolean;
+  /**
+   * How often the stats function's stream poller looks for new records when caught up, as the
+   * stack's event source mapping batches them (default 1 s; 0: no stats aggregation).
+   */
+  statsBatchingWindowMs?: number;
   /** Reuse a running embedded stack; otherwise one is started (and stopped with the runtime). */
   stack?: LocalStack;
   onError?: (error: unknown) => void;
@@ -166,6 +171,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         }, sweepIntervalSeconds * 1000)
       : undefined;
 
+  // The stack feeds the stats function from the table's stream; so does the runtime, shard by shard.
+  const statsWindowMs = options.statsBatchingWindowMs ?? 1000;
+  const statsFunction =
+    statsWindowMs > 0
+      ? ((await import(String(new URL('functions/statsAggregator.ts', repoRoot)))) as {
+          handler: (event: StreamBatchEvent, context: Context) => Promise<unknown>;
+        })
+      : undefined;
+  const statsPoller = statsFunction
+    ? new DynamoStreamPoller({
+        dynamodb: clients.dynamodb,
+        tableName: table,
+        idleMs: statsWindowMs,
+        handler: (event) => invoke(statsFunction.handler, event, { functionName: `${namespace}-stats`, timeoutMs: 60_000, region: stack.region }),
+        onError: (error) => options.onError?.(error),
+      })
+    : undefined;
+  statsPoller?.start();
+
   return {
     apiUrl,
     token: http.token,
@@ -176,6 +200,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     async stop() {
       clearInterval(sweepTimer);
       await sweeping;
+      await statsPoller?.stop();
       await http.stop();
       await Promise.all(sources.map((source) => source.stop()));
       clients.dynamodb.destroy();

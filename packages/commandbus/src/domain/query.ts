@@ -11,7 +11,7 @@ import { validateDomain, validateName } from './validation.ts';
  * sort as the index's `<timestamp>#<commandId>` keys do (toISOString writes other years as ±YYYYYY).
  */
 export const EARLIEST_TIME = Date.parse('0000-01-01T00:00:00.000Z');
-const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+export const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 /** The error types a TSQ listing can be filtered on (lastError.type). */
 const ERROR_KINDS: readonly ErrorKind[] = ['TRANSIENT', 'PERMANENT', 'TIMEOUT'];
 /** ISO-8601 as RFC 3339 has it: a date, or a date and time with Z or an offset. */

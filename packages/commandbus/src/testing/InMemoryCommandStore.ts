@@ -30,6 +30,9 @@
  *   items, moved in the same write as the park or unpark. The twin is stricter than DynamoDB on
  *   purpose: a transition with `tsq` but no `tsqGroup`, or whose group is not the command's (its type
  *   and the error it enters with), throws — a lifecycle bug would otherwise only skew counts.
+ * - The table's stream is a listener (`onChange`), told of every write of a command item at once, in
+ *   order, with its old and new image and a sequence number: what `inMemoryAdapters` feeds its
+ *   stats twin from, so `bus.stats` answers without the lag of DynamoDB Streams.
  * - Key and value rules DynamoDB enforces (empty key strings, NaN, sets, binary) are not checked:
  *   the lifecycle never writes them.
  */
@@ -52,6 +55,7 @@ import {
 import { fromStored, toState, toStored as toStoredItem, type StoredEvent } from '../adapters/dynamodb/commandItem.ts';
 import { shardKey, shardOf, timeSortKey } from '../adapters/dynamodb/keys.ts';
 import { FaultInjector, type PortMethod } from './faults.ts';
+import type { ChangeRecord } from '../domain/stats.ts';
 
 type Item = Record<string, unknown>;
 
@@ -74,6 +78,21 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
   private readonly edits = new Map<string, Item[]>();
   /** TSQ group counters by `<domain>\u0000<shard>\u0000<group as JSON>`, as DynamoCommandStore's counter items. */
   private readonly groupCounters = new Map<string, TsqGroupCount>();
+
+  /** Told of every write of a command item, as the table's stream would carry it (see the header). */
+  onChange: ((record: ChangeRecord) => void) | undefined;
+  private sequence = 0;
+
+  private changed(oldImage: Item | undefined, newImage: Item): void {
+    if (!this.onChange) return;
+    this.sequence++;
+    this.onChange({
+      sequenceNumber: String(this.sequence),
+      eventName: oldImage ? 'MODIFY' : 'INSERT',
+      ...(oldImage ? { oldImage: copy(oldImage) } : {}),
+      newImage: copy(newImage),
+    });
+  }
 
   protected defaultError(method: PortMethod<CommandStore>): unknown {
     return new StoreUnavailableError(`injected fault: the store did not answer ${method}`);
@@ -178,6 +197,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     });
     assertFits(item, 'Item size has exceeded the maximum allowed size');
     this.items.set(key, item);
+    this.changed(undefined, item);
     if (record.status === CommandStatus.IN_TSQ) this.count(domain, commandId, tsqGroupOf(record.commandType, record.lastError), 1);
     return { created: true };
   }
@@ -262,6 +282,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       }
     }
     this.items.set(key, copy(next));
+    this.changed(existing, next);
     if (group) this.count(transition.domain, transition.commandId, group, changes.tsq === 'enter' ? 1 : -1);
     return { applied: true };
   }

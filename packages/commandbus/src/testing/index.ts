@@ -21,9 +21,12 @@ import { silentLogger } from '../logger.ts';
 import { DEFAULT_NAMESPACE, resourceNames } from '../resources.ts';
 import type { Logger } from '../types.ts';
 import { InMemoryCommandStore } from './InMemoryCommandStore.ts';
+import { InMemoryStatsStore } from './InMemoryStatsStore.ts';
+import { planBatch } from '../domain/stats.ts';
 import { InMemoryTransport, type InMemoryTransportOptions } from './InMemoryTransport.ts';
 
 export { InMemoryCommandStore, itemSize, MAX_ITEM_BYTES } from './InMemoryCommandStore.ts';
+export { InMemoryStatsStore } from './InMemoryStatsStore.ts';
 export { InMemoryTransport, systemClock, type Clock, type InMemoryTransportOptions, type QueuedMessage } from './InMemoryTransport.ts';
 export {
   FaultInjector,
@@ -41,6 +44,8 @@ export interface InMemoryAdapters {
   store: InMemoryCommandStore;
   transport: InMemoryTransport;
   logger: Logger;
+  /** Fed from the store's writes as they happen (`bus.stats` with no lag). */
+  stats: InMemoryStatsStore;
 }
 
 /**
@@ -49,9 +54,14 @@ export interface InMemoryAdapters {
  */
 export function inMemoryAdapters(options: Omit<InMemoryTransportOptions, 'names'> & { namespace?: string; logger?: Logger } = {}): InMemoryAdapters {
   const { namespace = DEFAULT_NAMESPACE, logger = silentLogger, ...transportOptions } = options;
+  const store = new InMemoryCommandStore();
+  const stats = new InMemoryStatsStore();
+  // The twin applies at once (no await inside), so the counts move with the write.
+  store.onChange = (record) => void stats.applyUpdates('memory', planBatch([record]));
   return {
     namespace,
-    store: new InMemoryCommandStore(),
+    store,
+    stats,
     transport: new InMemoryTransport({ ...transportOptions, names: resourceNames(namespace) }),
     logger,
   };
