@@ -52,6 +52,20 @@ import {
 import { fromStored, toState, toStored as toStoredItem, type StoredEvent } from '../adapters/dynamodb/commandItem.ts';
 import { shardKey, shardOf, timeSortKey } from '../adapters/dynamodb/keys.ts';
 import { FaultInjector, type PortMethod } from './faults.ts';
+import {
+  changeShardCount,
+  readShardsOf,
+  SHARD_CHANGE_DELAY_MS,
+  shardSettingsView,
+  writeShardsAt,
+  type ShardSettings,
+  type StoredShardSettings,
+} from '../domain/shards.ts';
+
+export interface InMemoryCommandStoreOptions {
+  /** How long after a shard count change writes switch to it (DynamoCommandStore: 120 s). Default 120 s. */
+  shardChangeDelayMs?: number;
+}
 
 type Item = Record<string, unknown>;
 
@@ -74,6 +88,14 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
   private readonly edits = new Map<string, Item[]>();
   /** TSQ group counters by `<domain>\u0000<shard>\u0000<group as JSON>`, as DynamoCommandStore's counter items. */
   private readonly groupCounters = new Map<string, TsqGroupCount>();
+  /** Shard settings by domain, as DynamoCommandStore's settings items (no cache: a process of its own). */
+  private readonly shardSettingsByDomain = new Map<string, StoredShardSettings>();
+  private readonly shardChangeDelayMs: number;
+
+  constructor(options: InMemoryCommandStoreOptions = {}) {
+    super();
+    this.shardChangeDelayMs = options.shardChangeDelayMs ?? SHARD_CHANGE_DELAY_MS;
+  }
 
   protected defaultError(method: PortMethod<CommandStore>): unknown {
     return new StoreUnavailableError(`injected fault: the store did not answer ${method}`);
@@ -148,6 +170,29 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     });
   }
 
+  shardSettings(domain: string): Promise<ShardSettings> {
+    return this.faulted('shardSettings', [domain], () => shardSettingsView(domain, this.shardSettingsByDomain.get(domain), Date.now()));
+  }
+
+  setShardCount(change: { domain: string; shards: number; operator: string }): Promise<ShardSettings> {
+    return this.faulted('setShardCount', [change], () => {
+      const now = Date.now();
+      const next = changeShardCount(this.shardSettingsByDomain.get(change.domain), { ...change, now, delayMs: this.shardChangeDelayMs });
+      this.shardSettingsByDomain.set(change.domain, next);
+      return shardSettingsView(change.domain, next, now);
+    });
+  }
+
+  /** The shard a write of this command uses now (the twin reads no index by shard, but keeps the keys DynamoDB would). */
+  private writeShard(domain: string, commandId: string): number {
+    return shardOf(commandId, writeShardsAt(this.shardSettingsByDomain.get(domain), Date.now()));
+  }
+
+  /** How many shards readers of the domain query (for assertions on the keys). */
+  readShards(domain: string): number {
+    return readShardsOf(this.shardSettingsByDomain.get(domain));
+  }
+
   /** Every stored command (copies), for assertions. */
   all(): CommandState[] {
     return [...this.items.values()].map((item) => toState(copy(item)));
@@ -164,21 +209,22 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     const existing = this.items.get(key);
     if (existing) return { created: false, existing: toState(copy(existing)) };
     const { events, domain, commandId, ...rest } = record;
+    const shard = this.writeShard(domain, commandId);
     const item: Item = copy({
       pk: commandId,
       sk: domain,
       ...rest,
       events: events.map(toStored),
-      [BY_TIME.partitionKey]: shardKey(domain, shardOf(commandId)),
+      [BY_TIME.partitionKey]: shardKey(domain, shard),
       [BY_TIME.sortKey]: timeSortKey(record.createdAt, commandId),
       // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
       ...(record.status === CommandStatus.IN_TSQ
-        ? { [TSQ.partitionKey]: shardKey(domain, shardOf(commandId)), [TSQ.sortKey]: timeSortKey(record.updatedAt, commandId), movedToTsqAt: record.updatedAt }
+        ? { [TSQ.partitionKey]: shardKey(domain, shard), [TSQ.sortKey]: timeSortKey(record.updatedAt, commandId), movedToTsqAt: record.updatedAt }
         : {}),
     });
     assertFits(item, 'Item size has exceeded the maximum allowed size');
     this.items.set(key, item);
-    if (record.status === CommandStatus.IN_TSQ) this.count(domain, commandId, tsqGroupOf(record.commandType, record.lastError), 1);
+    if (record.status === CommandStatus.IN_TSQ) this.count(domain, shard, tsqGroupOf(record.commandType, record.lastError), 1);
     return { created: true };
   }
 
@@ -222,7 +268,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       else if (value !== undefined) next[attribute] = copy(value);
     }
     if (changes.tsq === 'enter') {
-      next[TSQ.partitionKey] = shardKey(transition.domain, shardOf(transition.commandId));
+      next[TSQ.partitionKey] = shardKey(transition.domain, this.writeShard(transition.domain, transition.commandId));
       next[TSQ.sortKey] = timeSortKey(changes.updatedAt, transition.commandId);
       next.movedToTsqAt = changes.updatedAt;
     } else if (changes.tsq === 'leave') {
@@ -237,7 +283,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
         if (next[attribute] === undefined) next[attribute] = copy(value);
       };
       for (const [attribute, value] of Object.entries(create.identity)) if (value !== undefined && attribute !== 'token') setIfAbsent(attribute, value);
-      setIfAbsent(BY_TIME.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
+      setIfAbsent(BY_TIME.partitionKey, shardKey(transition.domain, this.writeShard(transition.domain, transition.commandId)));
       setIfAbsent(BY_TIME.sortKey, timeSortKey(create.identity.createdAt, transition.commandId));
       if (changes.token === undefined) setIfAbsent('token', create.identity.token);
       next.events = [...((next.events as StoredEvent[] | undefined) ?? create.events.map(toStored)), ...events];
@@ -262,12 +308,12 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       }
     }
     this.items.set(key, copy(next));
-    if (group) this.count(transition.domain, transition.commandId, group, changes.tsq === 'enter' ? 1 : -1);
+    if (group) this.count(transition.domain, this.writeShard(transition.domain, transition.commandId), group, changes.tsq === 'enter' ? 1 : -1);
     return { applied: true };
   }
 
-  private count(domain: string, commandId: string, group: TsqGroupKey, delta: 1 | -1): void {
-    const key = `${domain}\u0000${shardOf(commandId)}\u0000${groupId(group)}`;
+  private count(domain: string, shard: number, group: TsqGroupKey, delta: 1 | -1): void {
+    const key = `${domain}\u0000${shard}\u0000${groupId(group)}`;
     const counter = this.groupCounters.get(key) ?? { domain, commandType: group.commandType, errorType: group.errorType, errorCode: group.errorCode, count: 0 };
     this.groupCounters.set(key, { ...counter, count: counter.count + delta });
   }
