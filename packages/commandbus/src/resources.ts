@@ -31,8 +31,11 @@ export const TABLE_KEYS = {
 } as const;
 
 export const INDEXES = {
-  /** Every command by domain and creation time; written once per command, KEYS_ONLY + type. */
-  byTime: { name: 'byTime', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', nonKeyAttributes: ['commandType'] },
+  /**
+   * Every command by domain and creation time; written once per command (< 1 KB: one write unit),
+   * keys + type and correlation id (both set at creation, never changed), which listings filter on.
+   */
+  byTime: { name: 'byTime', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', nonKeyAttributes: ['commandType', 'correlationId'] },
   /** Sparse: only commands currently IN_TSQ carry its keys, so the happy path never touches it. */
   tsq: { name: 'tsq', partitionKey: 'tsqPk', sortKey: 'tsqSk' },
 } as const;

@@ -319,7 +319,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
   }
 
   /** One page of an index, newest first, as ShardedIndexReader merges its shards. */
-  private page(index: 'byTime' | 'tsq', query: TsqQuery, status: string | undefined): Page<CommandState> {
+  private page(index: 'byTime' | 'tsq', query: TsqQuery & { correlationId?: string }, status: string | undefined): Page<CommandState> {
     const { partitionKey, sortKey } = index === 'byTime' ? BY_TIME : TSQ;
     const range = { from: query.from ?? '0', to: query.to ?? '~' };
     const binding = bindingOf(index, query, status);
@@ -332,6 +332,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
         return position >= range.from && position <= range.to && (after === undefined || position < after);
       })
       .filter((item) => (query.commandType === undefined || item.commandType === query.commandType) && (status === undefined || item.status === status))
+      .filter((item) => query.correlationId === undefined || item.correlationId === query.correlationId)
       .filter((item) => {
         const lastError = item.lastError as { code?: string; type?: string } | undefined;
         return (query.errorCode === undefined || lastError?.code === query.errorCode) && (query.errorType === undefined || lastError?.type === query.errorType);
@@ -401,7 +402,7 @@ function assertFits(item: Item, message: string): void {
 }
 
 /** A short hash of what a cursor's position means: the index, the domain, the range, the filters. */
-function bindingOf(index: string, query: TsqQuery, status: string | undefined): string {
+function bindingOf(index: string, query: TsqQuery & { correlationId?: string }, status: string | undefined): string {
   const key = JSON.stringify([
     index,
     query.domain,
@@ -411,6 +412,7 @@ function bindingOf(index: string, query: TsqQuery, status: string | undefined): 
     status ?? null,
     query.errorCode ?? null,
     query.errorType ?? null,
+    query.correlationId ?? null,
   ]);
   return createHash('sha256').update(key).digest('base64url').slice(0, 16);
 }
@@ -433,7 +435,7 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
   if (q !== binding) {
     throw new ValidationError(
       'cursor',
-      'was issued for another query (another domain, status, command type, error code, error type or time range); start again without one',
+      'was issued for another query (another domain, status, command type, correlation id, error code, error type or time range); start again without one',
     );
   }
   if (after < range.from || after > range.to) throw invalid("its position is outside the query's time range");

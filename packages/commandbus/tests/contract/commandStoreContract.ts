@@ -719,6 +719,56 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
         expect(ids(parkedLater.items)).toEqual([early.commandId]);
       });
 
+      it('finds the commands of one correlation, newest first, paging without skipping or repeating, with status, type and time', async () => {
+        // Prepare: 30 commands, every third of correlation order-7 (one of them a Refund, one parked).
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 30, (n) => ({
+          correlationId: n % 3 === 0 ? 'order-7' : `other-${n}`,
+          ...(n === 9 ? { commandType: 'Refund' } : {}),
+        }));
+        const correlated = newestFirst.filter((_, i) => (29 - i) % 3 === 0);
+        const parked = newestFirst[29 - 3]!; // minute 3
+        await store.apply(receive({ domain, commandId: parked, token: `token-${parked}` }));
+        await store.apply(park({ domain, commandId: parked, token: `token-${parked}` }, 40));
+
+        // Act
+        const pages = await everyPage((cursor) => store.query({ domain, correlationId: 'order-7', limit: 3, ...(cursor ? { cursor } : {}) }));
+        const refunds = await store.query({ domain, correlationId: 'order-7', commandType: 'Refund' });
+        const pendingOnes = await everyPage((cursor) =>
+          store.query({ domain, correlationId: 'order-7', status: CommandStatus.PENDING, ...(cursor ? { cursor } : {}) }),
+        );
+        const inTsq = await store.query({ domain, correlationId: 'order-7', status: CommandStatus.IN_TSQ });
+        const window = await everyPage((cursor) => store.query({ domain, correlationId: 'order-7', from: at(6), to: at(15), ...(cursor ? { cursor } : {}) }));
+        const none = await everyPage((cursor) => store.query({ domain, correlationId: 'order-nope', limit: 5, ...(cursor ? { cursor } : {}) }));
+
+        // Assess
+        expect(ids(pages.flat())).toEqual(correlated);
+        expect(pages.every((page) => page.length <= 3)).toBe(true);
+        expect(pages.flat().every((item) => item.correlationId === 'order-7')).toBe(true);
+        expect(ids(refunds.items)).toEqual([newestFirst[29 - 9]]);
+        expect(ids(pendingOnes.flat())).toEqual(correlated.filter((id) => id !== parked));
+        expect(ids(inTsq.items)).toEqual([parked]);
+        expect(ids(window.flat())).toEqual([newestFirst[29 - 12], newestFirst[29 - 9], newestFirst[29 - 6]]);
+        expect(none.flat()).toEqual([]);
+      });
+
+      it('refuses a cursor issued for another correlation id, with a ValidationError on cursor', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        await insertSeries(store, domain, 4, () => ({ correlationId: 'order-1' }));
+        const { nextCursor } = await store.query({ domain, correlationId: 'order-1', limit: 1 });
+
+        // Act
+        const other = await store.query({ domain, correlationId: 'order-2', limit: 1, cursor: nextCursor! }).catch((caught: unknown) => caught);
+        const unfiltered = await store.query({ domain, limit: 1, cursor: nextCursor! }).catch((caught: unknown) => caught);
+
+        // Assess
+        expect(nextCursor).toBeDefined();
+        expect(other).toBeInstanceOf(ValidationError);
+        expect((other as ValidationError).field).toBe('cursor');
+        expect(unfiltered).toBeInstanceOf(ValidationError);
+      });
+
       it('refuses a cursor issued for another query, and one it never issued, with a ValidationError', async () => {
         // Prepare
         const { store, domain } = await setup();

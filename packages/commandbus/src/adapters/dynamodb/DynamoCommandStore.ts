@@ -510,12 +510,17 @@ export class DynamoCommandStore implements CommandStore {
     const matches: CommandState[] = [];
     let cursor = query.cursor;
     const shards = await this.shards.readShards(query.domain);
-    // The time index holds keys and type only (it is written once per command); status is read from
-    // the items. Rounds are bounded so a rare status cannot turn one call into a table scan.
+    // The time index holds keys, type and correlation id only (it is written once per command);
+    // status is read from the items. Rounds are bounded so a rare status cannot turn one call into a table scan.
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
-      const scope = { ...range(query), filters: { commandType: query.commandType, status: query.status } };
+      const scope = { ...range(query), filters: { commandType: query.commandType, status: query.status, correlationId: query.correlationId } };
       const page = await this.byTime.page(query.domain, scope, limit - matches.length, cursor, shards);
-      const candidates = page.items.filter((entry) => query.commandType === undefined || entry.commandType === query.commandType);
+      // Type and correlation id are projected: only the entries that match cost an item read.
+      const candidates = page.items.filter(
+        (entry) =>
+          (query.commandType === undefined || entry.commandType === query.commandType) &&
+          (query.correlationId === undefined || entry.correlationId === query.correlationId),
+      );
       const states = await this.batchGet(candidates.map((entry) => ({ pk: entry.pk as string, sk: entry.sk as string })));
       matches.push(...states.filter((state) => query.status === undefined || state.status === query.status));
       cursor = page.cursor;
@@ -530,11 +535,11 @@ export class DynamoCommandStore implements CommandStore {
    * match costs rounds: at most MAX_FILTER_ROUNDS per call, after which the page may hold fewer than
    * `limit` with a cursor to go on. The cursor is bound to every filter.
    */
-  private async readTsq(query: TsqQuery): Promise<Page<CommandState>> {
+  private async readTsq(query: TsqQuery & { correlationId?: string }): Promise<Page<CommandState>> {
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
     let cursor = query.cursor;
-    const filters = { commandType: query.commandType, errorCode: query.errorCode, errorType: query.errorType };
+    const filters = { commandType: query.commandType, errorCode: query.errorCode, errorType: query.errorType, correlationId: query.correlationId };
     const shards = await this.shards.readShards(query.domain);
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
       const page = await this.tsq.page(query.domain, { ...range(query), filters }, limit - matches.length, cursor, shards);
@@ -605,10 +610,11 @@ function translate(error: unknown): unknown {
   return unavailable ? new StoreUnavailableError(`DynamoDB did not answer: ${sdk.name}: ${sdk.message}`, { cause: error }) : error;
 }
 
-/** Whether a parked command passes a TSQ query's filters (command type, error code, error type). */
-function matchesTsqFilters(state: CommandState, query: TsqQuery): boolean {
+/** Whether a parked command passes a TSQ query's filters (command type, error code, error type, correlation id). */
+function matchesTsqFilters(state: CommandState, query: TsqQuery & { correlationId?: string }): boolean {
   return (
     (query.commandType === undefined || state.commandType === query.commandType) &&
+    (query.correlationId === undefined || state.correlationId === query.correlationId) &&
     (query.errorCode === undefined || state.lastError?.code === query.errorCode) &&
     (query.errorType === undefined || state.lastError?.type === query.errorType)
   );
