@@ -30,6 +30,10 @@
  *   items, moved in the same write as the park or unpark. The twin is stricter than DynamoDB on
  *   purpose: a transition with `tsq` but no `tsqGroup`, or whose group is not the command's (its type
  *   and the error it enters with), throws — a lifecycle bug would otherwise only skew counts.
+ * - Shard settings are kept per domain as DynamoCommandStore's settings items, without its cache (a
+ *   change is seen at once); writes switch after `shardChangeDelayMs` (default 120 s, as there). The
+ *   index keys it writes follow the write count; its listings read no shards, so they are exact
+ *   whatever the count.
  * - Key and value rules DynamoDB enforces (empty key strings, NaN, sets, binary) are not checked:
  *   the lifecycle never writes them.
  */
