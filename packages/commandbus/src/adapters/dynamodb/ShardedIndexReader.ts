@@ -1,21 +1,18 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../errors.ts';
-import { MAX_INDEX_SHARDS } from '../../resources.ts';
 import { shardKey, shardOf } from './keys.ts';
 
 type Item = Record<string, unknown>;
 
 /**
- * Where a listing stands: every entry sorting after `boundary` (the last one handed out) was handed
- * out, in every shard; `finished` shards have nothing below it. Its meaning does not depend on the
- * shard count, so a cursor survives a change of it: a shard the cursor does not name starts strictly
- * after the boundary too.
+ * Where a listing stands: every entry sorting after it (the last one handed out) was handed out, in
+ * every shard. Its meaning does not depend on the shard count, so a cursor survives a change of it:
+ * every shard, whenever it came to be read, goes on strictly after it. (No shard is remembered as
+ * finished: an entry may still be written below the position into any shard — a worker recording a
+ * late message with its send time — and a later page must not skip it.)
  */
-interface Position {
-  boundary: string | null;
-  finished: Set<number>;
-}
+type Position = string;
 
 export interface IndexSpec {
   indexName: string;
@@ -44,10 +41,9 @@ const SORT_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[^#]{1,1000}$/;
 /**
  * Reads one domain's entries of a sharded index newest first, merging the shards into one order.
  * The cursor records the last entry handed out (the boundary: sort keys are unique within a domain,
- * and the merge hands out everything above it) and the shards with nothing left below it, so no
- * entry is skipped or repeated, and it means the same whatever the shard count (a shard it does not
- * name starts below the boundary, too). Version 2 cursors (a position per shard of 8) are read as
- * their lowest position. It
+ * and the merge hands out everything above it), so no entry is skipped or repeated, and it means the
+ * same whatever the shard count: every shard is read from below the boundary. Version 2 cursors (a
+ * position per shard of 8) are read as their lowest position. It
  * is bound to the query it was issued for (index, domain, range and filters, hashed), and every
  * position in it is checked before it becomes an ExclusiveStartKey: a cursor that was crafted, or
  * issued for another query, is a ValidationError, never a request DynamoDB refuses.
@@ -70,50 +66,44 @@ export class ShardedIndexReader {
   async page(domain: string, scope: PageScope, limit: number, cursor: string | undefined, shards: number): Promise<ShardedPage> {
     const range = { from: scope.from ?? '0', to: scope.to ?? '~' };
     const binding = this.binding(domain, scope);
-    const position: Position = cursor === undefined ? { boundary: null, finished: new Set() } : decodeCursor(cursor, binding, range);
-    const { boundary } = position;
+    const boundary: Position | null = cursor === undefined ? null : decodeCursor(cursor, binding, range);
     const fetched = await Promise.all(
-      Array.from({ length: shards }, (_, shard) => shard)
-        .filter((shard) => !position.finished.has(shard))
-        .map(async (shard) => {
-          const pk = shardKey(domain, shard);
-          const response = await this.client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              IndexName: this.index.indexName,
-              KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-              ExpressionAttributeNames: { '#pk': this.index.partitionKey, '#sk': this.index.sortKey },
-              ExpressionAttributeValues: { ':pk': pk, ':lo': range.from, ':hi': range.to },
-              ScanIndexForward: false,
-              Limit: limit,
-              // Strictly after the boundary, whichever shard it came from (sort keys are unique in a domain).
-              ...(boundary === null
-                ? {}
-                : {
-                    ExclusiveStartKey: {
-                      [this.index.partitionKey]: pk,
-                      [this.index.sortKey]: boundary,
-                      ...this.tableKeyOf(boundary, domain),
-                    },
-                  }),
-            }),
-          );
-          return { shard, items: response.Items ?? [], more: response.LastEvaluatedKey !== undefined };
-        }),
+      Array.from({ length: shards }, (_, shard) => shard).map(async (shard) => {
+        const pk = shardKey(domain, shard);
+        const response = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: this.index.indexName,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+            ExpressionAttributeNames: { '#pk': this.index.partitionKey, '#sk': this.index.sortKey },
+            ExpressionAttributeValues: { ':pk': pk, ':lo': range.from, ':hi': range.to },
+            ScanIndexForward: false,
+            Limit: limit,
+            // Strictly after the boundary, whichever shard it came from (sort keys are unique in a domain).
+            ...(boundary === null
+              ? {}
+              : {
+                  ExclusiveStartKey: {
+                    [this.index.partitionKey]: pk,
+                    [this.index.sortKey]: boundary,
+                    ...this.tableKeyOf(boundary, domain),
+                  },
+                }),
+          }),
+        );
+        return { shard, items: response.Items ?? [], more: response.LastEvaluatedKey !== undefined };
+      }),
     );
 
     const merged = fetched
       .flatMap(({ items }) => items.map((item) => ({ item, sortKey: item[this.index.sortKey] as string })))
       .sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0))
       .slice(0, limit);
-    const last = merged[merged.length - 1];
-    const next: Position = { boundary: last ? last.sortKey : boundary, finished: new Set(position.finished) };
-    for (const { shard, items, more } of fetched) {
-      // Finished: DynamoDB has no more, and what it returned was all handed out.
-      const lowest = items[items.length - 1]?.[this.index.sortKey] as string | undefined;
-      if (!more && (lowest === undefined || (next.boundary !== null && lowest >= next.boundary))) next.finished.add(shard);
-    }
-    const done = next.boundary === null || Array.from({ length: shards }, (_, shard) => shard).every((shard) => next.finished.has(shard));
+    const next = merged[merged.length - 1]?.sortKey;
+    // Done when no shard has more and everything they returned was handed out.
+    const done =
+      next === undefined ||
+      fetched.every(({ items, more }) => !more && (items.length === 0 || (items[items.length - 1]![this.index.sortKey] as string) >= next));
     return { items: merged.map((entry) => entry.item), ...(done ? {} : { cursor: encodeCursor(next, binding) }) };
   }
 
@@ -132,9 +122,8 @@ const CURSOR_VERSION = 3;
 const LEGACY_CURSOR_VERSION = 2;
 const LEGACY_SHARDS = 8;
 
-function encodeCursor(position: Position, binding: string): string {
-  const finished = [...position.finished].sort((a, b) => a - b);
-  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, q: binding, b: position.boundary, f: finished })).toString('base64url');
+function encodeCursor(boundary: Position, binding: string): string {
+  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, q: binding, b: boundary })).toString('base64url');
 }
 
 /** The position of a cursor issued for this query, every part checked; a ValidationError otherwise. */
@@ -147,14 +136,8 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
   } catch {
     throw invalid('not JSON');
   }
-  const { v, q, b, f, s } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
-    v?: unknown;
-    q?: unknown;
-    b?: unknown;
-    f?: unknown;
-    s?: unknown;
-  };
-  const current = v === CURSOR_VERSION && (b === null || typeof b === 'string') && Array.isArray(f) && f.length <= MAX_INDEX_SHARDS;
+  const { v, q, b, s } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { v?: unknown; q?: unknown; b?: unknown; s?: unknown };
+  const current = v === CURSOR_VERSION && typeof b === 'string';
   const legacy = v === LEGACY_CURSOR_VERSION && Array.isArray(s) && s.length === LEGACY_SHARDS;
   if (typeof q !== 'string' || !(current || legacy)) throw invalid('unknown version or shape');
   if (q !== binding) {
@@ -170,27 +153,18 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
   };
   if (legacy) {
     // Per shard: null = nothing handed out yet, a key = the last handed out, true = finished.
-    const finished = new Set<number>();
+    let finished = 0;
     const keys: string[] = [];
     (s as unknown[]).forEach((position, shard) => {
-      if (position === true) finished.add(shard);
+      if (position === true) finished++;
       else if (position !== null) {
         const key = checkKey(position, `position ${shard}`);
         if (shardOf(key.slice(key.lastIndexOf('#') + 1), LEGACY_SHARDS) !== shard) throw invalid(`position ${shard} belongs to another shard`);
         keys.push(key);
       }
     });
-    if (keys.length === 0)
-      throw invalid(finished.size === LEGACY_SHARDS ? 'it says every shard is finished, and no such cursor is issued' : 'it has no position');
-    return { boundary: keys.sort()[0]!, finished };
+    if (keys.length === 0) throw invalid(finished === LEGACY_SHARDS ? 'it says every shard is finished, and no such cursor is issued' : 'it has no position');
+    return keys.sort()[0]!;
   }
-  const finished = new Set<number>();
-  for (const shard of f as unknown[]) {
-    if (typeof shard !== 'number' || !Number.isInteger(shard) || shard < 0 || shard >= MAX_INDEX_SHARDS || finished.has(shard)) {
-      throw invalid('its finished shards are not distinct shard numbers');
-    }
-    finished.add(shard);
-  }
-  if (b === null) throw invalid('it has no position');
-  return { boundary: checkKey(b, 'its position'), finished };
+  return checkKey(b, 'its position');
 }
