@@ -32,13 +32,17 @@ async function all<T>(fetch: (cursor?: string) => Promise<{ items: T[]; nextCurs
   return items;
 }
 
+/** Sent with this file's bus (the scenario's own bus has a store of its own, which would switch 60 s later). */
 async function sendSome(into: { completed: string[]; parked: string[] }, completing: number, parking: number): Promise<void> {
-  for (let i = 0; i < completing; i++) into.completed.push(await s.send({ data: { i } }));
+  const send = async (commandId: string, data = {}) => {
+    await bus.send({ domain: 'test', commandType: 'TestCommand', commandId, data });
+    return commandId;
+  };
+  for (let i = 0; i < completing; i++) into.completed.push(await send(crypto.randomUUID(), { i }));
   for (let i = 0; i < parking; i++) {
     const commandId = crypto.randomUUID();
     await s.behaviours.create(commandId, { type: 'fail_permanent', error_code: CODE });
-    await s.send({ commandId });
-    into.parked.push(commandId);
+    into.parked.push(await send(commandId));
   }
   await Promise.all(into.completed.map((id) => s.waitForCompletion(id)));
   await Promise.all(into.parked.map((id) => s.waitForStatus(id, CommandStatus.IN_TSQ)));

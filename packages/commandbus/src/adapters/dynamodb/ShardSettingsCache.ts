@@ -58,8 +58,8 @@ export class ShardSettingsCache {
     const refreshing = this.load(domain).then(
       (stored) => {
         const current = this.entries.get(domain);
-        // A copy this process wrote meanwhile is newer than what the read found.
-        if (current && current.loadedAt > startedAt && current.refreshing !== refreshing) return current.stored;
+        // A copy this process wrote meanwhile (remember) replaced the entry: it is newer than what the read found.
+        if (current !== undefined && current.refreshing !== refreshing) return current.stored;
         this.entries.set(domain, { stored, loadedAt: startedAt });
         return stored;
       },

@@ -83,4 +83,26 @@ describe('Class: ShardSettingsCache', () => {
     expect(await cache.writeShards('d')).toBe(16);
     expect(loads).toEqual(['d']);
   });
+
+  it('keeps what this process wrote when a read started before it answers after it', async () => {
+    // Prepare: a slow read of the old settings is under way.
+    let answer: (stored: StoredShardSettings | undefined) => void = () => {};
+    const cache = new ShardSettingsCache(
+      () =>
+        new Promise((resolve) => {
+          answer = resolve;
+        }),
+      60_000,
+      () => 1_000,
+    );
+    const reading = cache.readShards('d');
+
+    // Act
+    cache.remember('d', settings(32, 32));
+    answer(undefined);
+
+    // Assess
+    expect(await reading).toBe(32);
+    expect(await cache.writeShards('d')).toBe(32);
+  });
 });
