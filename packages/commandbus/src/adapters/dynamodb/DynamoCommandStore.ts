@@ -88,19 +88,16 @@ export class DynamoCommandStore implements CommandStore {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.shards = new ShardSettingsCache((domain) => this.readShardSettings(domain), options.shardSettingsTtlMs ?? SHARD_SETTINGS_TTL_MS);
     this.shardChangeDelayMs = options.shardChangeDelayMs ?? SHARD_CHANGE_DELAY_MS;
-    const tableKeyOf = (sortKey: string, domain: string) => ({ pk: sortKey.slice(sortKey.lastIndexOf('#') + 1), sk: domain });
-    this.byTime = new ShardedIndexReader(
-      this.doc,
-      tableName,
-      { indexName: INDEXES.byTime.name, partitionKey: INDEXES.byTime.partitionKey, sortKey: INDEXES.byTime.sortKey },
-      tableKeyOf,
-    );
-    this.tsq = new ShardedIndexReader(
-      this.doc,
-      tableName,
-      { indexName: INDEXES.tsq.name, partitionKey: INDEXES.tsq.partitionKey, sortKey: INDEXES.tsq.sortKey },
-      tableKeyOf,
-    );
+    this.byTime = new ShardedIndexReader(this.doc, tableName, {
+      indexName: INDEXES.byTime.name,
+      partitionKey: INDEXES.byTime.partitionKey,
+      sortKey: INDEXES.byTime.sortKey,
+    });
+    this.tsq = new ShardedIndexReader(this.doc, tableName, {
+      indexName: INDEXES.tsq.name,
+      partitionKey: INDEXES.tsq.partitionKey,
+      sortKey: INDEXES.tsq.sortKey,
+    });
   }
 
   async insert(record: NewCommandRecord): Promise<InsertResult> {

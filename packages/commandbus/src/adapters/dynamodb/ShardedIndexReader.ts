@@ -44,22 +44,19 @@ const SORT_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[^#]{1,1000}$/;
  * and the merge hands out everything above it), so no entry is skipped or repeated, and it means the
  * same whatever the shard count: every shard is read from below the boundary. Version 2 cursors (a
  * position per shard of 8) are read as their lowest position. It
- * is bound to the query it was issued for (index, domain, range and filters, hashed), and every
- * position in it is checked before it becomes an ExclusiveStartKey: a cursor that was crafted, or
+ * is bound to the query it was issued for (index, domain, range and filters, hashed), and its
+ * position is checked before it becomes a key condition: a cursor that was crafted, or
  * issued for another query, is a ValidationError, never a request DynamoDB refuses.
  */
 export class ShardedIndexReader {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly index: IndexSpec;
-  /** Rebuilds the table key of an index entry from its sort key (needed for ExclusiveStartKey). */
-  private readonly tableKeyOf: (sortKey: string, domain: string) => Item;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, index: IndexSpec, tableKeyOf: (sortKey: string, domain: string) => Item) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, index: IndexSpec) {
     this.client = client;
     this.tableName = tableName;
     this.index = index;
-    this.tableKeyOf = tableKeyOf;
   }
 
   /** One page of `limit` entries at most, newest first, over shards 0 … `shards` − 1. */
@@ -76,22 +73,15 @@ export class ShardedIndexReader {
             IndexName: this.index.indexName,
             KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
             ExpressionAttributeNames: { '#pk': this.index.partitionKey, '#sk': this.index.sortKey },
-            ExpressionAttributeValues: { ':pk': pk, ':lo': range.from, ':hi': range.to },
+            // Up to the boundary, in every shard: the key condition, not an ExclusiveStartKey (the
+            // boundary's entry is in one shard only). BETWEEN includes it: one more is read, and it is dropped.
+            ExpressionAttributeValues: { ':pk': pk, ':lo': range.from, ':hi': boundary ?? range.to },
             ScanIndexForward: false,
-            Limit: limit,
-            // Strictly after the boundary, whichever shard it came from (sort keys are unique in a domain).
-            ...(boundary === null
-              ? {}
-              : {
-                  ExclusiveStartKey: {
-                    [this.index.partitionKey]: pk,
-                    [this.index.sortKey]: boundary,
-                    ...this.tableKeyOf(boundary, domain),
-                  },
-                }),
+            Limit: boundary === null ? limit : limit + 1,
           }),
         );
-        return { shard, items: response.Items ?? [], more: response.LastEvaluatedKey !== undefined };
+        const items = (response.Items ?? []).filter((item) => item[this.index.sortKey] !== boundary);
+        return { shard, items, more: response.LastEvaluatedKey !== undefined };
       }),
     );
 
@@ -99,11 +89,10 @@ export class ShardedIndexReader {
       .flatMap(({ items }) => items.map((item) => ({ item, sortKey: item[this.index.sortKey] as string })))
       .sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0))
       .slice(0, limit);
-    const next = merged[merged.length - 1]?.sortKey;
+    const next = merged[merged.length - 1]?.sortKey ?? boundary;
     // Done when no shard has more and everything they returned was handed out.
     const done =
-      next === undefined ||
-      fetched.every(({ items, more }) => !more && (items.length === 0 || (items[items.length - 1]![this.index.sortKey] as string) >= next));
+      next === null || fetched.every(({ items, more }) => !more && (items.length === 0 || (items[items.length - 1]![this.index.sortKey] as string) >= next));
     return { items: merged.map((entry) => entry.item), ...(done ? {} : { cursor: encodeCursor(next, binding) }) };
   }
 
