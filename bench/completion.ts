@@ -18,6 +18,8 @@ export function observeCompletions(store: CommandStore, onCompleted: (commandId:
     listTsq: (query) => store.listTsq(query),
     history: (query) => store.history(query),
     tsqGroups: (domain) => store.tsqGroups(domain),
+    shardSettings: (domain) => store.shardSettings(domain),
+    setShardCount: (change) => store.setShardCount(change),
     apply: async (transition) => {
       const result = await store.apply(transition);
       if (result.applied && transition.set.status === CommandStatus.COMPLETED) onCompleted(transition.commandId);

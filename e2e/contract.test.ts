@@ -24,7 +24,7 @@ beforeAll(async () => {
 const freshDomain = () => `d${randomUUID().slice(0, 8)}`;
 
 describeCommandStoreContract('DynamoCommandStore on DynamoDB Local', () => ({
-  store: new DynamoCommandStore(clients.dynamodb, names.table),
+  store: new DynamoCommandStore(clients.dynamodb, names.table, { shardChangeDelayMs: 0 }),
   domain: freshDomain(),
 }));
 

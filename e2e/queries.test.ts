@@ -10,18 +10,26 @@ let firstSentAt: string;
 let betweenAt: string;
 /** Unhandled type: it lands in the TSQ with NO_HANDLER. */
 const otherId = crypto.randomUUID();
+/** One correlation spanning completed and parked commands. */
+const correlationId = `order-${crypto.randomUUID().slice(0, 8)}`;
+const correlated: string[] = [];
 
 beforeAll(async () => {
   s = await createScenario({ concurrency: 8 });
   firstSentAt = new Date().toISOString();
-  for (let i = 0; i < 13; i++) completed.push(await s.send({ data: { i } }));
+  for (let i = 0; i < 13; i++) {
+    const commandId = await s.send({ data: { i }, ...(i % 4 === 0 ? { correlationId } : {}) });
+    completed.push(commandId);
+    if (i % 4 === 0) correlated.unshift(commandId);
+  }
   await new Promise((resolve) => setTimeout(resolve, 5)); // distinct creation times on each side of the boundary
   betweenAt = new Date().toISOString();
   for (let i = 0; i < 9; i++) {
     const commandId = crypto.randomUUID();
     await s.behaviours.create(commandId, { type: 'fail_permanent', error_code: `E${i}` });
-    await s.send({ commandId });
+    await s.send({ commandId, ...(i === 4 ? { correlationId } : {}) });
     parked.push(commandId);
+    if (i === 4) correlated.unshift(commandId);
   }
   await s.bus.send({ domain: 'test', commandType: 'OtherType', commandId: otherId, data: {} });
   await Promise.all(completed.map((id) => s.waitForCompletion(id)));
@@ -70,6 +78,18 @@ describe('Method: queryCommands', () => {
     expect(other).toHaveLength(1);
     expect(other[0]?.commandType).toBe('OtherType');
     expect(early.map((item) => item.commandId).sort()).toEqual([...completed].sort());
+  });
+
+  it('finds every command of one correlation, newest first, across pages, with their statuses', async () => {
+    const items = await all((cursor) => s.bus.queryCommands({ domain: 'test', correlationId, limit: 2, ...(cursor ? { cursor } : {}) }));
+    const parkedOnes = await s.bus.queryCommands({ domain: 'test', correlationId, status: CommandStatus.IN_TSQ });
+
+    expect(items.map((item) => item.commandId)).toEqual(correlated);
+    expect(items.every((item) => item.correlationId === correlationId)).toBe(true);
+    expect(items.filter((item) => item.status === CommandStatus.COMPLETED)).toHaveLength(4);
+    expect(parkedOnes.items.map((item) => item.commandId)).toEqual([parked[4]]);
+    await expect(s.bus.queryCommands({ domain: 'test', correlationId: '' })).rejects.toThrow(/^correlationId: must be a non-empty string/);
+    await expect(s.bus.queryCommands({ domain: 'test', correlationId: 'x'.repeat(129) })).rejects.toThrow(/^correlationId: must be at most 128/);
   });
 
   it('rejects a bad status, limit or cursor with a ValidationError naming it', async () => {

@@ -123,6 +123,7 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
           domain: requiredQuery(event, 'domain'),
           ...optional('status', queryString(event, 'status') as CommandStatus | undefined),
           ...optional('commandType', queryString(event, 'commandType')),
+          ...optional('correlationId', queryString(event, 'correlationId')),
           ...optional('from', queryString(event, 'from')),
           ...optional('to', queryString(event, 'to')),
           ...optional('limit', queryInteger(event, 'limit')),
@@ -205,6 +206,16 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
     operatorComplete: operatorAction((event) =>
       tsq.operatorComplete({ ...action(event), ...optional('resultData', parsedBody(event)?.resultData as JsonValue | undefined) }),
     ),
+    getShardSettings: async (event) => json(200, await bus.getShardSettings(pathParameter(event, 'domain'))),
+    setShardCount: async (event) =>
+      json(
+        200,
+        await bus.setShardCount({
+          domain: pathParameter(event, 'domain'),
+          shards: parsedBody(event)?.shards as number,
+          operator: callerIdentity(event).operator,
+        }),
+      ),
     getOpenApiDocument: async () => json(200, openApiDocument()),
   };
   // The path-scoped twins: the domain from the path, never from the query or the body (an IAM

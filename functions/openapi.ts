@@ -29,6 +29,8 @@ import {
   RetryBody,
   SendCommand,
   SendResult,
+  ShardCountBody,
+  ShardSettings,
   Status,
   StatusCounts,
   DomainStats,
@@ -139,6 +141,10 @@ const unscopedOperations = {
       domain: DomainName,
       status: Status.optional(),
       commandType,
+      correlationId: z.string().min(1).max(128).optional().meta({
+        description:
+          'Only the commands of this correlation (exact match). Filters the time index: one call reads at most 10 × limit entries (≈ 150 bytes each) and may return a short page with a `nextCursor`; narrow with from/to',
+      }),
       from: timeBound('createdAt ≥ from (with status IN_TSQ: the time it was parked)'),
       to: timeBound('createdAt < to; not before from'),
       limit,
@@ -284,6 +290,26 @@ const unscopedOperations = {
     body: { schema: CompleteBody, required: false },
     success: { status: 200, description: 'The command after the action', schema: Command },
     refusals: ['COMMAND_NOT_FOUND', 'INVALID_OPERATION'],
+  },
+  getShardSettings: {
+    method: 'get',
+    path: '/domains/{domain}/shards',
+    summary: "The domain's index shard counts: what writers use now, what readers query, and a change not in effect yet",
+    params: z.object({ domain: domainPath }),
+    success: { status: 200, description: 'The settings (8 and 8 for a domain never changed)', schema: ShardSettings },
+    refusals: [],
+  },
+  setShardCount: {
+    method: 'post',
+    path: '/domains/{domain}/shards',
+    summary: "Set the domain's index shard count (1–256), without downtime: readers query a higher count at once, writers switch 2 minutes later",
+    description:
+      'The ceiling of a domain on AWS is ≈ 1,000 sends/s and ≈ 1,000 parks/s per shard (default 8). Lowering lowers the write count only: readers keep every shard ever written to. ' +
+      "Nothing already written moves. The caller identity is recorded as `updatedBy`. An administrator's right of its own (scope `admin`).",
+    params: z.object({ domain: domainPath }),
+    body: { schema: ShardCountBody, required: true },
+    success: { status: 200, description: 'The settings as now written', schema: ShardSettings },
+    refusals: [],
   },
   getOpenApiDocument: {
     method: 'get',

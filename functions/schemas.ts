@@ -7,7 +7,16 @@
  * wrong (`data.items[2]: …`). The request schemas describe the same rules for the document's readers
  * and are not run over requests, so the API is neither stricter nor looser than `send`.
  */
-import { AuditEventType, CommandStatus, DEFAULT_MAX_ATTEMPTS, MAX_ALLOWED_ATTEMPTS, MAX_BULK_IDS, MAX_JSON_DEPTH } from '@commandbus/core';
+import {
+  AuditEventType,
+  CommandStatus,
+  DEFAULT_MAX_ATTEMPTS,
+  INDEX_SHARDS,
+  MAX_ALLOWED_ATTEMPTS,
+  MAX_BULK_IDS,
+  MAX_INDEX_SHARDS,
+  MAX_JSON_DEPTH,
+} from '@commandbus/core';
 import { z } from 'zod';
 
 /** An instant as the API writes it (toISOString). */
@@ -247,3 +256,29 @@ export const ERROR_DETAILS = ['field', 'domain', 'commandId', 'currentStatus', '
 export const GatewayError = z.object({ message: z.string() }).meta({ id: 'GatewayError', description: 'An answer of API Gateway itself (AWS only)' });
 
 export const OpenApiDocument = z.object({ openapi: z.string(), paths: z.looseObject({}) }).meta({ description: 'OpenAPI 3.1' });
+
+export const ShardCountBody = z
+  .object({
+    shards: z
+      .int()
+      .min(1)
+      .max(MAX_INDEX_SHARDS)
+      .meta({
+        description: `How many partitions the domain's index entries and TSQ counters are spread over (default ${INDEX_SHARDS}); ≈ 1,000 sends/s and parks/s each on AWS`,
+      }),
+  })
+  .meta({ id: 'ShardCountBody' });
+
+export const ShardSettings = z
+  .strictObject({
+    domain: z.string(),
+    writeShards: z.int().min(1).meta({ description: 'The count writers use now' }),
+    readShards: z.int().min(1).meta({ description: 'The count readers query: the most ever used (never shrinks)' }),
+    pending: z
+      .strictObject({ writeShards: z.int().min(1), from: timestamp })
+      .optional()
+      .meta({ description: 'A change writers switch to at `from` (2 minutes after it was made)' }),
+    updatedAt: timestamp.optional().meta({ description: 'Absent for a domain never changed' }),
+    updatedBy: z.string().optional().meta({ description: 'Who made the last change (over the API: the caller identity)' }),
+  })
+  .meta({ id: 'ShardSettings' });

@@ -27,17 +27,21 @@ export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
 /** Some domains, or every domain (`'*'`, which also allows the routes whose domain is not in the path). */
 export type Domains = readonly string[] | '*';
 
-/** What a caller may do: read (list, get, counts, audit, history), send, and operate on the TSQ. */
+/**
+ * What a caller may do: read (list, get, counts, audit, history, settings), send, operate on the TSQ,
+ * and administer a domain (change its settings: the index shard count).
+ */
 export interface Scope {
   read?: Domains;
   send?: Domains;
   operate?: { domains: Domains; actions: readonly OperatorAction[] | '*' };
+  admin?: Domains;
 }
 
 /** Everything: the scope of the local runtime's main token. */
-export const FULL_ACCESS: Scope = { read: '*', send: '*', operate: { domains: '*', actions: '*' } };
+export const FULL_ACCESS: Scope = { read: '*', send: '*', operate: { domains: '*', actions: '*' }, admin: '*' };
 
-export type RouteKind = 'read' | 'send' | 'operate' | 'document';
+export type RouteKind = 'read' | 'send' | 'operate' | 'admin' | 'document';
 
 /** One route of the API and what it needs. `domain`: whether the route names its domain in the path. */
 export interface RouteAccess {
@@ -72,6 +76,8 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { operationId: 'operatorCancel', method: 'POST', path: '/tsq/{domain}/{commandId}/cancel', kind: 'operate', action: 'cancel' },
   { operationId: 'operatorComplete', method: 'POST', path: '/tsq/{domain}/{commandId}/complete', kind: 'operate', action: 'complete' },
   { operationId: 'operatorEditAndRetry', method: 'POST', path: '/tsq/{domain}/{commandId}/edit-and-retry', kind: 'operate', action: 'edit-and-retry' },
+  { operationId: 'getShardSettings', method: 'GET', path: '/domains/{domain}/shards', kind: 'read' },
+  { operationId: 'setShardCount', method: 'POST', path: '/domains/{domain}/shards', kind: 'admin' },
   { operationId: 'getOpenApiDocument', method: 'GET', path: '/openapi.json', kind: 'document' },
 ];
 
@@ -95,6 +101,7 @@ export function scopePatterns(scope: Scope): string[] {
   for (const route of ROUTE_ACCESS) {
     if (route.kind === 'read') add(route, scope.read);
     else if (route.kind === 'send') add(route, scope.send);
+    else if (route.kind === 'admin') add(route, scope.admin);
     else if (route.kind === 'operate') {
       const actions = scope.operate?.actions;
       if (actions === '*' || actions?.includes(route.action!)) add(route, scope.operate?.domains);
@@ -135,9 +142,13 @@ export function routeOf(method: string, path: string): (RouteAccess & { domain?:
 export function refusalMessage(method: string, path: string): string {
   const route = routeOf(method, path);
   if (!route) return `this caller may not call ${method} ${path}`;
-  const what = route.kind === 'operate' ? `operate (${route.action})` : route.kind;
+  const what = route.kind === 'operate' ? `operate (${route.action})` : route.kind === 'admin' ? 'administer' : route.kind;
   const where =
-    route.domain === undefined ? (route.kind === 'document' ? '' : ' on every domain (the route does not name one in its path)') : ` on domain ${route.domain}`;
+    route.domain === undefined
+      ? route.kind === 'document'
+        ? ''
+        : ' on every domain (the route does not name one in its path)'
+      : `${route.kind === 'admin' ? '' : ' on'} domain ${route.domain}`;
   return `this caller may not ${what}${where}: ${method} ${path} is outside its scope`;
 }
 

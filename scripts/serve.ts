@@ -163,9 +163,12 @@ function scopedTokens(viewerToken: string | undefined, file: string | undefined)
         scope !== null &&
         domains(scope.read) &&
         domains(scope.send) &&
+        domains(scope.admin) &&
         (scope.operate === undefined || (domains(scope.operate.domains) && (scope.operate.actions === '*' || Array.isArray(scope.operate.actions))));
       if (!valid)
-        throw new CliUsageError(`--tokens ${file}: entry ${index} must be { "token": "…", "operator": "…", "scope": { "read"?, "send"?, "operate"? } }`);
+        throw new CliUsageError(
+          `--tokens ${file}: entry ${index} must be { "token": "…", "operator": "…", "scope": { "read"?, "send"?, "operate"?, "admin"? } }`,
+        );
       tokens.push({ token, operator, scope: scope! });
     }
   }

@@ -196,7 +196,7 @@ const integerValue = (min: number, max: number) =>
   );
 
 const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const decodeCursor = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v: number; q: string; s: unknown[] };
+const decodeCursor = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { v: number; q: string; b: unknown; f: unknown };
 
 const cursorValue = (f: Fixtures) => {
   const real = fc.constantFrom(f.cursors.byTime, f.cursors.byStatus, f.cursors.tsq);
@@ -205,10 +205,25 @@ const cursorValue = (f: Fixtures) => {
     fc.tuple(timeValue, fc.uuid()).map(([time, id]) => `${time}#${id}`),
     anyText(),
   );
-  const crafted = fc.tuple(real, fc.nat({ max: 7 }), position).map(([cursor, shard, value]) => {
-    const decoded = decodeCursor(cursor);
-    return encodeCursor({ ...decoded, s: decoded.s.map((p, n) => (n === shard ? value : p)) });
-  });
+  const finished = fc.oneof(
+    fc.array(fc.integer({ min: -2, max: 300 }), { maxLength: 10 }),
+    fc.constantFrom<unknown>(
+      null,
+      'all',
+      [0.5],
+      [1, 1],
+      Array.from({ length: 300 }, (_, n) => n),
+      {},
+    ),
+  );
+  // The version 3 cursor: the last entry handed out (b) and the finished shards (f); version 2: a position per shard of 8.
+  const crafted = fc.oneof(
+    fc.tuple(real, position).map(([cursor, value]) => encodeCursor({ ...decodeCursor(cursor), b: value })),
+    fc.tuple(real, finished).map(([cursor, value]) => encodeCursor({ ...decodeCursor(cursor), f: value })),
+    fc
+      .tuple(real, fc.nat({ max: 7 }), position)
+      .map(([cursor, shard, value]) => encodeCursor({ v: 2, q: decodeCursor(cursor).q, s: Array.from({ length: 8 }, (_, n) => (n === shard ? value : null)) })),
+  );
   return fc.oneof(
     { weight: 5, arbitrary: real },
     { weight: 3, arbitrary: crafted },
@@ -218,6 +233,7 @@ const cursorValue = (f: Fixtures) => {
         encodeCursor({ v: 1, s: ['#', null, null, null, null, null, null, null] }),
         encodeCursor({ v: 2, q: 'x', s: new Array(8).fill(null) }),
         encodeCursor({ v: 2, s: [] }),
+        encodeCursor({ v: 3, q: 'x', b: null, f: [] }),
         encodeCursor(null),
         encodeCursor('cursor'),
         'bogus',
@@ -227,7 +243,8 @@ const cursorValue = (f: Fixtures) => {
       ),
     },
     { weight: 1, arbitrary: fc.base64String({ maxLength: 200 }) },
-    { weight: 1, arbitrary: real.map((cursor) => encodeCursor({ ...decodeCursor(cursor), s: new Array(8).fill(true) })) },
+    { weight: 1, arbitrary: real.map((cursor) => encodeCursor({ ...decodeCursor(cursor), f: Array.from({ length: 8 }, (_, n) => n) })) },
+    { weight: 1, arbitrary: real.map((cursor) => encodeCursor({ v: 2, q: decodeCursor(cursor).q, s: new Array(8).fill(true) })) },
   );
 };
 
@@ -246,6 +263,12 @@ const queryValue = (name: string, f: Fixtures): fc.Arbitrary<string> => {
         { weight: 3, arbitrary: fc.constantFrom('TestCommand', 'OtherType') },
         { weight: 2, arbitrary: anyText() },
         { weight: 1, arbitrary: fc.constant('T'.repeat(129)) },
+      );
+    case 'correlationId':
+      return fc.oneof(
+        { weight: 3, arbitrary: fc.uuid() },
+        { weight: 2, arbitrary: anyText() },
+        { weight: 1, arbitrary: fc.constantFrom('C'.repeat(129), ' ', 'a\u0000b') },
       );
     case 'from':
     case 'to':

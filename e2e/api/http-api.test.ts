@@ -105,6 +105,8 @@ describe('HTTP API: OpenAPI', () => {
         'POST /tsq/{domain}/{commandId}/cancel',
         'POST /tsq/{domain}/{commandId}/complete',
         'POST /tsq-bulk/{domain}/{action}',
+        'GET /domains/{domain}/shards',
+        'POST /domains/{domain}/shards',
         'GET /openapi.json',
       ].sort(),
     );

@@ -30,8 +30,18 @@ describe('Function: scopePatterns', () => {
       'GET/domains/payments/stats',
       'GET/domains/payments/tsq',
       'GET/domains/payments/tsq/groups',
+      'GET/domains/payments/shards',
       'GET/openapi.json',
     ]);
+  });
+
+  it('names an administrator of payments its settings route only, apart from reading and operating', () => {
+    expect(scopePatterns({ admin: ['payments'] })).toEqual(['POST/domains/payments/shards', 'GET/openapi.json']);
+    expect(scopeAllows({ read: '*', operate: { domains: '*', actions: '*' } }, 'POST', '/domains/payments/shards')).toBe(false);
+    expect(scopeAllows({ admin: ['payments'] }, 'POST', '/domains/shipping/shards')).toBe(false);
+    expect(refusalMessage('POST', '/domains/shipping/shards')).toBe(
+      'this caller may not administer domain shipping: POST /domains/shipping/shards is outside its scope',
+    );
   });
 
   it("names a payments operator of retries only payments' retry route (and what it reads)", () => {
@@ -51,6 +61,7 @@ describe('Function: scopePatterns', () => {
       'GET/tsq',
       'GET/domains/*/tsq',
       'GET/domains/*/tsq/groups',
+      'GET/domains/*/shards',
       'GET/openapi.json',
     ]);
   });

@@ -292,6 +292,14 @@ export class CommandBusStack extends Stack {
   }
 
   /**
+   * Lets a principal administer the given domains (`POST /domains/{domain}/shards`: their index shard
+   * count), or every domain with `'*'`. It reads nothing: add grantRead.
+   */
+  grantAdmin(principal: IGrantable, options: { domains: Domains }): Grant {
+    return this.grantScope(principal, { admin: options.domains });
+  }
+
+  /**
    * `execute-api:Invoke` on exactly the routes a scope allows (functions/scopes.ts, the patterns the
    * local runtime checks its tokens against):
    * `arn:aws:execute-api:{region}:{account}:{apiId}/$default/{METHOD}{path}`, with a `*` for the

@@ -470,6 +470,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
       bus.grantRead(payments, { domains: ['payments'] });
       bus.grantOperate(payments, { domains: ['payments'], actions: ['retry'] });
       bus.grantSend(role('PaymentsSender'), { domains: ['payments'] });
+      bus.grantAdmin(role('PaymentsAdmin'), { domains: ['payments'] });
     }).template;
   }, 120_000);
 
@@ -482,10 +483,15 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'GET/domains/payments/stats',
         'GET/domains/payments/tsq',
         'GET/domains/payments/tsq/groups',
+        'GET/domains/payments/shards',
         'GET/openapi.json',
         'POST/tsq/payments/*/retry',
       ].sort(),
     );
+  });
+
+  it('gives an administrator of payments its shard count route only (grantAdmin)', () => {
+    expect(granted(scoped, 'PaymentsAdmin').sort()).toEqual(['GET/openapi.json', 'POST/domains/payments/shards']);
   });
 
   it('gives a viewer GETs only, on every domain; a sender of payments its POST only', () => {

@@ -23,6 +23,7 @@ import {
   type TsqGroup,
   type SendCommandRequest,
   type SendResult,
+  type ShardSettings,
   type StatusCounts,
   type StatsQuery,
   type StatsReport,
@@ -79,7 +80,7 @@ interface WireError {
 
 /**
  * The commandbus HTTP API with the library's calls and errors: send, getCommand, getAuditTrail, getCommandHistory,
- * queryCommands, countByStatus, and the TSQ's list and operator actions (the operator is the
+ * queryCommands (also by correlationId), countByStatus, getShardSettings, setShardCount, and the TSQ's list and operator actions (the operator is the
  * authenticated caller).
  */
 export class CommandBusClient {
@@ -197,6 +198,19 @@ export class CommandBusClient {
       ...(request.resultData === undefined ? {} : { resultData: request.resultData }),
     };
     return this.request('POST', `tsq-bulk/${enc(request.domain)}/${enc(request.action)}`, undefined, body);
+  }
+
+  /** The domain's index shard counts: what writers use now, what readers query, and a change not in effect yet. */
+  getShardSettings(domain: string): Promise<ShardSettings> {
+    return this.request('GET', `domains/${enc(domain)}/shards`);
+  }
+
+  /**
+   * Sets the domain's index shard count (1–256; scope `admin`): readers query a higher count at once,
+   * writers switch 2 minutes later; the caller is recorded as `updatedBy`. See docs/data-model.md.
+   */
+  setShardCount(request: { domain: string; shards: number }): Promise<ShardSettings> {
+    return this.request('POST', `domains/${enc(request.domain)}/shards`, undefined, { shards: request.shards });
   }
 
   /** A raw, authenticated request to the API (for routes or answers this client does not model). */

@@ -3,8 +3,9 @@ import { resolveAdapters, type CommandBusConfig } from './config.ts';
 import { encodeEnvelope, type Envelope } from './domain/envelope.ts';
 import { pendingRecord } from './domain/lifecycle.ts';
 import { EARLIEST_TIME, validateQuery } from './domain/query.ts';
+import { validateShardCount, type ShardSettings } from './domain/shards.ts';
 import { toCommand } from './domain/views.ts';
-import { DEFAULT_MAX_DATA_BYTES, validateDomain, validateSendRequest, validateUuid } from './domain/validation.ts';
+import { DEFAULT_MAX_DATA_BYTES, validateDomain, validateName, validateSendRequest, validateUuid } from './domain/validation.ts';
 import { DomainNotFoundError, DuplicateCommandError, SendFailedError, ValidationError } from './errors.ts';
 import type { InsertResult } from './ports/CommandStore.ts';
 import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTransport.ts';
@@ -121,6 +122,28 @@ export class CommandBus {
   }
 
   /**
+   * The domain's index shard counts: what writers use now, what readers query (the most ever used),
+   * and a change writers have not switched to yet. A domain never changed has 8 and 8.
+   */
+  async getShardSettings(domain: string): Promise<ShardSettings> {
+    return this.adapters.store.shardSettings(validateDomain(domain));
+  }
+
+  /**
+   * Sets how many partitions a domain's index entries and TSQ counters are spread over — the ceiling
+   * of a domain is ≈ 1,000 sends/s and ≈ 1,000 parks/s per shard on AWS (see docs/data-model.md,
+   * "Shards"). Without downtime and without moving anything: readers query the higher count at once,
+   * writers switch to the new count 2 minutes later (longer than any process caches the settings).
+   * Lowering lowers the write count only; readers keep reading every shard ever written to.
+   */
+  async setShardCount(request: SetShardCountRequest): Promise<ShardSettings> {
+    const domain = validateDomain(request.domain);
+    const shards = validateShardCount(request.shards);
+    const operator = validateName('operator', request.operator);
+    return this.adapters.store.setShardCount({ domain, shards, operator });
+  }
+
+  /**
    * How many commands of a domain are in each status, among those created in [from, to) (default:
    * the last 24 hours). There is deliberately no status index (see docs/data-model.md), so this reads
    * the time index and the items, up to `maxItems` (default 10,000); `truncated` says if it stopped.
@@ -150,6 +173,14 @@ export class CommandBus {
     } while (cursor && counted < maxItems);
     return { domain: given.domain, from, to, counts, counted, truncated: cursor !== undefined };
   }
+}
+
+export interface SetShardCountRequest {
+  domain: string;
+  /** 1 … MAX_INDEX_SHARDS (256). */
+  shards: number;
+  /** Who asks; recorded on the settings as `updatedBy`. */
+  operator: string;
 }
 
 export interface StatusCounts {

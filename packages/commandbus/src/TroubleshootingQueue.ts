@@ -52,7 +52,7 @@ export class TroubleshootingQueue {
   /**
    * The parked commands of a domain grouped by (command type, error type, error code): the first
    * screen an operator needs. Counts are exact and cost no scan (the store keeps them with the writes
-   * that park and unpark: 8 small Queries). The `detailed` (default 20, at most 50) largest groups
+   * that park and unpark: one small Query per index shard, 8 by default). The `detailed` (default 20, at most 50) largest groups
    * also get their newest parking time and a sample (their most recently parked command, one filtered
    * TSQ page each), and their oldest parking time when the group has at most 25 commands (the same
    * page reads them all; the listing reads newest first, so a larger group's oldest is left out).

@@ -1,4 +1,5 @@
-export { CommandBus, type CommandBusOptions, type StatusCounts } from './CommandBus.ts';
+export { CommandBus, type CommandBusOptions, type SetShardCountRequest, type StatusCounts } from './CommandBus.ts';
+export { SHARD_CHANGE_DELAY_MS, SHARD_SETTINGS_TTL_MS, type ShardSettings } from './domain/shards.ts';
 export { Worker, type WorkerOptions } from './Worker.ts';
 export { StatsAggregator, type StatsAggregatorOptions, type StatsBatchResult } from './StatsAggregator.ts';
 export {
@@ -31,7 +32,7 @@ export * from './resources.ts';
 export * from './deployment.ts';
 export { readEnvironment, type CommandBusEnvironment } from './environment.ts';
 export { ItemTooLargeError, StoreUnavailableError, type CommandStore } from './ports/CommandStore.ts';
-export { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
+export { DynamoCommandStore, type DynamoCommandStoreOptions } from './adapters/dynamodb/DynamoCommandStore.ts';
 export {
   MessageRefusedError,
   QueueNotFoundError,

@@ -136,6 +136,11 @@ export interface CommandQuery {
   /** With IN_TSQ, the TSQ index is read and from/to apply to the time the command was parked. */
   status?: CommandStatus;
   commandType?: string;
+  /**
+   * Only the commands of this correlation (exact match). Filters the time index's entries, so it
+   * reads every entry in [from, to) until the page is full: narrow with from/to (docs/data-model.md).
+   */
+  correlationId?: string;
   /** ISO-8601, inclusive: createdAt >= from. */
   from?: string;
   /** ISO-8601, exclusive: createdAt < to. */

@@ -36,7 +36,8 @@ export function parseTimestamp(field: string, value: unknown): string {
 }
 
 /**
- * Checks a query before anything is read: domain, limit, command type, error code (a name: non-empty,
+ * Checks a query before anything is read: domain, limit, command type and correlation id (as send
+ * checks them), error code (a name: non-empty,
  * at most 128 characters), error type (TRANSIENT, PERMANENT or TIMEOUT), status, and the time bounds
  * (ISO-8601, years 0000–9999, `from` not later than `to`), which come back normalised as
  * toISOString writes them (cursors are bound to the normalised query).
@@ -46,6 +47,7 @@ export function validateQuery<
     domain: string;
     limit?: number;
     commandType?: string;
+    correlationId?: string;
     errorCode?: string;
     errorType?: string;
     from?: string;
@@ -59,6 +61,7 @@ export function validateQuery<
     throw new ValidationError('limit', `must be an integer from 1 to 100 (got ${query.limit})`);
   }
   if (query.commandType !== undefined) validateName('commandType', query.commandType);
+  if (query.correlationId !== undefined) validateName('correlationId', query.correlationId);
   if (query.errorCode !== undefined) validateName('errorCode', query.errorCode);
   if (query.errorType !== undefined && !(ERROR_KINDS as readonly unknown[]).includes(query.errorType)) {
     throw new ValidationError('errorType', `must be one of ${ERROR_KINDS.join(', ')} (got ${JSON.stringify(query.errorType)})`);

@@ -1,4 +1,5 @@
 import type { CommandState, NewCommandRecord, Transition } from '../domain/lifecycle.ts';
+import type { ShardSettings } from '../domain/shards.ts';
 import type { AuditEvent, CommandQuery, HistoryQuery, Page, PayloadEdit, TsqGroupCount, TsqQuery } from '../types.ts';
 
 /**
@@ -55,4 +56,12 @@ export interface CommandStore {
   tsqGroups(domain: string): Promise<TsqGroupCount[]>;
   /** The payload edits of a command, oldest first (editNumber 1, 2 …); empty when it has none or does not exist. */
   history(query: HistoryQuery): Promise<Page<PayloadEdit>>;
+  /** The domain's index shard counts (the default, 8, for a domain never changed). */
+  shardSettings(domain: string): Promise<ShardSettings>;
+  /**
+   * Sets the domain's shard count (validated by the caller: 1 … MAX_INDEX_SHARDS): readers query the
+   * new count at once if it is higher (the read count never shrinks), writers switch to it after the
+   * store's change delay. Nothing already written moves. Returns the settings as now written.
+   */
+  setShardCount(change: { domain: string; shards: number; operator: string }): Promise<ShardSettings>;
 }

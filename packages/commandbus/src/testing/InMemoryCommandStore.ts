@@ -33,6 +33,10 @@
  * - The table's stream is a listener (`onChange`), told of every write of a command item at once, in
  *   order, with its old and new image and a sequence number: what `inMemoryAdapters` feeds its
  *   stats twin from, so `bus.stats` answers without the lag of DynamoDB Streams.
+ * - Shard settings are kept per domain as DynamoCommandStore's settings items, without its cache (a
+ *   change is seen at once); writes switch after `shardChangeDelayMs` (default 120 s, as there). The
+ *   index keys it writes follow the write count; its listings read no shards, so they are exact
+ *   whatever the count.
  * - Key and value rules DynamoDB enforces (empty key strings, NaN, sets, binary) are not checked:
  *   the lifecycle never writes them.
  */
@@ -56,6 +60,20 @@ import { fromStored, toState, toStored as toStoredItem, type StoredEvent } from 
 import { shardKey, shardOf, timeSortKey } from '../adapters/dynamodb/keys.ts';
 import { FaultInjector, type PortMethod } from './faults.ts';
 import type { ChangeRecord } from '../domain/stats.ts';
+import {
+  changeShardCount,
+  readShardsOf,
+  SHARD_CHANGE_DELAY_MS,
+  shardSettingsView,
+  writeShardsAt,
+  type ShardSettings,
+  type StoredShardSettings,
+} from '../domain/shards.ts';
+
+export interface InMemoryCommandStoreOptions {
+  /** How long after a shard count change writes switch to it (DynamoCommandStore: 120 s). Default 120 s. */
+  shardChangeDelayMs?: number;
+}
 
 type Item = Record<string, unknown>;
 
@@ -78,6 +96,14 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
   private readonly edits = new Map<string, Item[]>();
   /** TSQ group counters by `<domain>\u0000<shard>\u0000<group as JSON>`, as DynamoCommandStore's counter items. */
   private readonly groupCounters = new Map<string, TsqGroupCount>();
+  /** Shard settings by domain, as DynamoCommandStore's settings items (no cache: a process of its own). */
+  private readonly shardSettingsByDomain = new Map<string, StoredShardSettings>();
+  private readonly shardChangeDelayMs: number;
+
+  constructor(options: InMemoryCommandStoreOptions = {}) {
+    super();
+    this.shardChangeDelayMs = options.shardChangeDelayMs ?? SHARD_CHANGE_DELAY_MS;
+  }
 
   /** Told of every write of a command item, as the table's stream would carry it (see the header). */
   onChange: ((record: ChangeRecord) => void) | undefined;
@@ -167,6 +193,29 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     });
   }
 
+  shardSettings(domain: string): Promise<ShardSettings> {
+    return this.faulted('shardSettings', [domain], () => shardSettingsView(domain, this.shardSettingsByDomain.get(domain), Date.now()));
+  }
+
+  setShardCount(change: { domain: string; shards: number; operator: string }): Promise<ShardSettings> {
+    return this.faulted('setShardCount', [change], () => {
+      const now = Date.now();
+      const next = changeShardCount(this.shardSettingsByDomain.get(change.domain), { ...change, now, delayMs: this.shardChangeDelayMs });
+      this.shardSettingsByDomain.set(change.domain, next);
+      return shardSettingsView(change.domain, next, now);
+    });
+  }
+
+  /** The shard a write of this command uses now (the twin reads no index by shard, but keeps the keys DynamoDB would). */
+  private writeShard(domain: string, commandId: string): number {
+    return shardOf(commandId, writeShardsAt(this.shardSettingsByDomain.get(domain), Date.now()));
+  }
+
+  /** How many shards readers of the domain query (for assertions on the keys). */
+  readShards(domain: string): number {
+    return readShardsOf(this.shardSettingsByDomain.get(domain));
+  }
+
   /** Every stored command (copies), for assertions. */
   all(): CommandState[] {
     return [...this.items.values()].map((item) => toState(copy(item)));
@@ -183,22 +232,23 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     const existing = this.items.get(key);
     if (existing) return { created: false, existing: toState(copy(existing)) };
     const { events, domain, commandId, ...rest } = record;
+    const shard = this.writeShard(domain, commandId);
     const item: Item = copy({
       pk: commandId,
       sk: domain,
       ...rest,
       events: events.map(toStored),
-      [BY_TIME.partitionKey]: shardKey(domain, shardOf(commandId)),
+      [BY_TIME.partitionKey]: shardKey(domain, shard),
       [BY_TIME.sortKey]: timeSortKey(record.createdAt, commandId),
       // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
       ...(record.status === CommandStatus.IN_TSQ
-        ? { [TSQ.partitionKey]: shardKey(domain, shardOf(commandId)), [TSQ.sortKey]: timeSortKey(record.updatedAt, commandId), movedToTsqAt: record.updatedAt }
+        ? { [TSQ.partitionKey]: shardKey(domain, shard), [TSQ.sortKey]: timeSortKey(record.updatedAt, commandId), movedToTsqAt: record.updatedAt }
         : {}),
     });
     assertFits(item, 'Item size has exceeded the maximum allowed size');
     this.items.set(key, item);
     this.changed(undefined, item);
-    if (record.status === CommandStatus.IN_TSQ) this.count(domain, commandId, tsqGroupOf(record.commandType, record.lastError), 1);
+    if (record.status === CommandStatus.IN_TSQ) this.count(domain, shard, tsqGroupOf(record.commandType, record.lastError), 1);
     return { created: true };
   }
 
@@ -242,7 +292,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
       else if (value !== undefined) next[attribute] = copy(value);
     }
     if (changes.tsq === 'enter') {
-      next[TSQ.partitionKey] = shardKey(transition.domain, shardOf(transition.commandId));
+      next[TSQ.partitionKey] = shardKey(transition.domain, this.writeShard(transition.domain, transition.commandId));
       next[TSQ.sortKey] = timeSortKey(changes.updatedAt, transition.commandId);
       next.movedToTsqAt = changes.updatedAt;
     } else if (changes.tsq === 'leave') {
@@ -257,7 +307,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
         if (next[attribute] === undefined) next[attribute] = copy(value);
       };
       for (const [attribute, value] of Object.entries(create.identity)) if (value !== undefined && attribute !== 'token') setIfAbsent(attribute, value);
-      setIfAbsent(BY_TIME.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
+      setIfAbsent(BY_TIME.partitionKey, shardKey(transition.domain, this.writeShard(transition.domain, transition.commandId)));
       setIfAbsent(BY_TIME.sortKey, timeSortKey(create.identity.createdAt, transition.commandId));
       if (changes.token === undefined) setIfAbsent('token', create.identity.token);
       next.events = [...((next.events as StoredEvent[] | undefined) ?? create.events.map(toStored)), ...events];
@@ -283,18 +333,18 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     }
     this.items.set(key, copy(next));
     this.changed(existing, next);
-    if (group) this.count(transition.domain, transition.commandId, group, changes.tsq === 'enter' ? 1 : -1);
+    if (group) this.count(transition.domain, this.writeShard(transition.domain, transition.commandId), group, changes.tsq === 'enter' ? 1 : -1);
     return { applied: true };
   }
 
-  private count(domain: string, commandId: string, group: TsqGroupKey, delta: 1 | -1): void {
-    const key = `${domain}\u0000${shardOf(commandId)}\u0000${groupId(group)}`;
+  private count(domain: string, shard: number, group: TsqGroupKey, delta: 1 | -1): void {
+    const key = `${domain}\u0000${shard}\u0000${groupId(group)}`;
     const counter = this.groupCounters.get(key) ?? { domain, commandType: group.commandType, errorType: group.errorType, errorCode: group.errorCode, count: 0 };
     this.groupCounters.set(key, { ...counter, count: counter.count + delta });
   }
 
   /** One page of an index, newest first, as ShardedIndexReader merges its shards. */
-  private page(index: 'byTime' | 'tsq', query: TsqQuery, status: string | undefined): Page<CommandState> {
+  private page(index: 'byTime' | 'tsq', query: TsqQuery & { correlationId?: string }, status: string | undefined): Page<CommandState> {
     const { partitionKey, sortKey } = index === 'byTime' ? BY_TIME : TSQ;
     const range = { from: query.from ?? '0', to: query.to ?? '~' };
     const binding = bindingOf(index, query, status);
@@ -307,6 +357,7 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
         return position >= range.from && position <= range.to && (after === undefined || position < after);
       })
       .filter((item) => (query.commandType === undefined || item.commandType === query.commandType) && (status === undefined || item.status === status))
+      .filter((item) => query.correlationId === undefined || item.correlationId === query.correlationId)
       .filter((item) => {
         const lastError = item.lastError as { code?: string; type?: string } | undefined;
         return (query.errorCode === undefined || lastError?.code === query.errorCode) && (query.errorType === undefined || lastError?.type === query.errorType);
@@ -376,7 +427,7 @@ function assertFits(item: Item, message: string): void {
 }
 
 /** A short hash of what a cursor's position means: the index, the domain, the range, the filters. */
-function bindingOf(index: string, query: TsqQuery, status: string | undefined): string {
+function bindingOf(index: string, query: TsqQuery & { correlationId?: string }, status: string | undefined): string {
   const key = JSON.stringify([
     index,
     query.domain,
@@ -386,6 +437,7 @@ function bindingOf(index: string, query: TsqQuery, status: string | undefined): 
     status ?? null,
     query.errorCode ?? null,
     query.errorType ?? null,
+    query.correlationId ?? null,
   ]);
   return createHash('sha256').update(key).digest('base64url').slice(0, 16);
 }
@@ -408,7 +460,7 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
   if (q !== binding) {
     throw new ValidationError(
       'cursor',
-      'was issued for another query (another domain, status, command type, error code, error type or time range); start again without one',
+      'was issued for another query (another domain, status, command type, correlation id, error code, error type or time range); start again without one',
     );
   }
   if (after < range.from || after > range.to) throw invalid("its position is outside the query's time range");

@@ -164,6 +164,12 @@ export class FaultyCommandStore extends FaultInjector<CommandStore> implements C
   tsqGroups(...args: Parameters<CommandStore['tsqGroups']>) {
     return this.faulted('tsqGroups', args, () => this.inner.tsqGroups(...args));
   }
+  shardSettings(...args: Parameters<CommandStore['shardSettings']>) {
+    return this.faulted('shardSettings', args, () => this.inner.shardSettings(...args));
+  }
+  setShardCount(...args: Parameters<CommandStore['setShardCount']>) {
+    return this.faulted('setShardCount', args, () => this.inner.setShardCount(...args));
+  }
 }
 
 /** Any CommandTransport (the SQS adapter against fauxqs, say) behind the twins' fault hooks. */

@@ -3,4 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { InMemoryCommandStore } from '../../src/testing/index.ts';
 import { describeCommandStoreContract } from './commandStoreContract.ts';
 
-describeCommandStoreContract('InMemoryCommandStore', () => ({ store: new InMemoryCommandStore(), domain: `d${randomUUID().slice(0, 8)}` }));
+describeCommandStoreContract('InMemoryCommandStore', () => ({
+  store: new InMemoryCommandStore({ shardChangeDelayMs: 0 }),
+  domain: `d${randomUUID().slice(0, 8)}`,
+}));

@@ -719,6 +719,56 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
         expect(ids(parkedLater.items)).toEqual([early.commandId]);
       });
 
+      it('finds the commands of one correlation, newest first, paging without skipping or repeating, with status, type and time', async () => {
+        // Prepare: 30 commands, every third of correlation order-7 (one of them a Refund, one parked).
+        const { store, domain } = await setup();
+        const newestFirst = await insertSeries(store, domain, 30, (n) => ({
+          correlationId: n % 3 === 0 ? 'order-7' : `other-${n}`,
+          ...(n === 9 ? { commandType: 'Refund' } : {}),
+        }));
+        const correlated = newestFirst.filter((_, i) => (29 - i) % 3 === 0);
+        const parked = newestFirst[29 - 3]!; // minute 3
+        await store.apply(receive({ domain, commandId: parked, token: `token-${parked}` }));
+        await store.apply(park({ domain, commandId: parked, token: `token-${parked}` }, 40));
+
+        // Act
+        const pages = await everyPage((cursor) => store.query({ domain, correlationId: 'order-7', limit: 3, ...(cursor ? { cursor } : {}) }));
+        const refunds = await store.query({ domain, correlationId: 'order-7', commandType: 'Refund' });
+        const pendingOnes = await everyPage((cursor) =>
+          store.query({ domain, correlationId: 'order-7', status: CommandStatus.PENDING, ...(cursor ? { cursor } : {}) }),
+        );
+        const inTsq = await store.query({ domain, correlationId: 'order-7', status: CommandStatus.IN_TSQ });
+        const window = await everyPage((cursor) => store.query({ domain, correlationId: 'order-7', from: at(6), to: at(15), ...(cursor ? { cursor } : {}) }));
+        const none = await everyPage((cursor) => store.query({ domain, correlationId: 'order-nope', limit: 5, ...(cursor ? { cursor } : {}) }));
+
+        // Assess
+        expect(ids(pages.flat())).toEqual(correlated);
+        expect(pages.every((page) => page.length <= 3)).toBe(true);
+        expect(pages.flat().every((item) => item.correlationId === 'order-7')).toBe(true);
+        expect(ids(refunds.items)).toEqual([newestFirst[29 - 9]]);
+        expect(ids(pendingOnes.flat())).toEqual(correlated.filter((id) => id !== parked));
+        expect(ids(inTsq.items)).toEqual([parked]);
+        expect(ids(window.flat())).toEqual([newestFirst[29 - 12], newestFirst[29 - 9], newestFirst[29 - 6]]);
+        expect(none.flat()).toEqual([]);
+      });
+
+      it('refuses a cursor issued for another correlation id, with a ValidationError on cursor', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+        await insertSeries(store, domain, 4, () => ({ correlationId: 'order-1' }));
+        const { nextCursor } = await store.query({ domain, correlationId: 'order-1', limit: 1 });
+
+        // Act
+        const other = await store.query({ domain, correlationId: 'order-2', limit: 1, cursor: nextCursor! }).catch((caught: unknown) => caught);
+        const unfiltered = await store.query({ domain, limit: 1, cursor: nextCursor! }).catch((caught: unknown) => caught);
+
+        // Assess
+        expect(nextCursor).toBeDefined();
+        expect(other).toBeInstanceOf(ValidationError);
+        expect((other as ValidationError).field).toBe('cursor');
+        expect(unfiltered).toBeInstanceOf(ValidationError);
+      });
+
       it('refuses a cursor issued for another query, and one it never issued, with a ValidationError', async () => {
         // Prepare
         const { store, domain } = await setup();
@@ -1198,6 +1248,85 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
         expect(await mustGet(store, domain, record.commandId)).toMatchObject({ data: { keep: 'me' } });
         expect(await mustGet(store, domain, record.commandId)).not.toHaveProperty('edits');
         expect((await store.history({ domain, commandId: record.commandId })).items).toEqual([]);
+      });
+    });
+
+    describe('Methods: shardSettings and setShardCount (the store under test switches writers at once)', () => {
+      it('has 8 shards for writers and readers in a domain never changed', async () => {
+        const { store, domain } = await setup();
+        expect(await store.shardSettings(domain)).toEqual({ domain, writeShards: 8, readShards: 8 });
+      });
+
+      it('raises both counts, records who asked, and lowers only the write count', async () => {
+        // Prepare
+        const { store, domain } = await setup();
+
+        // Act
+        const raised = await store.setShardCount({ domain, shards: 32, operator: 'ops' });
+        const lowered = await store.setShardCount({ domain, shards: 4, operator: 'ops2' });
+
+        // Assess
+        expect(raised).toMatchObject({ domain, writeShards: 32, readShards: 32, updatedBy: 'ops' });
+        expect(lowered).toMatchObject({ domain, writeShards: 4, readShards: 32, updatedBy: 'ops2' });
+        expect(await store.shardSettings(domain)).toMatchObject({ writeShards: 4, readShards: 32 });
+        expect(await store.shardSettings(`${domain}x`)).toEqual({ domain: `${domain}x`, writeShards: 8, readShards: 8 });
+      });
+
+      it('lists commands written at 8 shards and then at 32 once each, newest first, across a cursor that spans the change', async () => {
+        // Prepare: 20 commands at 8 shards (even minutes), a first page, then 32 shards and 20 more
+        // (odd minutes, older and newer than the page's end), some of them in shards 8 to 31.
+        const { store, domain } = await setup();
+        const before = Array.from({ length: 20 }, (_, n) => pending(domain, { createdAt: at(2 * n), updatedAt: at(2 * n) }));
+        for (const record of before) await store.insert(record);
+        const first = await store.query({ domain, limit: 5 });
+        await store.setShardCount({ domain, shards: 32, operator: 'ops' });
+        const after = Array.from({ length: 20 }, (_, n) => pending(domain, { createdAt: at(2 * n + 1), updatedAt: at(2 * n + 1) }));
+        for (const record of after) await store.insert(record);
+        expect(after.some((record) => shardOf(record.commandId, 32) >= 8)).toBe(true);
+        const newestFirst = [...before, ...after].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1)).map((record) => record.commandId);
+
+        // Act
+        const rest = await everyPage((cursor) => store.query({ domain, limit: 4, cursor: cursor ?? first.nextCursor! }));
+        const fresh = await everyPage((cursor) => store.query({ domain, limit: 7, ...(cursor ? { cursor } : {}) }));
+
+        // Assess: the first page is the 5 newest of then (minutes 38 … 30); the rest continues below
+        // it, both shard counts merged; entries written since above it are for a new listing.
+        expect(ids(first.items)).toEqual(
+          before
+            .slice(15)
+            .reverse()
+            .map((record) => record.commandId),
+        );
+        const boundary = before[15]!.createdAt;
+        const below = newestFirst.filter((id) => [...before, ...after].find((record) => record.commandId === id)!.createdAt < boundary);
+        expect(ids(rest.flat())).toEqual(below);
+        expect(ids(fresh.flat())).toEqual(newestFirst);
+      });
+
+      it('lists parked commands once and keeps TSQ group counts exact when commands park and leave across a change', async () => {
+        // Prepare: 6 parked at 8 shards; then 32 shards: 6 more parked, and 4 of the first 6 cancelled.
+        const { store, domain } = await setup();
+        const early = await parkSeries(
+          store,
+          domain,
+          Array.from({ length: 6 }, () => ({ error: FAILURE })),
+        );
+        await store.setShardCount({ domain, shards: 32, operator: 'ops' });
+        const late = Array.from({ length: 6 }, () => pending(domain));
+        for (const [n, record] of late.entries()) {
+          await store.insert(record);
+          await store.apply(receive(record));
+          await store.apply(park(record, 30 + n));
+        }
+        for (const commandId of early.slice(0, 4)) await store.apply(cancel({ domain, commandId, token: `token-${commandId}` }, 40));
+
+        // Act
+        const groups = await store.tsqGroups(domain);
+        const listed = await everyPage((cursor) => store.listTsq({ domain, limit: 3, ...(cursor ? { cursor } : {}) }));
+
+        // Assess
+        expect(groups.map((group) => group.count)).toEqual([8]);
+        expect(ids(listed.flat())).toEqual([...late.map((record) => record.commandId).reverse(), ...early.slice(4)]);
       });
     });
   });

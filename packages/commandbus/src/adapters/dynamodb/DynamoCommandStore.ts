@@ -25,11 +25,29 @@ import {
   type TsqGroupKey,
   type TsqQuery,
 } from '../../types.ts';
-import { INDEX_SHARDS } from '../../resources.ts';
+import {
+  changeShardCount,
+  SHARD_CHANGE_DELAY_MS,
+  SHARD_SETTINGS_TTL_MS,
+  shardSettingsView,
+  type ShardSettings,
+  type StoredShardSettings,
+} from '../../domain/shards.ts';
 import { ItemTooLargeError, StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../../ports/CommandStore.ts';
 import { fromStored, toState, toStored, type StoredEvent } from './commandItem.ts';
 import { shardKey, shardOf, timeSortKey } from './keys.ts';
 import { ShardedIndexReader } from './ShardedIndexReader.ts';
+import { ShardSettingsCache } from './ShardSettingsCache.ts';
+
+export interface DynamoCommandStoreOptions {
+  /** How long a domain's shard settings are kept before being read again. Default 60 s. */
+  shardSettingsTtlMs?: number;
+  /**
+   * How long after a shard count change writers switch to it. Default 120 s; it must exceed every
+   * process's shardSettingsTtlMs (with room for clock skew): only tests with one process set it lower.
+   */
+  shardChangeDelayMs?: number;
+}
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type TransactUpdate = NonNullable<TransactItem['Update']>;
@@ -62,27 +80,30 @@ export class DynamoCommandStore implements CommandStore {
   private readonly tsq: ShardedIndexReader;
 
   private readonly tableName: string;
-  constructor(client: DynamoDBClient, tableName: string) {
+  private readonly shards: ShardSettingsCache;
+  private readonly shardChangeDelayMs: number;
+
+  constructor(client: DynamoDBClient, tableName: string, options: DynamoCommandStoreOptions = {}) {
     this.tableName = tableName;
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    const tableKeyOf = (sortKey: string, domain: string) => ({ pk: sortKey.slice(sortKey.lastIndexOf('#') + 1), sk: domain });
-    this.byTime = new ShardedIndexReader(
-      this.doc,
-      tableName,
-      { indexName: INDEXES.byTime.name, partitionKey: INDEXES.byTime.partitionKey, sortKey: INDEXES.byTime.sortKey },
-      tableKeyOf,
-    );
-    this.tsq = new ShardedIndexReader(
-      this.doc,
-      tableName,
-      { indexName: INDEXES.tsq.name, partitionKey: INDEXES.tsq.partitionKey, sortKey: INDEXES.tsq.sortKey },
-      tableKeyOf,
-    );
+    this.shards = new ShardSettingsCache((domain) => this.readShardSettings(domain), options.shardSettingsTtlMs ?? SHARD_SETTINGS_TTL_MS);
+    this.shardChangeDelayMs = options.shardChangeDelayMs ?? SHARD_CHANGE_DELAY_MS;
+    this.byTime = new ShardedIndexReader(this.doc, tableName, {
+      indexName: INDEXES.byTime.name,
+      partitionKey: INDEXES.byTime.partitionKey,
+      sortKey: INDEXES.byTime.sortKey,
+    });
+    this.tsq = new ShardedIndexReader(this.doc, tableName, {
+      indexName: INDEXES.tsq.name,
+      partitionKey: INDEXES.tsq.partitionKey,
+      sortKey: INDEXES.tsq.sortKey,
+    });
   }
 
   async insert(record: NewCommandRecord): Promise<InsertResult> {
     const { events, domain, commandId, ...rest } = record;
     const parked = record.status === CommandStatus.IN_TSQ;
+    const shard = shardOf(commandId, await translated(this.shards.writeShards(domain)));
     const put = {
       TableName: this.tableName,
       Item: {
@@ -90,12 +111,12 @@ export class DynamoCommandStore implements CommandStore {
         sk: domain,
         ...rest,
         events: events.map(toStored),
-        [INDEXES.byTime.partitionKey]: shardKey(domain, shardOf(commandId)),
+        [INDEXES.byTime.partitionKey]: shardKey(domain, shard),
         [INDEXES.byTime.sortKey]: timeSortKey(record.createdAt, commandId),
         // A record created parked (a malformed or dead-lettered message) is listed in the TSQ at once.
         ...(parked
           ? {
-              [INDEXES.tsq.partitionKey]: shardKey(domain, shardOf(commandId)),
+              [INDEXES.tsq.partitionKey]: shardKey(domain, shard),
               [INDEXES.tsq.sortKey]: timeSortKey(record.updatedAt, commandId),
               movedToTsqAt: record.updatedAt,
             }
@@ -106,7 +127,7 @@ export class DynamoCommandStore implements CommandStore {
     };
     if (parked) {
       // ...and counted in its group, in the same transaction.
-      const counter = this.groupCounter(domain, commandId, tsqGroupOf(record.commandType, record.lastError), 1);
+      const counter = this.groupCounter(domain, shard, tsqGroupOf(record.commandType, record.lastError), 1);
       const result = await this.transact([{ Put: put }, { Update: counter }], domain, commandId);
       return result.applied ? { created: true } : { created: false, existing: result.current ?? (await this.get(domain, commandId))! };
     }
@@ -180,6 +201,10 @@ export class DynamoCommandStore implements CommandStore {
     const group = changes.tsq === undefined ? undefined : changes.tsqGroup;
     if (changes.tsq !== undefined && group === undefined)
       throw new Error(`a transition that moves ${transition.commandId} in or out of the TSQ must name its tsqGroup`);
+    // Index keys and counters written now go to the shard of the count in effect now. A leave may
+    // count down another shard than its park counted up: readers sum every shard, so totals stay exact.
+    const shard =
+      changes.tsq !== undefined || transition.createIfMissing ? shardOf(transition.commandId, await translated(this.shards.writeShards(transition.domain))) : 0;
     if (changes.tsq === 'leave' && group) {
       // The command leaves the group it is counted in: refused if it is no longer in that group.
       names['#commandType'] = 'commandType';
@@ -197,7 +222,7 @@ export class DynamoCommandStore implements CommandStore {
       }
     }
     if (changes.tsq === 'enter') {
-      set(INDEXES.tsq.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
+      set(INDEXES.tsq.partitionKey, shardKey(transition.domain, shard));
       set(INDEXES.tsq.sortKey, timeSortKey(changes.updatedAt, transition.commandId));
       set('movedToTsqAt', changes.updatedAt);
     } else if (changes.tsq === 'leave') {
@@ -217,7 +242,7 @@ export class DynamoCommandStore implements CommandStore {
         sets.push(`#${attribute} = if_not_exists(#${attribute}, :${attribute})`);
       };
       for (const [attribute, value] of Object.entries(create.identity)) if (value !== undefined && attribute !== 'token') setIfAbsent(attribute, value);
-      setIfAbsent(INDEXES.byTime.partitionKey, shardKey(transition.domain, shardOf(transition.commandId)));
+      setIfAbsent(INDEXES.byTime.partitionKey, shardKey(transition.domain, shard));
       setIfAbsent(INDEXES.byTime.sortKey, timeSortKey(create.identity.createdAt, transition.commandId));
       if (changes.token === undefined) {
         values[':createToken'] = create.identity.token;
@@ -252,7 +277,7 @@ export class DynamoCommandStore implements CommandStore {
           },
         });
       }
-      if (group) items.push({ Update: this.groupCounter(transition.domain, transition.commandId, group, changes.tsq === 'enter' ? 1 : -1) });
+      if (group) items.push({ Update: this.groupCounter(transition.domain, shard, group, changes.tsq === 'enter' ? 1 : -1) });
       return this.transact(items, transition.domain, transition.commandId);
     }
     try {
@@ -267,10 +292,10 @@ export class DynamoCommandStore implements CommandStore {
   }
 
   /** The counter of a TSQ group in the command's shard, moved by `delta` (its attributes name the group). */
-  private groupCounter(domain: string, commandId: string, group: TsqGroupKey, delta: 1 | -1): TransactUpdate {
+  private groupCounter(domain: string, shard: number, group: TsqGroupKey, delta: 1 | -1): TransactUpdate {
     return {
       TableName: this.tableName,
-      Key: { pk: groupPartitionKey(domain, shardOf(commandId)), sk: groupSortKey(group) },
+      Key: { pk: groupPartitionKey(domain, shard), sk: groupSortKey(group) },
       UpdateExpression: 'ADD #count :delta SET #commandType = :commandType, #errorType = :errorType, #errorCode = :errorCode',
       ExpressionAttributeNames: { '#count': 'count', '#commandType': 'commandType', '#errorType': 'errorType', '#errorCode': 'errorCode' },
       ExpressionAttributeValues: { ':delta': delta, ':commandType': group.commandType, ':errorType': group.errorType, ':errorCode': group.errorCode },
@@ -328,7 +353,7 @@ export class DynamoCommandStore implements CommandStore {
   private async readTsqGroups(domain: string): Promise<TsqGroupCount[]> {
     const totals = new Map<string, TsqGroupCount>();
     await Promise.all(
-      Array.from({ length: INDEX_SHARDS }, async (_, shard) => {
+      Array.from({ length: await this.shards.readShards(domain) }, async (_, shard) => {
         let startKey: Record<string, unknown> | undefined;
         do {
           const response = await this.doc.send(
@@ -393,6 +418,46 @@ export class DynamoCommandStore implements CommandStore {
     return items.length > limit && last ? { items: page, nextCursor: encodeHistoryCursor(domain, commandId, last.editNumber) } : { items: page };
   }
 
+  async shardSettings(domain: string): Promise<ShardSettings> {
+    return shardSettingsView(domain, await translated(this.shards.fresh(domain)), Date.now());
+  }
+
+  /**
+   * Writes a change of the shard count over the settings it was computed from (a concurrent change
+   * makes it read and compute again), strongly consistent, then keeps it as this process's copy.
+   */
+  async setShardCount(change: { domain: string; shards: number; operator: string }): Promise<ShardSettings> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await translated(this.readShardSettings(change.domain));
+      const now = Date.now();
+      const next = changeShardCount(current, { shards: change.shards, operator: change.operator, now, delayMs: this.shardChangeDelayMs });
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: settingsPartitionKey(change.domain), sk: SETTINGS_SORT_KEY, ...next },
+            ConditionExpression: current ? 'version = :version' : 'attribute_not_exists(pk)',
+            ...(current ? { ExpressionAttributeValues: { ':version': current.version } } : {}),
+          }),
+        );
+        this.shards.remember(change.domain, next);
+        return shardSettingsView(change.domain, next, now);
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException) || attempt >= TRANSACTION_ATTEMPTS) throw translate(error);
+      }
+    }
+  }
+
+  /** The domain's settings item (strongly consistent, ≈ 200 bytes: 1 read unit), absent for a domain never changed. */
+  private async readShardSettings(domain: string): Promise<StoredShardSettings | undefined> {
+    const response = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: settingsPartitionKey(domain), sk: SETTINGS_SORT_KEY }, ConsistentRead: true }),
+    );
+    if (!response.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...stored } = response.Item;
+    return stored as StoredShardSettings;
+  }
+
   async get(domain: string, commandId: string): Promise<CommandState | undefined> {
     const response = await this.doc
       .send(new GetCommand({ TableName: this.tableName, Key: { pk: commandId, sk: domain }, ConsistentRead: true }))
@@ -441,12 +506,18 @@ export class DynamoCommandStore implements CommandStore {
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
     let cursor = query.cursor;
-    // The time index holds keys and type only (it is written once per command); status is read from
-    // the items. Rounds are bounded so a rare status cannot turn one call into a table scan.
+    const shards = await this.shards.readShards(query.domain);
+    // The time index holds keys, type and correlation id only (it is written once per command);
+    // status is read from the items. Rounds are bounded so a rare status cannot turn one call into a table scan.
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
-      const scope = { ...range(query), filters: { commandType: query.commandType, status: query.status } };
-      const page = await this.byTime.page(query.domain, scope, limit - matches.length, cursor);
-      const candidates = page.items.filter((entry) => query.commandType === undefined || entry.commandType === query.commandType);
+      const scope = { ...range(query), filters: { commandType: query.commandType, status: query.status, correlationId: query.correlationId } };
+      const page = await this.byTime.page(query.domain, scope, limit - matches.length, cursor, shards);
+      // Type and correlation id are projected: only the entries that match cost an item read.
+      const candidates = page.items.filter(
+        (entry) =>
+          (query.commandType === undefined || entry.commandType === query.commandType) &&
+          (query.correlationId === undefined || entry.correlationId === query.correlationId),
+      );
       const states = await this.batchGet(candidates.map((entry) => ({ pk: entry.pk as string, sk: entry.sk as string })));
       matches.push(...states.filter((state) => query.status === undefined || state.status === query.status));
       cursor = page.cursor;
@@ -461,13 +532,14 @@ export class DynamoCommandStore implements CommandStore {
    * match costs rounds: at most MAX_FILTER_ROUNDS per call, after which the page may hold fewer than
    * `limit` with a cursor to go on. The cursor is bound to every filter.
    */
-  private async readTsq(query: TsqQuery): Promise<Page<CommandState>> {
+  private async readTsq(query: TsqQuery & { correlationId?: string }): Promise<Page<CommandState>> {
     const limit = query.limit ?? 25;
     const matches: CommandState[] = [];
     let cursor = query.cursor;
-    const filters = { commandType: query.commandType, errorCode: query.errorCode, errorType: query.errorType };
+    const filters = { commandType: query.commandType, errorCode: query.errorCode, errorType: query.errorType, correlationId: query.correlationId };
+    const shards = await this.shards.readShards(query.domain);
     for (let round = 0; round < MAX_FILTER_ROUNDS && matches.length < limit; round++) {
-      const page = await this.tsq.page(query.domain, { ...range(query), filters }, limit - matches.length, cursor);
+      const page = await this.tsq.page(query.domain, { ...range(query), filters }, limit - matches.length, cursor, shards);
       matches.push(...page.items.map(toState).filter((state) => matchesTsqFilters(state, query)));
       cursor = page.cursor;
       if (cursor === undefined) break;
@@ -535,10 +607,11 @@ function translate(error: unknown): unknown {
   return unavailable ? new StoreUnavailableError(`DynamoDB did not answer: ${sdk.name}: ${sdk.message}`, { cause: error }) : error;
 }
 
-/** Whether a parked command passes a TSQ query's filters (command type, error code, error type). */
-function matchesTsqFilters(state: CommandState, query: TsqQuery): boolean {
+/** Whether a parked command passes a TSQ query's filters (command type, error code, error type, correlation id). */
+function matchesTsqFilters(state: CommandState, query: TsqQuery & { correlationId?: string }): boolean {
   return (
     (query.commandType === undefined || state.commandType === query.commandType) &&
+    (query.correlationId === undefined || state.correlationId === query.correlationId) &&
     (query.errorCode === undefined || state.lastError?.code === query.errorCode) &&
     (query.errorType === undefined || state.lastError?.type === query.errorType)
   );
@@ -554,6 +627,10 @@ export function byCount(groups: TsqGroupCount[]): TsqGroupCount[] {
   const key = (group: TsqGroupCount) => `${group.commandType}\u0000${group.errorType}\u0000${group.errorCode}`;
   return groups.sort((a, b) => b.count - a.count || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
+
+/** A domain's shard settings: never a command id (those are UUIDs), no index keys, no status. */
+const settingsPartitionKey = (domain: string) => `settings#${domain}`;
+const SETTINGS_SORT_KEY = 'indexShards';
 
 /** TSQ group counters: one partition per domain and shard, never a command id (those are UUIDs). */
 const groupPartitionKey = (domain: string, shard: number) => `tsqgroup#${domain}#${shard}`;

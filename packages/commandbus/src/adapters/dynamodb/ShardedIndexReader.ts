@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../errors.ts';
-import { INDEX_SHARDS } from '../../resources.ts';
 import { shardKey, shardOf } from './keys.ts';
 
 type Item = Record<string, unknown>;
 
-/** Per shard: null = not read yet, a sort key = read up to and including it, true = finished. */
-type ShardCursor = (string | null | true)[];
+/**
+ * Where a listing stands: every entry sorting after it (the last one handed out) was handed out, in
+ * every shard. Its meaning does not depend on the shard count, so a cursor survives a change of it:
+ * every shard, whenever it came to be read, goes on strictly after it. (No shard is remembered as
+ * finished: an entry may still be written below the position into any shard — a worker recording a
+ * late message with its send time — and a later page must not skip it.)
+ */
+type Position = string;
 
 export interface IndexSpec {
   indexName: string;
@@ -35,32 +40,32 @@ const SORT_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[^#]{1,1000}$/;
 
 /**
  * Reads one domain's entries of a sharded index newest first, merging the shards into one order.
- * The cursor records, per shard, the last entry handed out, so no entry is skipped or repeated. It
- * is bound to the query it was issued for (index, domain, range and filters, hashed), and every
- * position in it is checked before it becomes an ExclusiveStartKey: a cursor that was crafted, or
+ * The cursor records the last entry handed out (the boundary: sort keys are unique within a domain,
+ * and the merge hands out everything above it), so no entry is skipped or repeated, and it means the
+ * same whatever the shard count: every shard is read from below the boundary. Version 2 cursors (a
+ * position per shard of 8) are read as their lowest position. It
+ * is bound to the query it was issued for (index, domain, range and filters, hashed), and its
+ * position is checked before it becomes a key condition: a cursor that was crafted, or
  * issued for another query, is a ValidationError, never a request DynamoDB refuses.
  */
 export class ShardedIndexReader {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly index: IndexSpec;
-  /** Rebuilds the table key of an index entry from its sort key (needed for ExclusiveStartKey). */
-  private readonly tableKeyOf: (sortKey: string, domain: string) => Item;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string, index: IndexSpec, tableKeyOf: (sortKey: string, domain: string) => Item) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, index: IndexSpec) {
     this.client = client;
     this.tableName = tableName;
     this.index = index;
-    this.tableKeyOf = tableKeyOf;
   }
 
-  async page(domain: string, scope: PageScope, limit: number, cursor?: string): Promise<ShardedPage> {
+  /** One page of `limit` entries at most, newest first, over shards 0 … `shards` − 1. */
+  async page(domain: string, scope: PageScope, limit: number, cursor: string | undefined, shards: number): Promise<ShardedPage> {
     const range = { from: scope.from ?? '0', to: scope.to ?? '~' };
     const binding = this.binding(domain, scope);
-    const state = cursor === undefined ? new Array<string | null | true>(INDEX_SHARDS).fill(null) : decodeCursor(cursor, binding, range);
+    const boundary: Position | null = cursor === undefined ? null : decodeCursor(cursor, binding, range);
     const fetched = await Promise.all(
-      state.map(async (position, shard) => {
-        if (position === true) return { shard, items: [] as Item[], more: false };
+      Array.from({ length: shards }, (_, shard) => shard).map(async (shard) => {
         const pk = shardKey(domain, shard);
         const response = await this.client.send(
           new QueryCommand({
@@ -68,37 +73,27 @@ export class ShardedIndexReader {
             IndexName: this.index.indexName,
             KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
             ExpressionAttributeNames: { '#pk': this.index.partitionKey, '#sk': this.index.sortKey },
-            ExpressionAttributeValues: { ':pk': pk, ':lo': range.from, ':hi': range.to },
+            // Up to the boundary, in every shard: the key condition, not an ExclusiveStartKey (the
+            // boundary's entry is in one shard only). BETWEEN includes it: one more is read, and it is dropped.
+            ExpressionAttributeValues: { ':pk': pk, ':lo': range.from, ':hi': boundary ?? range.to },
             ScanIndexForward: false,
-            Limit: limit,
-            ...(position === null
-              ? {}
-              : {
-                  ExclusiveStartKey: {
-                    [this.index.partitionKey]: pk,
-                    [this.index.sortKey]: position,
-                    ...this.tableKeyOf(position, domain),
-                  },
-                }),
+            Limit: boundary === null ? limit : limit + 1,
           }),
         );
-        return { shard, items: response.Items ?? [], more: response.LastEvaluatedKey !== undefined };
+        const items = (response.Items ?? []).filter((item) => item[this.index.sortKey] !== boundary);
+        return { shard, items, more: response.LastEvaluatedKey !== undefined };
       }),
     );
 
     const merged = fetched
-      .flatMap(({ shard, items }) => items.map((item) => ({ shard, item, sortKey: item[this.index.sortKey] as string })))
+      .flatMap(({ items }) => items.map((item) => ({ item, sortKey: item[this.index.sortKey] as string })))
       .sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0))
       .slice(0, limit);
-
-    const next: ShardCursor = [...state];
-    for (const { shard, sortKey } of merged) next[shard] = sortKey;
-    for (const { shard, items, more } of fetched) {
-      const allTaken = items.length === 0 || next[shard] === items[items.length - 1]![this.index.sortKey];
-      if (!more && allTaken) next[shard] = true;
-    }
-    const finished = next.every((position) => position === true);
-    return { items: merged.map((entry) => entry.item), ...(finished ? {} : { cursor: encodeCursor(next, binding) }) };
+    const next = merged[merged.length - 1]?.sortKey ?? boundary;
+    // Done when no shard has more and everything they returned was handed out.
+    const done =
+      next === null || fetched.every(({ items, more }) => !more && (items.length === 0 || (items[items.length - 1]![this.index.sortKey] as string) >= next));
+    return { items: merged.map((entry) => entry.item), ...(done ? {} : { cursor: encodeCursor(next, binding) }) };
   }
 
   /** A short hash of what the cursor's positions mean: the index, the domain, the range, the filters. */
@@ -111,14 +106,17 @@ export class ShardedIndexReader {
   }
 }
 
-const CURSOR_VERSION = 2;
+const CURSOR_VERSION = 3;
+/** Cursors of the per-shard kind (8 shards), still accepted: their lowest position is the boundary. */
+const LEGACY_CURSOR_VERSION = 2;
+const LEGACY_SHARDS = 8;
 
-function encodeCursor(cursor: ShardCursor, binding: string): string {
-  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, q: binding, s: cursor })).toString('base64url');
+function encodeCursor(boundary: Position, binding: string): string {
+  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, q: binding, b: boundary })).toString('base64url');
 }
 
-/** The positions of a cursor issued for this query, each checked; a ValidationError otherwise. */
-function decodeCursor(cursor: string, binding: string, range: { from: string; to: string }): ShardCursor {
+/** The position of a cursor issued for this query, every part checked; a ValidationError otherwise. */
+function decodeCursor(cursor: string, binding: string, range: { from: string; to: string }): Position {
   const invalid = (why: string) => new ValidationError('cursor', `is not a cursor returned by this API (${why}); start again without one`);
   if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid('not base64url text of the right size');
   let parsed: unknown;
@@ -127,20 +125,35 @@ function decodeCursor(cursor: string, binding: string, range: { from: string; to
   } catch {
     throw invalid('not JSON');
   }
-  const { v, q, s } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { v?: unknown; q?: unknown; s?: unknown };
-  if (v !== CURSOR_VERSION || typeof q !== 'string' || !Array.isArray(s) || s.length !== INDEX_SHARDS) throw invalid('unknown version or shape');
+  const { v, q, b, s } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { v?: unknown; q?: unknown; b?: unknown; s?: unknown };
+  const current = v === CURSOR_VERSION && typeof b === 'string';
+  const legacy = v === LEGACY_CURSOR_VERSION && Array.isArray(s) && s.length === LEGACY_SHARDS;
+  if (typeof q !== 'string' || !(current || legacy)) throw invalid('unknown version or shape');
   if (q !== binding) {
     throw new ValidationError(
       'cursor',
-      'was issued for another query (another domain, status, command type, error code, error type or time range); start again without one',
+      'was issued for another query (another domain, status, command type, correlation id, error code, error type or time range); start again without one',
     );
   }
-  s.forEach((position: unknown, shard) => {
-    if (position === null || position === true) return;
-    if (typeof position !== 'string' || !SORT_KEY.test(position)) throw invalid(`position ${shard} is not an index key`);
-    if (position < range.from || position > range.to) throw invalid(`position ${shard} is outside the query's time range`);
-    if (shardOf(position.slice(position.lastIndexOf('#') + 1)) !== shard) throw invalid(`position ${shard} belongs to another shard`);
-  });
-  if (s.every((position) => position === true)) throw invalid('it says every shard is finished, and no such cursor is issued');
-  return s as ShardCursor;
+  const checkKey = (key: unknown, what: string): string => {
+    if (typeof key !== 'string' || !SORT_KEY.test(key)) throw invalid(`${what} is not an index key`);
+    if (key < range.from || key > range.to) throw invalid(`${what} is outside the query's time range`);
+    return key;
+  };
+  if (legacy) {
+    // Per shard: null = nothing handed out yet, a key = the last handed out, true = finished.
+    let finished = 0;
+    const keys: string[] = [];
+    (s as unknown[]).forEach((position, shard) => {
+      if (position === true) finished++;
+      else if (position !== null) {
+        const key = checkKey(position, `position ${shard}`);
+        if (shardOf(key.slice(key.lastIndexOf('#') + 1), LEGACY_SHARDS) !== shard) throw invalid(`position ${shard} belongs to another shard`);
+        keys.push(key);
+      }
+    });
+    if (keys.length === 0) throw invalid(finished === LEGACY_SHARDS ? 'it says every shard is finished, and no such cursor is issued' : 'it has no position');
+    return keys.sort()[0]!;
+  }
+  return checkKey(b, 'its position');
 }

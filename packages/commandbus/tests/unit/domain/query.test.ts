@@ -39,6 +39,14 @@ describe('Function: validateQuery', () => {
     });
     expect(() => validateQuery({ domain: 'test', from: '2026-01-02', to: '2026-01-01' })).toThrow(/^from: must not be later than to/);
   });
+
+  it('checks a correlation id as send does: a non-empty name of at most 128 characters, no control characters', () => {
+    expect(validateQuery({ domain: 'test', correlationId: 'order-7' })).toEqual({ domain: 'test', correlationId: 'order-7' });
+    expect(() => validateQuery({ domain: 'test', correlationId: ' ' })).toThrow(/^correlationId: must be a non-empty string/);
+    expect(() => validateQuery({ domain: 'test', correlationId: 'x'.repeat(129) })).toThrow(ValidationError);
+    expect(() => validateQuery({ domain: 'test', correlationId: 'a\nb' })).toThrow(/^correlationId: /);
+    expect(() => validateQuery({ domain: 'test', correlationId: 7 as unknown as string })).toThrow(/^correlationId: /);
+  });
 });
 
 describe('Function: validateQuery, TSQ filters', () => {
