@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerOperate } from './commands/operate.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerLoad } from './commands/load.ts';
+import { registerConsole } from './commands/console.ts';
 import { createContext, type GlobalOptions } from './context.ts';
 import { CliError, ExitCode } from './output.ts';
 
@@ -49,6 +50,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerOperate(program, context);
   registerRedrive(program, context);
   registerLoad(program, context);
+  registerConsole(program, context);
   return program;
 }
 

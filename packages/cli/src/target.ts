@@ -34,6 +34,8 @@ export interface Target {
   /** One line naming the target, for messages. */
   description: string;
   queues?: QueueAccess;
+  /** The domains it serves, when known (the local runtime's, the stack's queues). */
+  domains?: string[];
   /** A local runtime on this machine: its process, and its wire meter when started with --meter. */
   local?: { pid: number; token: string; meterUrl?: string };
 }
@@ -60,7 +62,7 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
     return {
       client: new CommandBusClient({ baseUrl: url, auth: { type: 'bearer', token: bearer } }),
       description: url,
-      ...(runtime ? { queues: localQueues(runtime), local: localProcess(runtime) } : {}),
+      ...(runtime ? { queues: localQueues(runtime), local: localProcess(runtime), domains: runtime.domains } : {}),
     };
   }
   if (runtimes.length === 0) {
@@ -81,6 +83,7 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
     description: `the local runtime at ${runtime.apiUrl}`,
     queues: localQueues(runtime),
     local: localProcess(runtime),
+    domains: runtime.domains,
   };
 }
 
@@ -116,6 +119,7 @@ async function stackTarget(stackName: string, region: string | undefined): Promi
     client: new CommandBusClient({ baseUrl: apiUrl, auth: { type: 'sigv4', region } }),
     description: `stack ${stackName} (${region})`,
     queues: { region, queueArns: stackQueueArns(outputs), ...(outputs.Namespace ? { namespace: outputs.Namespace } : {}) },
+    domains: Object.keys(stackQueueArns(outputs)),
   };
 }
 
