@@ -61,7 +61,26 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
     it('documents every subcommand in --help, and answers a wrong command line with exit code 2 and one line', async () => {
       const help = await cli(['--help']);
       expect(help.code).toBe(0);
-      for (const subcommand of ['local', 'serve', 'send', 'get', 'audit', 'ls', 'counts', 'tsq', 'retry', 'cancel', 'complete', 'edit', 'redrive']) {
+      for (const subcommand of [
+        'local',
+        'serve',
+        'console',
+        'send',
+        'get',
+        'audit',
+        'history',
+        'ls',
+        'counts',
+        'stats',
+        'shards',
+        'tsq',
+        'retry',
+        'cancel',
+        'complete',
+        'edit',
+        'redrive',
+        'load',
+      ]) {
         expect(help.stdout).toMatch(new RegExp(`^  ${subcommand}\\b`, 'm'));
       }
       expect(help.stdout).toContain('Exit codes');
@@ -92,6 +111,34 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       const listed = await cli(['ls', 'test', '--limit', '200', '--ids']);
       expect(listed.code).toBe(0);
       expect(listed.stdout.split('\n')).toContain(commandId);
+
+      // A correlation's commands, newest first; the stream's aggregates; the shard settings.
+      const correlationId = `cli-${randomUUID()}`;
+      const pair = [randomUUID(), randomUUID()];
+      for (const id of pair) json(await cli(['send', 'test', 'TestCommand', '{}', '--id', id, '--correlation-id', correlationId, '--json']));
+      const correlated = await cli([
+        'ls',
+        'test',
+        '--correlation-id',
+        correlationId,
+        '--from',
+        new Date(Date.now() - 600_000).toISOString(),
+        '--limit',
+        '10',
+        '--ids',
+      ]);
+      expect(correlated.stdout.trim().split('\n')).toEqual([...pair].reverse());
+      await expect
+        .poll(
+          async () =>
+            json<{ totals: { sent: number } }>(await cli(['--json', 'stats', 'test', '--from', new Date(Date.now() - 600_000).toISOString()])).totals.sent,
+          { timeout: 30_000 },
+        )
+        .toBeGreaterThanOrEqual(3);
+      expect(json<{ writeShards: number; readShards: number }>(await cli(['--json', 'shards', 'get', 'test']))).toMatchObject({
+        writeShards: expect.any(Number),
+        readShards: expect.any(Number),
+      });
     });
 
     it('finds parked commands by error code and retries them in bulk from stdin, cancels one with a reason', async () => {

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { CommandBusError, CommandNotFoundError, DomainNotFoundError, readEnvironment, ValidationError } from '@commandbus/core';
 import { ApiError } from '@commandbus/client';
-import { registerInspect } from './commands/inspect.ts';
+import { registerInspect, registerStats } from './commands/inspect.ts';
 import { registerOperate } from './commands/operate.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerLoad } from './commands/load.ts';
@@ -47,6 +47,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
     program.command(name).description(`${summary} (\`commandbus ${name} --help\` for its options)`);
   }
   registerInspect(program, context);
+  registerStats(program, context);
   registerOperate(program, context);
   registerRedrive(program, context);
   registerLoad(program, context);

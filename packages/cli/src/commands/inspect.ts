@@ -119,6 +119,7 @@ export function registerInspect(program: Program, context: Context): void {
     .option('--type <commandType>', 'only this command type')
     .option('--from <time>', 'created at or after (ISO-8601)')
     .option('--to <time>', 'created before (ISO-8601)')
+    .option('--correlation-id <id>', 'only the commands of this correlation (narrow with --from/--to: it reads the window)')
     .option('--limit <n>', 'at most this many (pages are read until reached)', integerOption(1, 100_000), 25)
     .option('--cursor <cursor>', 'go on from where an earlier --json answer stopped (its nextCursor)')
     .option('--ids', 'print only the command ids, one per line (to pipe into retry/cancel/complete)')
@@ -132,6 +133,7 @@ export function registerInspect(program: Program, context: Context): void {
             ...(options.type === undefined ? {} : { commandType: options.type }),
             ...(options.from === undefined ? {} : { from: options.from }),
             ...(options.to === undefined ? {} : { to: options.to }),
+            ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
             limit,
             ...(cursor ? { cursor } : {}),
           }),
@@ -161,6 +163,69 @@ export function registerInspect(program: Program, context: Context): void {
         Object.entries(counts.counts).map(([status, count]) => [out.status(status), count]),
       );
       out.note(out.dim(`created ${counts.from} .. ${counts.to}${counts.truncated ? ` (counted the newest ${counts.counted}; more exist)` : ''}`));
+    });
+}
+
+export function registerStats(program: Program, context: Context): void {
+  program
+    .command('stats')
+    .description(
+      "a domain's exact counts by status and its rates (sent, completed, failed, parked; latency p50/p99) for a window, from the stream's aggregates",
+    )
+    .argument('<domain>')
+    .option('--from <time>', 'window start (ISO-8601; default 24 hours before --to)')
+    .option('--to <time>', 'window end (ISO-8601; default now)')
+    .option('--series <granularity>', 'also a series per minute, hour or day')
+    .action(async (domain: string, options: { from?: string; to?: string; series?: 'minute' | 'hour' | 'day' }) => {
+      const { client } = await context.target();
+      const stats = await client.stats({
+        domain,
+        ...(options.from === undefined ? {} : { from: options.from }),
+        ...(options.to === undefined ? {} : { to: options.to }),
+        ...(options.series === undefined ? {} : { series: options.series }),
+      });
+      const out = context.output();
+      if (out.json) return out.data(stats);
+      out.table(
+        ['STATUS', 'COMMANDS'],
+        Object.entries(stats.counts).map(([status, count]) => [out.status(status), count]),
+      );
+      const { totals } = stats;
+      out.line(
+        `\nin the window: ${totals.sent} sent, ${totals.completed} completed, ${totals.failed} failed attempts, ${totals.parked} parked, ${totals.cancelled} cancelled; latency p50 ${totals.latencyP50Ms ?? '-'} ms, p99 ${totals.latencyP99Ms ?? '-'} ms`,
+      );
+      if (stats.series) {
+        out.table(
+          ['FROM', 'SENT', 'COMPLETED', 'FAILED', 'PARKED', 'P50 MS', 'P99 MS'],
+          stats.series.points.map((point) => [point.bucket, point.sent, point.completed, point.failed, point.parked, point.latencyP50Ms, point.latencyP99Ms]),
+        );
+      }
+      out.note(out.dim(`created ${stats.from} .. ${stats.to}; aggregated as of ${stats.asOf ?? 'nothing yet'}`));
+    });
+
+  const shards = program.command('shards').description("a domain's index shard count (the ceiling of its sends and parks per second)");
+  shards
+    .command('get')
+    .argument('<domain>')
+    .description('what writers use, what readers query, and a pending change')
+    .action(async (domain: string) => {
+      const { client } = await context.target();
+      const settings = await client.getShardSettings(domain);
+      const out = context.output();
+      if (out.json) return out.data(settings);
+      out.fields(Object.entries(settings));
+    });
+  shards
+    .command('set')
+    .argument('<domain>')
+    .argument('<shards>', 'the new count (1-256; ≈ 1,000 sends/s each on AWS)', integerOption(1, 256))
+    .description('raise (readers at once, writers 2 minutes later: no downtime) or lower (writers only) the shard count')
+    .action(async (domain: string, count: number) => {
+      const { client } = await context.target();
+      const settings = await client.setShardCount({ domain, shards: count });
+      const out = context.output();
+      if (out.json) return out.data(settings);
+      out.fields(Object.entries(settings));
     });
 }
 

@@ -1,5 +1,5 @@
 /** The bus's HTTP API through the console server (which adds the credentials), with its errors as messages. */
-import type { AuditEvent, BulkResult, Command, Page, PayloadEdit, StatusCounts, TsqEntry, TsqGroup } from '@commandbus/core';
+import type { AuditEvent, BulkResult, Command, Page, PayloadEdit, StatsReport, StatusCounts, TsqEntry, TsqGroup } from '@commandbus/core';
 
 export interface Rights {
   send: boolean;
@@ -72,6 +72,7 @@ export const api = {
     cursor?: string;
   }) => call<Page<Command>>('GET', 'commands', query),
   counts: (domain: string, from?: string) => call<StatusCounts>('GET', `domains/${enc(domain)}/counts`, { from }),
+  stats: (domain: string, from: string, series?: 'minute' | 'hour' | 'day') => call<StatsReport>('GET', `domains/${enc(domain)}/stats`, { from, series }),
   tsq: (query: { domain: string; commandType?: string; errorCode?: string; errorType?: string; limit?: number; cursor?: string }) =>
     call<Page<TsqEntry>>('GET', 'tsq', query),
   groups: async (domain: string) => (await call<{ items: TsqGroup[] }>('GET', `domains/${enc(domain)}/tsq/groups`)).items,

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { age, Message, since, Status, useData } from '../components.ts';
+import { TimeChart } from '../chart.ts';
 import { html } from '../html.ts';
 
 const WINDOWS = [
@@ -13,6 +14,10 @@ const WINDOWS = [
 export function Dashboard({ domain }: { domain: string }) {
   const [minutes, setMinutes] = useState(60);
   const counts = useData(() => api.counts(domain, since(minutes)), [domain, minutes], 5000);
+  // The last hour, per minute, from the stream's aggregates (seconds behind the table).
+  const hour = useData(() => api.stats(domain, since(60), 'minute'), [domain], 5000);
+  const points = hour.data?.series?.points ?? [];
+  const times = points.map((point) => Date.parse(point.bucket) / 1000);
   const groups = useData(() => api.groups(domain), [domain], 5000);
   const depth = (groups.data ?? []).reduce((sum, group) => sum + group.count, 0);
   const newest = (groups.data ?? [])
@@ -36,6 +41,25 @@ export function Dashboard({ domain }: { domain: string }) {
       )}
     </section>
     ${counts.data?.truncated ? html`<p class="note">Counted the newest ${counts.data.counted} commands of the window; more exist.</p>` : null}
+    <h2>The last hour</h2>
+    ${hour.error ? html`<${Message} notice=${{ kind: 'error', text: hour.error }} />` : null}
+    ${
+      points.length > 0
+        ? html`<div class="charts">
+          <${TimeChart} title="Throughput per minute" unit="commands" times=${times} series=${[
+            { label: 'sent', colour: '#2456c7', values: points.map((point) => point.sent) },
+            { label: 'completed', colour: '#1b7f3b', values: points.map((point) => point.completed) },
+            { label: 'failed attempts', colour: '#c77700', values: points.map((point) => point.failed) },
+            { label: 'parked', colour: '#b3261e', values: points.map((point) => point.parked) },
+          ]} />
+          <${TimeChart} title="Completion latency per minute" unit="ms" times=${times} series=${[
+            { label: 'p50', colour: '#2456c7', values: points.map((point) => point.latencyP50Ms ?? null) },
+            { label: 'p99', colour: '#b3261e', values: points.map((point) => point.latencyP99Ms ?? null) },
+          ]} />
+        </div>
+        <p class="note" data-testid="stats-totals">Last hour: ${hour.data!.totals.sent} sent, ${hour.data!.totals.completed} completed, ${hour.data!.totals.parked} parked${hour.data!.asOf ? ` (as of ${hour.data!.asOf})` : ''}.</p>`
+        : html`<p class="note">No activity in the last hour yet.</p>`
+    }
     <h2>Troubleshooting queue</h2>
     <div class="cards">
       <div class="card"><div class="value" data-testid="tsq-depth">${depth}</div>parked</div>
