@@ -183,6 +183,36 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       await page.close();
     });
 
+    it('acts with SigV4 when it fronts a stack: the signing proxy signs every call, the audit records the signing identity', async () => {
+      const signer = where.signer;
+      if (!signer) throw new Error('the e2e-api runtime accepts one SigV4 key pair');
+      const signingConsole = await startConsoleServer({
+        client: new CommandBusClient({
+          baseUrl: apiUrl,
+          auth: { type: 'sigv4', region: signer.region, credentials: { accessKeyId: signer.accessKeyId, secretAccessKey: signer.secretAccessKey } },
+        }),
+        target: 'the e2e local runtime (SigV4)',
+        domains: ['test'],
+        staticDir: await ensureUiBuilt(),
+      });
+      try {
+        const commandId = randomUUID();
+        await s.send({ commandId, data: { behavior: { type: 'fail_permanent', error_code: 'UI_SIGNED' } } });
+        await s.waitForStatus(commandId, CommandStatus.IN_TSQ);
+        const page = await open(signingConsole);
+        await page.goto(`${signingConsole.origin}/#/tsq?domain=test&errorCode=UI_SIGNED`);
+        await page.getByRole('checkbox', { name: `Select ${commandId}` }).check();
+        await page.getByLabel('Reason').fill('signed by the proxy');
+        await page.getByRole('button', { name: 'Cancel selected' }).click();
+        await textOf(page.getByRole('status')).toContain('cancel: 1 done');
+        const trail = await s.bus.getAuditTrail(commandId);
+        expect(trail.at(-1)).toMatchObject({ eventType: 'OPERATOR_CANCEL', details: { operator: signer.operator, reason: 'signed by the proxy' } });
+        await page.close();
+      } finally {
+        await signingConsole.stop();
+      }
+    });
+
     it('logged no error in the browser console on any page', () => {
       expect(errors).toEqual([]);
     });
