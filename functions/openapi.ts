@@ -53,6 +53,7 @@ const REFUSALS: Record<RefusalCode, { status: number; type: string; when: string
   VALIDATION_ERROR: { ...ERROR_HTTP.VALIDATION_ERROR, when: 'bad input; `field` names it' },
   COMMAND_NOT_FOUND: { ...ERROR_HTTP.COMMAND_NOT_FOUND, when: 'no such command' },
   DOMAIN_NOT_FOUND: { ...ERROR_HTTP.DOMAIN_NOT_FOUND, when: 'the domain is not provisioned here: nothing was sent, and sending again will not help' },
+  JOB_NOT_FOUND: { ...ERROR_HTTP.JOB_NOT_FOUND, when: 'no such operator job in this domain' },
   DUPLICATE_COMMAND: { ...ERROR_HTTP.DUPLICATE_COMMAND, when: 'the command was sent before (`existingStatus`); nothing was sent again' },
   INVALID_OPERATION: { ...ERROR_HTTP.INVALID_OPERATION, when: 'not allowed in the status the command is in (`currentStatus`); nothing changed' },
   SEND_FAILED: { ...ERROR_HTTP.SEND_FAILED, when: 'the command could not be enqueued; nothing was recorded, so sending again is safe' },

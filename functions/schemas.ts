@@ -203,16 +203,17 @@ export const ErrorBody = z
         .min(1)
         .optional()
         .meta({ description: 'ValidationError: what was wrong — a field, a path into data such as `data.items[2]`, `body`, `path`, `content-type`' }),
-      domain: z.string().optional().meta({ description: 'CommandNotFound, DomainNotFound, DuplicateCommand: the domain' }),
+      domain: z.string().optional().meta({ description: 'CommandNotFound, DomainNotFound, DuplicateCommand, JobNotFound: the domain' }),
       commandId: z.string().optional().meta({ description: 'CommandNotFound, DuplicateCommand: the command' }),
       currentStatus: z.string().optional().meta({ description: 'InvalidOperation: the status the command is in' }),
       existingStatus: z.string().optional().meta({ description: 'DuplicateCommand: the status of the command that exists' }),
+      jobId: z.string().optional().meta({ description: 'JobNotFound: the operator job' }),
     }),
   })
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 /** The details an error may carry on the wire, besides type, code and message. */
-export const ERROR_DETAILS = ['field', 'domain', 'commandId', 'currentStatus', 'existingStatus'] as const satisfies readonly (keyof ErrorBody['error'])[];
+export const ERROR_DETAILS = ['field', 'domain', 'commandId', 'currentStatus', 'existingStatus', 'jobId'] as const satisfies readonly (keyof ErrorBody['error'])[];
 
 /** An answer of API Gateway itself (AWS only), which an HTTP API cannot shape. */
 export const GatewayError = z.object({ message: z.string() }).meta({ id: 'GatewayError', description: 'An answer of API Gateway itself (AWS only)' });

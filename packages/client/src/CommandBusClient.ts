@@ -5,6 +5,7 @@ import {
   CommandBusError,
   CommandNotFoundError,
   DomainNotFoundError,
+  JobNotFoundError,
   DuplicateCommandError,
   ERROR_HTTP,
   InvalidOperationError,
@@ -73,6 +74,7 @@ interface WireError {
   commandId?: string;
   existingStatus?: string;
   currentStatus?: string;
+  jobId?: string;
 }
 
 /**
@@ -261,6 +263,7 @@ const REBUILD: { [Code in HttpErrorCode]: (wire: WireError, message: string) => 
   },
   COMMAND_NOT_FOUND: (wire, message) => Object.assign(new CommandNotFoundError(wire.domain ?? '', wire.commandId ?? ''), { message }),
   DOMAIN_NOT_FOUND: (wire, message) => Object.assign(new DomainNotFoundError(wire.domain ?? '', ''), { message }),
+  JOB_NOT_FOUND: (wire, message) => Object.assign(new JobNotFoundError(wire.domain ?? '', wire.jobId ?? ''), { message }),
   DUPLICATE_COMMAND: (wire, message) =>
     Object.assign(new DuplicateCommandError(wire.domain ?? '', wire.commandId ?? '', wire.existingStatus ?? 'UNKNOWN'), { message }),
   INVALID_OPERATION: (wire, message) => new InvalidOperationError(message, wire.currentStatus ?? 'UNKNOWN'),

@@ -8,6 +8,9 @@ import { DynamoCommandStore } from './adapters/dynamodb/DynamoCommandStore.ts';
 import type { CommandTransport } from './ports/CommandTransport.ts';
 import { SqsTransport } from './adapters/sqs/SqsTransport.ts';
 import type { Logger } from './types.ts';
+import type { JobQueue, JobStore } from './ports/JobStore.ts';
+import { DynamoJobStore } from './adapters/dynamodb/DynamoJobStore.ts';
+import { SqsJobQueue } from './adapters/sqs/SqsJobQueue.ts';
 
 /**
  * Where commandbus keeps its state. Everything is optional: by default the AWS SDK reads the usual
@@ -27,6 +30,13 @@ export interface CommandBusConfig {
   /** Bring your own adapters (tests, other stores). Overrides dynamodb/sqs. */
   store?: CommandStore;
   transport?: CommandTransport;
+  /** Where operator jobs live. Default: the commands table (DynamoJobStore). */
+  jobs?: JobStore;
+  /**
+   * What wakes a job runner when a job starts or resumes. Default: the `<namespace>-jobs` SQS queue
+   * (the job-runner Lambda's, or the local runtime's); `false`: none (run jobs with tsq.runJob).
+   */
+  jobQueue?: JobQueue | false;
 }
 
 /**
@@ -41,6 +51,8 @@ export interface Adapters {
   store: CommandStore;
   transport: CommandTransport;
   logger: Logger;
+  jobs: JobStore;
+  jobQueue?: JobQueue;
 }
 
 export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
@@ -49,10 +61,20 @@ export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
   const env = readEnvironment(process.env, ['namespace', 'tableName']);
   const names = resourceNames(config.namespace ?? env.namespace ?? DEFAULT_NAMESPACE);
   const tableName = config.tableName ?? (config.namespace === undefined ? env.tableName : undefined) ?? names.table;
+  const dynamodb = config.dynamodb ?? (config.store && config.jobs ? undefined : new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT));
+  // Jobs wake a runner through SQS unless told otherwise, or unless SQS was replaced altogether.
+  let sqs = config.sqs;
+  const sqsClient = () => (sqs ??= new SQSClient({}));
+  const jobQueue =
+    config.jobQueue === false
+      ? undefined
+      : (config.jobQueue ?? (config.transport && !config.sqs ? undefined : new SqsJobQueue(sqsClient(), names.jobsQueue, config.queueUrls?.[names.jobsQueue])));
   return {
     names,
     logger: config.logger ?? createConsoleLogger(),
-    store: config.store ?? new DynamoCommandStore(config.dynamodb ?? new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT), tableName),
-    transport: config.transport ?? new SqsTransport(config.sqs ?? new SQSClient({}), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
+    jobs: config.jobs ?? new DynamoJobStore(dynamodb!, tableName),
+    ...(jobQueue ? { jobQueue } : {}),
+    store: config.store ?? new DynamoCommandStore(dynamodb!, tableName),
+    transport: config.transport ?? new SqsTransport(sqsClient(), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
   };
 }

@@ -24,6 +24,7 @@ import { InMemoryCommandStore } from './InMemoryCommandStore.ts';
 import { InMemoryTransport, type InMemoryTransportOptions } from './InMemoryTransport.ts';
 
 export { InMemoryCommandStore, itemSize, MAX_ITEM_BYTES } from './InMemoryCommandStore.ts';
+export { InMemoryJobQueue, InMemoryJobStore } from './InMemoryJobStore.ts';
 export { InMemoryTransport, systemClock, type Clock, type InMemoryTransportOptions, type QueuedMessage } from './InMemoryTransport.ts';
 export {
   FaultInjector,
