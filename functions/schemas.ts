@@ -213,7 +213,14 @@ export const ErrorBody = z
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 /** The details an error may carry on the wire, besides type, code and message. */
-export const ERROR_DETAILS = ['field', 'domain', 'commandId', 'currentStatus', 'existingStatus', 'jobId'] as const satisfies readonly (keyof ErrorBody['error'])[];
+export const ERROR_DETAILS = [
+  'field',
+  'domain',
+  'commandId',
+  'currentStatus',
+  'existingStatus',
+  'jobId',
+] as const satisfies readonly (keyof ErrorBody['error'])[];
 
 /** An answer of API Gateway itself (AWS only), which an HTTP API cannot shape. */
 export const GatewayError = z.object({ message: z.string() }).meta({ id: 'GatewayError', description: 'An answer of API Gateway itself (AWS only)' });
