@@ -64,7 +64,9 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
     return { stopped: current?.status === 'RUNNING' ? 'busy' : 'idle', ...(current ? { job: current } : {}), handled: 0 };
   }
   const bucket = new TokenBucket(job.rate, clock);
-  const pageSize = pageSizeFor(job.rate);
+  // A page must be acted on well within the lease (it is extended at each checkpoint).
+  const pageSize = Math.max(1, Math.min(pageSizeFor(job.rate), Math.floor((job.rate * leaseMs) / 2000)));
+  const marginMs = Math.min(1_000, leaseMs / 10);
   let handled = 0;
   let leaseUntil = clock.now() + leaseMs;
 
@@ -116,7 +118,7 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
       concurrency,
       take: () => bucket.take(),
       // Never act past the lease: a runner stalled beyond it stops, and its page is replayed by the next.
-      mayAct: () => clock.now() < leaseUntil - 1_000,
+      mayAct: () => clock.now() < leaseUntil - marginMs,
       act: async (commandId) => {
         if (replay && (await actedOnByJob(ports.store, domain, commandId, jobId))) return;
         await act(commandId);
