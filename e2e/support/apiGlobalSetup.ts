@@ -43,6 +43,7 @@ export async function setup(project: TestProject): Promise<void> {
     batchSize: API_TARGET.batchSize,
     retryBaseSeconds: 1,
     retryMaxSeconds: 2,
+    jobRunnerTimeoutSeconds: 9,
     tokens: [SCOPED.viewer, { token: SCOPED.domainOperator.token, operator: SCOPED.domainOperator.operator, scope: SCOPED.domainOperator.scope }],
   });
   const caller = ({ token, operator }: { token: string; operator: string }) => ({ auth: { type: 'bearer', token } as const, operator });

@@ -238,11 +238,11 @@ export class TroubleshootingQueue {
     return getOperatorJob(this.adapters, domain, jobId);
   }
 
-  /** A domain's jobs, newest first (1–100 per page, default 25). */
+  /** A domain's jobs, newest first (1–50 per page, default 25: a job may hold a 64 KiB resultData, and a page must stay under Lambda's 6 MB answer). */
   async listJobs(query: { domain: string; limit?: number; cursor?: string }): Promise<Page<OperatorJob>> {
     const domain = validateDomain(query.domain);
     const limit = query.limit ?? 25;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new ValidationError('limit', `must be an integer from 1 to 100 (got ${limit})`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) throw new ValidationError('limit', `must be an integer from 1 to 50 (got ${limit})`);
     if (query.cursor !== undefined && (typeof query.cursor !== 'string' || query.cursor.length === 0)) {
       throw new ValidationError('cursor', 'must be a non-empty string returned as nextCursor');
     }
@@ -258,8 +258,11 @@ export class TroubleshootingQueue {
    * holds a job (a lease); a runner that dies is resumed by the next from its last checkpoint, the
    * page it was on replayed without acting twice. The job-runner Lambda calls this for each message
    * of the jobs queue; library users may call it in a loop (`stopped: 'budget'` means: call again).
+   * With `requeue`, a run that stops for its budget first puts a continuation on the jobs queue.
    */
-  async runJob(options: JobRef & { budgetMs?: number; leaseMs?: number; signal?: AbortSignal; concurrency?: number; clock?: Clock }): Promise<RunJobResult> {
+  async runJob(
+    options: JobRef & { budgetMs?: number; leaseMs?: number; signal?: AbortSignal; concurrency?: number; clock?: Clock; requeue?: boolean },
+  ): Promise<RunJobResult> {
     const { domain, jobId } = validateJobRef(options);
     const job = await this.adapters.jobs.get(domain, jobId);
     if (!job) throw new JobNotFoundError(domain, jobId);
@@ -280,6 +283,9 @@ export class TroubleshootingQueue {
       ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
+    if (options.requeue && (result.stopped === 'budget' || result.stopped === 'aborted') && this.adapters.jobQueue) {
+      await this.adapters.jobQueue.enqueue({ domain, jobId });
+    }
     return result.job ? { ...result, job: toOperatorJob(result.job) as RunJobResult['job'] } : result;
   }
 
