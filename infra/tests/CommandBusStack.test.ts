@@ -73,6 +73,9 @@ beforeAll(() => {
 
 type Statement = { Action: string | string[]; Resource: unknown };
 const functions = () => ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
+/** The event source mappings of the worker (the job runner has one of its own). */
+const workerMappings = () =>
+  ofType('AWS::Lambda::EventSourceMapping').filter(([, mapping]) => String(JSON.stringify(mapping.Properties.FunctionName)).includes('Worker'));
 const roleIdOf = (fn: Resource) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 /** Every statement a role grants: attached policies and inline ones. */
 const statementsOfRole = (roleId: string): Statement[] => [
@@ -104,6 +107,8 @@ describe('Stack: synthesis', () => {
         .sort(),
     ).toEqual([
       'CommandBus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/JobRunnerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/JobsQueue/Resource: AwsSolutions-SQS3',
       'CommandBus/ParkedEventsPipeRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/RepliesQueue/Resource: AwsSolutions-SQS3',
       'CommandBus/TsqSweeperServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
@@ -145,7 +150,7 @@ describe('Stack: queues', () => {
 
   it('sets MaximumMessageSize explicitly and encrypts every queue', () => {
     const queues = ofType('AWS::SQS::Queue');
-    expect(queues).toHaveLength(DOMAINS.length * 2 + 1);
+    expect(queues).toHaveLength(DOMAINS.length * 2 + 2);
     for (const [, queue] of queues) {
       expect(queue.Properties.MaximumMessageSize).toEqual(expect.any(Number));
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
@@ -185,7 +190,7 @@ describe('Stack: queues', () => {
 
 describe('Stack: worker', () => {
   it('reads each commands queue through an event source mapping with partial batch failures', () => {
-    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    const mappings = workerMappings();
     expect(mappings).toHaveLength(DOMAINS.length);
     for (const [, mapping] of mappings) {
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
@@ -196,7 +201,7 @@ describe('Stack: worker', () => {
   });
 
   it('reserves no less concurrency than the mappings may use', () => {
-    const total = ofType('AWS::Lambda::EventSourceMapping').reduce((sum, [, m]) => sum + m.Properties.ScalingConfig.MaximumConcurrency, 0);
+    const total = workerMappings().reduce((sum, [, m]) => sum + m.Properties.ScalingConfig.MaximumConcurrency, 0);
     const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('Worker'))!;
     expect(worker.Properties.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(total);
   });
@@ -385,12 +390,12 @@ describe('Stack: API', () => {
 });
 
 describe('Stack: alarms and outputs', () => {
-  it('alarms on TSQ depth and age per domain, and on worker errors and throttles', () => {
+  it('alarms on TSQ depth and age per domain, on worker errors and throttles, and on job-runner errors', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     const byMetric = (name: string) => alarms.filter((alarm) => alarm.MetricName === name);
     expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(DOMAINS.length);
     expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(DOMAINS.length);
-    expect(byMetric('Errors')).toHaveLength(1);
+    expect(byMetric('Errors')).toHaveLength(2);
     expect(byMetric('Throttles')).toHaveLength(1);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
@@ -400,6 +405,39 @@ describe('Stack: alarms and outputs', () => {
     for (const name of ['ApiUrl', 'TableName', 'RepliesQueueUrl', 'Namespace', 'CommandsQueueUrlpayments', 'TsqQueueArnpayments', 'CommandsQueueUrltest']) {
       expect(outputs).toContain(name);
     }
+  });
+});
+
+describe('Stack: job runner', () => {
+  const jobRunner = () => ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('JobRunner'))!;
+
+  it('runs the job-runner Lambda from the jobs queue, one message at a time, partial failures reported, within the visibility timeout', () => {
+    const [jobRunnerId, fn] = jobRunner();
+    const [queueId, queue] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === 'shop-jobs')!;
+    const [[, mapping]] = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName).includes(jobRunnerId)) as [
+      [string, Resource],
+    ];
+    expect(mapping.Properties.EventSourceArn).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    expect(mapping.Properties.BatchSize).toBe(1);
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // A dead runner's message comes back only after its lease has expired.
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThan(fn.Properties.Timeout);
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
+  });
+
+  it('gives the job runner item access, table queries and the tsq index only; its queues to send to; and the API the jobs queue', () => {
+    const [, fn] = jobRunner();
+    const statements = statementsOfRole(roleIdOf(fn));
+    const dynamo = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    expect(actionsOf(dynamo).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    const targets = JSON.stringify(dynamo.map((s) => s.Resource));
+    expect(targets).toContain('/index/tsq');
+    expect(targets).not.toMatch(/index\/\*|index\/byTime|"\*"/);
+    const sends = statements.filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
+    expect(JSON.stringify(sends.map((s) => s.Resource))).toMatch(/JobsQueue/);
+    const [, api] = ofType('AWS::Lambda::Function').find(([id]) => /^Api[A-F0-9]{8}$/.test(id))!;
+    const apiSends = statementsOfRole(roleIdOf(api)).filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
+    expect(JSON.stringify(apiSends.map((s) => s.Resource))).toMatch(/JobsQueue/);
   });
 });
 
@@ -469,6 +507,8 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'GET/domains/payments/counts',
         'GET/domains/payments/tsq',
         'GET/domains/payments/tsq/groups',
+        'GET/domains/payments/jobs',
+        'GET/domains/payments/jobs/*',
         'GET/openapi.json',
         'POST/tsq/payments/*/retry',
       ].sort(),
@@ -497,6 +537,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'POST/tsq/payments/*/complete',
         'POST/tsq/payments/*/edit-and-retry',
         'POST/tsq-bulk/payments/*',
+        'POST/tsq-jobs/payments/*',
       ].sort(),
     );
     for (const { id } of acknowledged)

@@ -134,7 +134,10 @@ export function queueDefinitions(names: ResourceNames, domains: readonly string[
     name: names.repliesQueue,
     attributes: { MaximumMessageSize: String(MAX_MESSAGE_BYTES) },
   });
-  queues.push({ name: names.jobsQueue, attributes: { VisibilityTimeout: String(JOB_RUNNER.visibilityTimeoutSeconds) } });
+  queues.push({
+    name: names.jobsQueue,
+    attributes: { VisibilityTimeout: String(JOB_RUNNER.visibilityTimeoutSeconds), MaximumMessageSize: String(MAX_MESSAGE_BYTES) },
+  });
   return queues;
 }
 
