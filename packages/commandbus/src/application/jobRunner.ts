@@ -36,7 +36,7 @@ export interface RunJobOptions {
   /** Stop at the next page boundary (a graceful stop; progress is kept). */
   signal?: AbortSignal;
   clock?: Clock;
-  /** How many commands are acted on at a time within a page (the rate still bounds them; default 8). */
+  /** How many commands are acted on at a time within a page (the rate still bounds them; default rate/4, 4–64). */
   concurrency?: number;
 }
 
@@ -53,7 +53,6 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
   const clock = options.clock ?? systemClock;
   const budgetMs = options.budgetMs ?? 60_000;
   const leaseMs = options.leaseMs ?? 30_000;
-  const concurrency = options.concurrency ?? 8;
   const startedAt = clock.now();
   const lease = randomUUID();
   const at = () => new Date(clock.now()).toISOString();
@@ -64,6 +63,8 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
     return { stopped: current?.status === 'RUNNING' ? 'busy' : 'idle', ...(current ? { job: current } : {}), handled: 0 };
   }
   const bucket = new TokenBucket(job.rate, clock);
+  // Enough actions in flight for the rate (an action takes a few requests), never more than the bucket allows.
+  const concurrency = options.concurrency ?? Math.min(64, Math.max(4, Math.ceil(job.rate / 4)));
   // A page must be acted on well within the lease (it is extended at each checkpoint).
   const pageSize = Math.max(1, Math.min(pageSizeFor(job.rate), Math.floor((job.rate * leaseMs) / 2000)));
   const marginMs = Math.min(1_000, leaseMs / 10);
