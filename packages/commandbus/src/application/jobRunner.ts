@@ -79,7 +79,11 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
   };
   const release = async (stopped: RunJobResult['stopped']): Promise<RunJobResult> => {
     const after = await checkpoint({ leaseUntil: 0 });
-    return { stopped: after ? stopped : 'leaseLost', job: after ?? job!, handled };
+    if (!after) return { stopped: 'leaseLost', job: job!, handled };
+    // Resumed while this runner was stopping for the pause: the resume's wake-up may have found the
+    // lease still held and given up, so say "go on" (the Lambda sends a continuation).
+    if (stopped === 'paused' && after.status === 'RUNNING') return { stopped: 'budget', job: after, handled };
+    return { stopped, job: after, handled };
   };
 
   for (;;) {

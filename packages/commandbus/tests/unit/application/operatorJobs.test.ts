@@ -214,6 +214,46 @@ describe('Operator jobs (TroubleshootingQueue.createJob … runJob)', () => {
     expect(items.map((item) => item.jobId)).toEqual([job.jobId]);
   });
 
+  it('a resume that lands while the runner stops for a pause makes the runner say "go on" (its wake-up may have found the lease held)', async () => {
+    // Prepare: the operator pauses during the first page, and resumes just before the runner lets go of the job
+    const world = createWorld();
+    const jobs = new InMemoryJobStore();
+    let acts = 0;
+    let pause = async () => {};
+    let resumeBeforeRelease = async () => {};
+    const store = replacing(world.store, 'apply', (apply) => async (transition) => {
+      if (transition.events.some((event) => event.eventType === 'OPERATOR_RETRY') && ++acts === 3) await pause();
+      return apply(transition);
+    });
+    const releasing: typeof jobs = Object.assign(Object.create(jobs) as typeof jobs, {
+      checkpoint: async (...args: Parameters<typeof jobs.checkpoint>) => {
+        if (args[3].leaseUntil === 0) await resumeBeforeRelease();
+        return jobs.checkpoint(...args);
+      },
+    });
+    const tsq = new TroubleshootingQueue({ ...world.config, store, jobs: releasing, jobQueue: new InMemoryJobQueue() });
+    await park(
+      world,
+      Array.from({ length: 30 }, () => 'DOWN'),
+    );
+    const job = await tsq.createJob({ domain: DOMAIN, action: 'retry', filter: {}, rate: 10, operator: 'gina' });
+    await tsq.startJob({ domain: DOMAIN, jobId: job.jobId });
+    pause = async () => {
+      await tsq.pauseJob({ domain: DOMAIN, jobId: job.jobId });
+    };
+    resumeBeforeRelease = async () => {
+      resumeBeforeRelease = async () => {};
+      await tsq.resumeJob({ domain: DOMAIN, jobId: job.jobId });
+    };
+
+    // Act
+    const result = await tsq.runJob({ domain: DOMAIN, jobId: job.jobId, clock: runnerClock() });
+
+    // Assess
+    expect(result.stopped).toBe('budget');
+    expect(result.job).toMatchObject({ status: 'RUNNING', progress: { matched: 20, done: 20 } });
+  });
+
   it('counts a command whose state changed since it was listed as skipped, with the reason', async () => {
     // Prepare: the first action of the job finds its command completed by someone else just before
     let raced = false;
