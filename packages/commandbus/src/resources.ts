@@ -38,7 +38,7 @@ export interface ResourceNames {
   repliesQueue: string;
   /** Operator jobs' work queue (one message = work on a job for a while), fed to the job runner. */
   jobsQueue: string;
-  /** Whether `queueName` is one of this namespace's commands or TSQ queues (of any domain). */
+  /** Whether `queueName` is one of this namespace's commands or TSQ queues (of any domain), or its jobs queue. */
   isBusQueue(queueName: string): boolean;
 }
 
@@ -53,7 +53,8 @@ export function resourceNames(namespace = DEFAULT_NAMESPACE): ResourceNames {
     tsqQueue: (domain) => `${namespace}-${domain}-tsq`,
     repliesQueue: `${namespace}-replies`,
     jobsQueue: `${namespace}-jobs`,
-    isBusQueue: (queueName) => queueName.startsWith(`${namespace}-`) && (queueName.endsWith('-commands') || queueName.endsWith('-tsq')),
+    isBusQueue: (queueName) =>
+      queueName === `${namespace}-jobs` || (queueName.startsWith(`${namespace}-`) && (queueName.endsWith('-commands') || queueName.endsWith('-tsq'))),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addOutcomes, controlJob, emptyProgress, jobWindow, newJobId, pageSizeFor, TokenBucket, validateRate, type Clock } from '../../../src/domain/jobs.ts';
 import { InvalidOperationError, ValidationError } from '../../../src/errors.ts';
+import { queueDefinitions, resourceNames } from '../../../src/resources.ts';
 
 /** A clock that only moves when slept on. */
 function fakeClock(start = 0): Clock & { slept: number[] } {
@@ -112,5 +113,15 @@ describe('Helpers', () => {
     const later = newJobId(Date.parse('2026-01-01T00:00:00.001Z'));
     expect(earlier).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(earlier < later).toBe(true);
+  });
+});
+
+describe('Resources: the jobs queue', () => {
+  it('is one of the bus queues, so no command may name it as its replyTo', () => {
+    const names = resourceNames('shop');
+    expect(names.jobsQueue).toBe('shop-jobs');
+    expect(names.isBusQueue('shop-jobs')).toBe(true);
+    expect(names.isBusQueue('shop-replies')).toBe(false);
+    expect(queueDefinitions(names, ['payments']).map((queue) => queue.name)).toContain('shop-jobs');
   });
 });
