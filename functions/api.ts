@@ -203,15 +203,18 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
       if (control === 'cancel') return json(200, await tsq.cancelJob(ref));
       throw new ValidationError('control', `must be start, pause, resume or cancel (got ${JSON.stringify(control)})`);
     },
-    listJobs: async (event) =>
-      json(
+    listJobs: async (event) => {
+      // `/domains/{domain}/jobs/` is getJob with an empty jobId (the router lets a trailing slash through to the list).
+      if (event.rawPath?.endsWith('/')) throw new ValidationError('jobId', 'must be a UUID (got "")');
+      return json(
         200,
         await tsq.listJobs({
           domain: pathParameter(event, 'domain'),
           ...optional('limit', queryInteger(event, 'limit')),
           ...optional('cursor', queryString(event, 'cursor')),
         }),
-      ),
+      );
+    },
     getJob: async (event) => json(200, await tsq.getJob({ domain: pathParameter(event, 'domain'), jobId: pathParameter(event, 'jobId') })),
     // The body is optional and not read; one that is sent must still be JSON.
     operatorRetry: operatorAction((event) => tsq.operatorRetry(action(event))),

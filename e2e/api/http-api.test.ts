@@ -104,6 +104,10 @@ describe('HTTP API: OpenAPI', () => {
         'POST /tsq/{domain}/{commandId}/cancel',
         'POST /tsq/{domain}/{commandId}/complete',
         'POST /tsq-bulk/{domain}/{action}',
+        'POST /tsq-jobs/{domain}/{action}',
+        'POST /tsq-jobs/{domain}/{jobId}/{control}',
+        'GET /domains/{domain}/jobs',
+        'GET /domains/{domain}/jobs/{jobId}',
         'GET /openapi.json',
       ].sort(),
     );
