@@ -248,6 +248,12 @@ describe('Stack: bundles', () => {
 
     expect(await handler({ Records: [] }, context)).toEqual({ batchItemFailures: [] });
   });
+
+  it('builds a job-runner bundle that loads and drops a message that names no job', async () => {
+    const handler = await bundledHandler('JobRunner');
+
+    expect(await handler({ Records: [{ messageId: 'm-1', body: 'not json' }] }, context)).toEqual({ batchItemFailures: [] });
+  });
 });
 
 describe('Stack: table', () => {
