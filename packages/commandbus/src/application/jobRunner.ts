@@ -86,6 +86,10 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
     return { stopped, job: after, handled };
   };
 
+  const list = (cursor: string | null | undefined) =>
+    ports.store.listTsq({ domain, ...job!.filter, ...job!.window, limit: pageSize, ...(cursor ? { cursor } : {}) });
+  let prefetched: { from: string; page: Promise<Awaited<ReturnType<typeof list>>> } | undefined;
+
   for (;;) {
     // The page to act on: the one a previous runner left unfinished, or the next of the listing.
     let ids: string[];
@@ -99,13 +103,10 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
         const done = await checkpoint({ leaseUntil: 0, complete: { finishedAt: at() } });
         return { stopped: done ? 'finished' : 'leaseLost', ...(done ? { job: done } : {}), handled };
       }
-      const page = await ports.store.listTsq({
-        domain,
-        ...job.filter,
-        ...job.window,
-        limit: pageSize,
-        ...(job.cursor ? { cursor: job.cursor } : {}),
-      });
+      // The page read ahead while the previous one was acted on, if it was read from here; else now.
+      const ahead = prefetched !== undefined && prefetched.from === job.cursor ? prefetched.page : undefined;
+      prefetched = undefined;
+      const page = await (ahead ?? list(job.cursor));
       ids = page.items.map((item) => item.commandId);
       next = page.nextCursor ?? null;
       if (ids.length === 0) {
@@ -119,6 +120,13 @@ export async function runJob(ports: JobRunPorts, options: RunJobOptions): Promis
       job = written;
     }
 
+    // Read the next page while this one is acted on (it lies after this page in the listing, so what
+    // this page does cannot change it), so the listing does not stall the pace between pages.
+    if (next !== null) {
+      const from = next;
+      prefetched = { from, page: list(from).catch(() => list(from)) };
+      prefetched.page.catch(() => {}); // a failure surfaces when the page is used
+    }
     const outcomes = await actOnPage(ids, {
       concurrency,
       take: () => bucket.take(),
