@@ -6,6 +6,7 @@ import {
   ValidationError,
   type BulkAction,
   type CommandBusConfig,
+  type JobFilter,
   type CommandStatus,
   type JsonObject,
   type JsonValue,
@@ -190,6 +191,43 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
       );
     },
     tsqGroups: async (event) => json(200, { items: await tsq.groups({ domain: pathParameter(event, 'domain') }) }),
+    createJob: async (event) => {
+      const body = parsedBody(event) ?? {};
+      return json(
+        200,
+        await tsq.createJob({
+          domain: pathParameter(event, 'domain'),
+          action: pathParameter(event, 'action') as BulkAction,
+          filter: (body.filter ?? undefined) as JobFilter,
+          rate: body.rate as number,
+          ...callerIdentity(event),
+          ...optional('reason', body.reason as string | undefined),
+          ...optional('resultData', body.resultData as JsonValue | undefined),
+        }),
+      );
+    },
+    controlJob: async (event) => {
+      const ref = { domain: pathParameter(event, 'domain'), jobId: pathParameter(event, 'jobId') };
+      const control = pathParameter(event, 'control');
+      if (control === 'start') return json(200, await tsq.startJob(ref));
+      if (control === 'pause') return json(200, await tsq.pauseJob(ref));
+      if (control === 'resume') return json(200, await tsq.resumeJob(ref));
+      if (control === 'cancel') return json(200, await tsq.cancelJob(ref));
+      throw new ValidationError('control', `must be start, pause, resume or cancel (got ${JSON.stringify(control)})`);
+    },
+    listJobs: async (event) => {
+      // `/domains/{domain}/jobs/` is getJob with an empty jobId (the router lets a trailing slash through to the list).
+      if (event.rawPath?.endsWith('/')) throw new ValidationError('jobId', 'must be a UUID (got "")');
+      return json(
+        200,
+        await tsq.listJobs({
+          domain: pathParameter(event, 'domain'),
+          ...optional('limit', queryInteger(event, 'limit')),
+          ...optional('cursor', queryString(event, 'cursor')),
+        }),
+      );
+    },
+    getJob: async (event) => json(200, await tsq.getJob({ domain: pathParameter(event, 'domain'), jobId: pathParameter(event, 'jobId') })),
     // The body is optional and not read; one that is sent must still be JSON.
     operatorRetry: operatorAction((event) => tsq.operatorRetry(action(event))),
     operatorEditAndRetry: operatorAction((event) => tsq.operatorEditAndRetry({ ...action(event), data: parsedBody(event)?.data as JsonObject })),

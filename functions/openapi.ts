@@ -25,7 +25,11 @@ import {
   ErrorType,
   ErrorBody,
   GatewayError,
+  JobBody,
+  JobControlName,
+  JobPage,
   OpenApiDocument,
+  OperatorJob,
   RetryBody,
   SendCommand,
   SendResult,
@@ -56,6 +60,7 @@ const REFUSALS: Record<RefusalCode, { status: number; type: string; when: string
   VALIDATION_ERROR: { ...ERROR_HTTP.VALIDATION_ERROR, when: 'bad input; `field` names it' },
   COMMAND_NOT_FOUND: { ...ERROR_HTTP.COMMAND_NOT_FOUND, when: 'no such command' },
   DOMAIN_NOT_FOUND: { ...ERROR_HTTP.DOMAIN_NOT_FOUND, when: 'the domain is not provisioned here: nothing was sent, and sending again will not help' },
+  JOB_NOT_FOUND: { ...ERROR_HTTP.JOB_NOT_FOUND, when: 'no such operator job in this domain' },
   DUPLICATE_COMMAND: { ...ERROR_HTTP.DUPLICATE_COMMAND, when: 'the command was sent before (`existingStatus`); nothing was sent again' },
   INVALID_OPERATION: { ...ERROR_HTTP.INVALID_OPERATION, when: 'not allowed in the status the command is in (`currentStatus`); nothing changed' },
   SEND_FAILED: { ...ERROR_HTTP.SEND_FAILED, when: 'the command could not be enqueued; nothing was recorded, so sending again is safe' },
@@ -232,6 +237,48 @@ const unscopedOperations = {
     body: { schema: BulkBody, required: true },
     success: { status: 200, description: 'What became of each command', schema: BulkResult },
     refusals: [],
+  },
+  // Operator jobs: under a prefix of their own (`/tsq-jobs`), with the domain in the path, so IAM
+  // can allow them per domain as the `bulk` action (see scopes.ts); reading them is read scope.
+  createJob: {
+    method: 'post',
+    path: '/tsq-jobs/{domain}/{action}',
+    summary: 'Create an operator job: retry, cancel or complete every parked command a filter matches, at a rate — a DRAFT with its dry run',
+    description:
+      'The answer holds the dry run: the exact count of what the job will touch (from the TSQ group counters when the filter has no time window, else by paging the listing) and a sample. ' +
+      'The job acts only on commands parked no later than its creation. Start it with POST /tsq-jobs/{domain}/{jobId}/start. The caller identity is recorded on every command it acts on, with the jobId.',
+    params: z.object({ domain: domainPath, action: BulkActionName }),
+    body: { schema: JobBody, required: true },
+    success: { status: 200, description: 'The job, DRAFT, with its dry run', schema: OperatorJob },
+    refusals: [],
+  },
+  controlJob: {
+    method: 'post',
+    path: '/tsq-jobs/{domain}/{jobId}/{control}',
+    summary: 'Start, pause, resume or cancel an operator job',
+    description:
+      'start: DRAFT → RUNNING; pause: RUNNING → PAUSED; resume: PAUSED → RUNNING; cancel: DRAFT, RUNNING or PAUSED → CANCELLED. The runner acts on a change at its next page (about two seconds of work); what it did stays done. Any other status is a 409 (`currentStatus`).',
+    params: z.object({ domain: domainPath, jobId: CommandId, control: JobControlName }),
+    body: { schema: RetryBody, required: false, description: 'Not read; if sent, it must be JSON' },
+    success: { status: 200, description: 'The job after the change', schema: OperatorJob },
+    refusals: ['JOB_NOT_FOUND', 'INVALID_OPERATION'],
+  },
+  listJobs: {
+    method: 'get',
+    path: '/domains/{domain}/jobs',
+    summary: "A domain's operator jobs, newest first, with their progress",
+    params: z.object({ domain: domainPath }),
+    query: z.object({ limit: z.int().min(1).max(50).default(25).optional(), cursor }),
+    success: { status: 200, description: 'A page of jobs', schema: JobPage },
+    refusals: [],
+  },
+  getJob: {
+    method: 'get',
+    path: '/domains/{domain}/jobs/{jobId}',
+    summary: 'One operator job: status, dry run, progress (matched, done, skipped, failed) and the reasons of recent problems',
+    params: z.object({ domain: domainPath, jobId: CommandId }),
+    success: { status: 200, description: 'The job', schema: OperatorJob },
+    refusals: ['JOB_NOT_FOUND'],
   },
   tsqGroups: {
     method: 'get',

@@ -16,6 +16,8 @@ import {
   MAX_BULK_IDS,
   MAX_INDEX_SHARDS,
   MAX_JSON_DEPTH,
+  MAX_RATE,
+  MIN_RATE,
 } from '@commandbus/core';
 import { z } from 'zod';
 
@@ -222,6 +224,70 @@ export const BulkResult = z
   })
   .meta({ id: 'BulkResult' });
 
+export const JobFilter = z
+  .strictObject({
+    commandType: z.string().min(1).max(128).optional(),
+    errorCode: z.string().min(1).max(128).optional(),
+    errorType: ErrorType.optional(),
+    from: timestamp.optional().meta({ description: 'Parked at or after (inclusive)' }),
+    to: timestamp.optional().meta({ description: 'Parked before (exclusive); the job also stops at its creation' }),
+  })
+  .meta({ id: 'JobFilter', description: "The TSQ listing's filter; `{}` matches every parked command of the domain" });
+export const JobBody = z
+  .object({
+    filter: JobFilter,
+    rate: z
+      .number()
+      .min(MIN_RATE)
+      .max(MAX_RATE)
+      .meta({ description: `Commands per second, ${MIN_RATE}–${MAX_RATE}` }),
+    reason: name('cancel (required): why, recorded on every command and in its reply'),
+    resultData: z.unknown().meta({ description: 'complete: the result every command completes with; any JSON up to 64 KiB' }),
+  })
+  .partial({ reason: true, resultData: true })
+  .meta({ id: 'JobBody' });
+export const JobControlName = z.enum(['start', 'pause', 'resume', 'cancel']).meta({ id: 'JobControl' });
+const count = z.int().min(0);
+export const OperatorJob = z
+  .strictObject({
+    domain: z.string(),
+    jobId: CommandId.meta({ description: "A UUID v7 (time-ordered); recorded as `jobId` in every command's operator audit event" }),
+    action: BulkActionName,
+    filter: JobFilter,
+    window: z.strictObject({ from: timestamp.optional(), to: timestamp }).meta({ description: 'What the job acts on: the filter, closed at the creation' }),
+    rate: z.number(),
+    operator: z.string(),
+    operatorSession: z.string().optional(),
+    reason: z.string().optional(),
+    resultData: z.unknown().optional(),
+    status: z.enum(['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED']),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    startedAt: timestamp.optional(),
+    finishedAt: timestamp.optional(),
+    dryRun: z.strictObject({
+      count: count.meta({ description: 'Parked commands the job matched at creation' }),
+      exact: z.boolean().meta({ description: 'false: counting by listing stopped at its budget, `count` is a lower bound' }),
+      countedBy: z.enum(['groups', 'listing']),
+      sample: z.array(
+        z.strictObject({
+          commandId: z.string(),
+          commandType: z.string(),
+          errorType: z.string().optional(),
+          errorCode: z.string().optional(),
+          movedToTsqAt: timestamp,
+        }),
+      ),
+    }),
+    progress: z
+      .strictObject({ matched: count, done: count, skipped: count, failed: count })
+      .meta({ description: 'matched = done + skipped (its state changed since: not IN_TSQ, gone) + failed' }),
+    problemCodes: z.record(z.string(), count).meta({ description: 'Skipped and failed commands by error code' }),
+    recentProblems: z.array(z.strictObject({ commandId: z.string(), outcome: z.enum(['skipped', 'failed']), code: z.string(), reason: z.string() })),
+  })
+  .meta({ id: 'OperatorJob' });
+export const JobPage = page(OperatorJob).meta({ id: 'JobPage' });
+
 /** A refusal of the API (and of the local runtime, which answers some requests itself). */
 export const ErrorBody = z
   .strictObject({
@@ -241,16 +307,24 @@ export const ErrorBody = z
         .min(1)
         .optional()
         .meta({ description: 'ValidationError: what was wrong — a field, a path into data such as `data.items[2]`, `body`, `path`, `content-type`' }),
-      domain: z.string().optional().meta({ description: 'CommandNotFound, DomainNotFound, DuplicateCommand: the domain' }),
+      domain: z.string().optional().meta({ description: 'CommandNotFound, DomainNotFound, DuplicateCommand, JobNotFound: the domain' }),
       commandId: z.string().optional().meta({ description: 'CommandNotFound, DuplicateCommand: the command' }),
       currentStatus: z.string().optional().meta({ description: 'InvalidOperation: the status the command is in' }),
       existingStatus: z.string().optional().meta({ description: 'DuplicateCommand: the status of the command that exists' }),
+      jobId: z.string().optional().meta({ description: 'JobNotFound: the operator job' }),
     }),
   })
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 /** The details an error may carry on the wire, besides type, code and message. */
-export const ERROR_DETAILS = ['field', 'domain', 'commandId', 'currentStatus', 'existingStatus'] as const satisfies readonly (keyof ErrorBody['error'])[];
+export const ERROR_DETAILS = [
+  'field',
+  'domain',
+  'commandId',
+  'currentStatus',
+  'existingStatus',
+  'jobId',
+] as const satisfies readonly (keyof ErrorBody['error'])[];
 
 /** An answer of API Gateway itself (AWS only), which an HTTP API cannot shape. */
 export const GatewayError = z.object({ message: z.string() }).meta({ id: 'GatewayError', description: 'An answer of API Gateway itself (AWS only)' });

@@ -17,7 +17,8 @@
 
 /**
  * What an operator may do to a parked command; each is the last segment of its route, but `bulk`
- * (`/tsq-bulk/{domain}/{action}`: any of retry, cancel, complete by a list of ids). The bulk route has
+ * (`/tsq-bulk/{domain}/{action}`: any of retry, cancel, complete by a list of ids; and operator jobs,
+ * `/tsq-jobs/{domain}/…`: the same by a filter — create, start, pause, resume, cancel). The bulk route has
  * a prefix of its own so that no single-command pattern (`/tsq/{domain}/<any>/retry`: IAM's `*` spans
  * slashes) can match it: acting on a list is a right of its own.
  */
@@ -72,6 +73,11 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   // Before the single-command actions, so routeOf names a bulk request as bulk.
   { operationId: 'operatorBulk', method: 'POST', path: '/tsq-bulk/{domain}/{action}', kind: 'operate', action: 'bulk' },
   { operationId: 'tsqGroups', method: 'GET', path: '/domains/{domain}/tsq/groups', kind: 'read' },
+  // Operator jobs act on many commands by a filter: the bulk right, under a prefix of their own.
+  { operationId: 'createJob', method: 'POST', path: '/tsq-jobs/{domain}/{action}', kind: 'operate', action: 'bulk' },
+  { operationId: 'controlJob', method: 'POST', path: '/tsq-jobs/{domain}/{jobId}/{control}', kind: 'operate', action: 'bulk' },
+  { operationId: 'listJobs', method: 'GET', path: '/domains/{domain}/jobs', kind: 'read' },
+  { operationId: 'getJob', method: 'GET', path: '/domains/{domain}/jobs/{jobId}', kind: 'read' },
   { operationId: 'operatorRetry', method: 'POST', path: '/tsq/{domain}/{commandId}/retry', kind: 'operate', action: 'retry' },
   { operationId: 'operatorCancel', method: 'POST', path: '/tsq/{domain}/{commandId}/cancel', kind: 'operate', action: 'cancel' },
   { operationId: 'operatorComplete', method: 'POST', path: '/tsq/{domain}/{commandId}/complete', kind: 'operate', action: 'complete' },

@@ -107,6 +107,10 @@ describe('HTTP API: OpenAPI', () => {
         'POST /tsq-bulk/{domain}/{action}',
         'GET /domains/{domain}/shards',
         'POST /domains/{domain}/shards',
+        'POST /tsq-jobs/{domain}/{action}',
+        'POST /tsq-jobs/{domain}/{jobId}/{control}',
+        'GET /domains/{domain}/jobs',
+        'GET /domains/{domain}/jobs/{jobId}',
         'GET /openapi.json',
       ].sort(),
     );

@@ -51,6 +51,7 @@ export async function setup(project: TestProject): Promise<void> {
     retryBaseSeconds: 1,
     retryMaxSeconds: 2,
     sigv4Identities: [SIGNER],
+    jobRunnerTimeoutSeconds: 9,
     tokens: [SCOPED.viewer, { token: SCOPED.domainOperator.token, operator: SCOPED.domainOperator.operator, scope: SCOPED.domainOperator.scope }],
   });
   const caller = ({ token, operator }: { token: string; operator: string }) => ({ auth: { type: 'bearer', token } as const, operator });

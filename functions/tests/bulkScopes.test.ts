@@ -4,8 +4,24 @@ import { routeOf, scopeAllows, scopePatterns } from '../scopes.ts';
 const id = '0d3c6a4e-7c1e-4b8a-9f59-1f1a2b3c4d5e';
 
 describe('Scopes: the bulk route', () => {
-  it('names a bulk operator of payments only its bulk route', () => {
-    expect(scopePatterns({ operate: { domains: ['payments'], actions: ['bulk'] } })).toEqual(['POST/tsq-bulk/payments/*', 'GET/openapi.json']);
+  it('names a bulk operator of payments only its bulk routes: by list, and operator jobs', () => {
+    expect(scopePatterns({ operate: { domains: ['payments'], actions: ['bulk'] } })).toEqual([
+      'POST/tsq-bulk/payments/*',
+      'POST/tsq-jobs/payments/*',
+      'GET/openapi.json',
+    ]);
+  });
+
+  it('lets a bulk operator create and control jobs on its domain only; reading jobs is read scope', () => {
+    const scope = { operate: { domains: ['payments'], actions: ['bulk'] as const } };
+    expect(scopeAllows(scope, 'POST', '/tsq-jobs/payments/retry')).toBe(true);
+    expect(scopeAllows(scope, 'POST', `/tsq-jobs/payments/${id}/pause`)).toBe(true);
+    expect(scopeAllows(scope, 'POST', `/tsq-jobs/orders/${id}/start`)).toBe(false);
+    expect(scopeAllows(scope, 'GET', `/domains/payments/jobs/${id}`)).toBe(false);
+    expect(scopeAllows({ operate: { domains: ['payments'], actions: ['retry'] } }, 'POST', '/tsq-jobs/payments/retry')).toBe(false);
+    expect(scopeAllows({ read: ['payments'] }, 'GET', `/domains/payments/jobs/${id}`)).toBe(true);
+    expect(scopeAllows({ read: ['payments'] }, 'GET', '/domains/payments/jobs')).toBe(true);
+    expect(routeOf('POST', `/tsq-jobs/payments/${id}/cancel`)).toMatchObject({ operationId: 'controlJob', action: 'bulk', domain: 'payments' });
   });
 
   it('lets a bulk operator act by list on its domain only, and not on one command', () => {

@@ -14,10 +14,14 @@ describe('Function: ROUTE_ACCESS', () => {
         .sort(),
     );
     const actions = ROUTE_ACCESS.filter((route) => route.kind === 'operate').map((route) => route.action);
-    expect(actions.sort()).toEqual([...OPERATOR_ACTIONS].sort());
-    // The action is the last segment of its route; bulk's route has a prefix of its own.
+    expect([...new Set(actions)].sort()).toEqual([...OPERATOR_ACTIONS].sort());
+    // The action is the last segment of its route; bulk's routes (by list, and operator jobs) have prefixes of their own.
     for (const route of ROUTE_ACCESS.filter((route) => route.kind === 'operate'))
-      expect(route.path).toMatch(route.action === 'bulk' ? /^\/tsq-bulk\/\{domain\}\/\{action\}$/ : new RegExp(`/${route.action}$`));
+      expect(route.path).toMatch(
+        route.action === 'bulk'
+          ? /^\/tsq-(bulk\/\{domain\}\/\{action\}|jobs\/\{domain\}\/(\{action\}|\{jobId\}\/\{control\}))$/
+          : new RegExp(`/${route.action}$`),
+      );
   });
 });
 
@@ -30,6 +34,8 @@ describe('Function: scopePatterns', () => {
       'GET/domains/payments/stats',
       'GET/domains/payments/tsq',
       'GET/domains/payments/tsq/groups',
+      'GET/domains/payments/jobs',
+      'GET/domains/payments/jobs/*',
       'GET/domains/payments/shards',
       'GET/openapi.json',
     ]);
@@ -61,6 +67,8 @@ describe('Function: scopePatterns', () => {
       'GET/tsq',
       'GET/domains/*/tsq',
       'GET/domains/*/tsq/groups',
+      'GET/domains/*/jobs',
+      'GET/domains/*/jobs/*',
       'GET/domains/*/shards',
       'GET/openapi.json',
     ]);

@@ -25,6 +25,8 @@ import { scopePatterns, type Domains, type OperatorAction, type Scope } from '@c
 import {
   commandsTableDefinition,
   DEFAULT_NAMESPACE,
+  INDEXES,
+  JOB_RUNNER,
   MAX_MESSAGE_BYTES,
   QUEUE_DEFAULTS,
   resourceNames,
@@ -157,8 +159,23 @@ export class CommandBusStack extends Stack {
       return { domain, tsq, commands };
     });
 
+    // Operator jobs' work queue: one message = work on a job for a while (see functions/jobRunner.ts).
+    const jobs = new Queue(this, 'JobsQueue', {
+      queueName: names.jobsQueue,
+      visibilityTimeout: Duration.seconds(JOB_RUNNER.visibilityTimeoutSeconds),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+    });
+    Validations.of(jobs.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'Redelivery is how a job resumes after its runner dies: a message must come back, never move aside. A job whose runs keep failing stays RUNNING with its progress and problems visible (GET /domains/{domain}/jobs/{jobId}); pause and resume send a new message.',
+    });
+
     const queueUrls = Object.fromEntries([
       [replies.queueName, replies.queueUrl],
+      [jobs.queueName, jobs.queueUrl],
       ...domainQueues.flatMap(({ tsq, commands }) => [
         [tsq.queueName, tsq.queueUrl],
         [commands.queueName, commands.queueUrl],
@@ -228,6 +245,25 @@ export class CommandBusStack extends Stack {
     );
     for (const { commands } of domainQueues) commands.grantSendMessages(apiFunction);
     replies.grantSendMessages(apiFunction);
+    jobs.grantSendMessages(apiFunction); // starting or resuming a job wakes the job runner
+
+    // The job runner: works on operator jobs, one message at a time, through the operator paths.
+    const jobRunner = this.nodeFunction('JobRunner', path.join(root, 'functions/jobRunner.ts'), {
+      timeout: Duration.seconds(JOB_RUNNER.lambdaTimeoutSeconds),
+      environment,
+    });
+    jobRunner.addToRolePolicy(
+      new PolicyStatement({
+        // Items (jobs, commands, group counters, in transactions too), audit trails (Query on the table), the TSQ listing (its index).
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        resources: [this.table.tableArn, `${this.table.tableArn}/index/${INDEXES.tsq.name}`],
+      }),
+    );
+    jobRunner.addEventSource(new SqsEventSource(jobs, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
+    jobs.grantSendMessages(jobRunner); // a run cut short by its budget sends its continuation
+    for (const { commands } of domainQueues) commands.grantSendMessages(jobRunner); // retry re-enqueues
+    replies.grantSendMessages(jobRunner); // cancel and complete reply
+    alarm('JobRunnerErrors', jobRunner.metricErrors({ period: Duration.minutes(5) }), 1, 'The job runner failed a run (the job resumes from its checkpoint)');
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     this.api = new HttpApi(this, 'HttpApi', {
@@ -268,8 +304,10 @@ export class CommandBusStack extends Stack {
     new CfnOutput(this, 'ApiFunctionName', { value: apiFunction.functionName });
     new CfnOutput(this, 'TsqSweeperFunctionName', { value: sweeper.functionName });
     new CfnOutput(this, 'StatsFunctionName', { value: statsFunction.functionName });
+    new CfnOutput(this, 'JobRunnerFunctionName', { value: jobRunner.functionName });
+    new CfnOutput(this, 'JobsQueueUrl', { value: jobs.queueUrl });
 
-    this.acknowledgeJustifiedFindings([worker, sweeper, apiFunction]);
+    this.acknowledgeJustifiedFindings([worker, sweeper, apiFunction, jobRunner]);
   }
 
   /**

@@ -104,6 +104,8 @@ describe('Stack: synthesis', () => {
         .sort(),
     ).toEqual([
       'CommandBus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/JobRunnerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/JobsQueue/Resource: AwsSolutions-SQS3',
       'CommandBus/ParkedEventsPipeRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
       'CommandBus/RepliesQueue/Resource: AwsSolutions-SQS3',
       'CommandBus/StatsAggregatorServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
@@ -147,8 +149,8 @@ describe('Stack: queues', () => {
 
   it('sets MaximumMessageSize explicitly and encrypts every queue', () => {
     const queues = ofType('AWS::SQS::Queue');
-    // Per domain commands and TSQ, the replies, and the stats aggregator's failed batches.
-    expect(queues).toHaveLength(DOMAINS.length * 2 + 2);
+    // Per domain commands and TSQ, the replies, the jobs queue, and the stats aggregator's failed batches.
+    expect(queues).toHaveLength(DOMAINS.length * 2 + 3);
     for (const [, queue] of queues) {
       expect(queue.Properties.MaximumMessageSize).toEqual(expect.any(Number));
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
@@ -252,6 +254,12 @@ describe('Stack: bundles', () => {
     const handler = await bundledHandler('StatsAggregator');
 
     expect(await handler({ Records: [], shardId: 'shardId-1', isFinalInvokeForWindow: true }, context)).toEqual({ state: {} });
+  });
+
+  it('builds a job-runner bundle that loads and drops a message that names no job', async () => {
+    const handler = await bundledHandler('JobRunner');
+
+    expect(await handler({ Records: [{ messageId: 'm-1', body: 'not json' }] }, context)).toEqual({ batchItemFailures: [] });
   });
 });
 
@@ -395,14 +403,14 @@ describe('Stack: API', () => {
 });
 
 describe('Stack: alarms and outputs', () => {
-  it('alarms on TSQ depth and age per domain, and on worker errors and throttles', () => {
+  it('alarms on TSQ depth and age per domain, on worker errors and throttles, and on job-runner errors', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     const byMetric = (name: string) => alarms.filter((alarm) => alarm.MetricName === name);
     // TSQ depth per domain, and the stats aggregator's failed batches.
     expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(DOMAINS.length + 1);
     expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(DOMAINS.length);
-    // The worker's and the stats aggregator's.
-    expect(byMetric('Errors')).toHaveLength(2);
+    // The worker's, the stats aggregator's and the job runner's.
+    expect(byMetric('Errors')).toHaveLength(3);
     expect(byMetric('Throttles')).toHaveLength(1);
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
@@ -412,6 +420,39 @@ describe('Stack: alarms and outputs', () => {
     for (const name of ['ApiUrl', 'TableName', 'RepliesQueueUrl', 'Namespace', 'CommandsQueueUrlpayments', 'TsqQueueArnpayments', 'CommandsQueueUrltest']) {
       expect(outputs).toContain(name);
     }
+  });
+});
+
+describe('Stack: job runner', () => {
+  const jobRunner = () => ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('JobRunner'))!;
+
+  it('runs the job-runner Lambda from the jobs queue, one message at a time, partial failures reported, within the visibility timeout', () => {
+    const [jobRunnerId, fn] = jobRunner();
+    const [queueId, queue] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === 'shop-jobs')!;
+    const [[, mapping]] = ofType('AWS::Lambda::EventSourceMapping').filter(([, m]) => JSON.stringify(m.Properties.FunctionName).includes(jobRunnerId)) as [
+      [string, Resource],
+    ];
+    expect(mapping.Properties.EventSourceArn).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    expect(mapping.Properties.BatchSize).toBe(1);
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // A dead runner's message comes back only after its lease has expired.
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThan(fn.Properties.Timeout);
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
+  });
+
+  it('gives the job runner item access, table queries and the tsq index only; its queues to send to; and the API the jobs queue', () => {
+    const [, fn] = jobRunner();
+    const statements = statementsOfRole(roleIdOf(fn));
+    const dynamo = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
+    expect(actionsOf(dynamo).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    const targets = JSON.stringify(dynamo.map((s) => s.Resource));
+    expect(targets).toContain('/index/tsq');
+    expect(targets).not.toMatch(/index\/\*|index\/byTime|"\*"/);
+    const sends = statements.filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
+    expect(JSON.stringify(sends.map((s) => s.Resource))).toMatch(/JobsQueue/);
+    const [, api] = ofType('AWS::Lambda::Function').find(([id]) => /^Api[A-F0-9]{8}$/.test(id))!;
+    const apiSends = statementsOfRole(roleIdOf(api)).filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
+    expect(JSON.stringify(apiSends.map((s) => s.Resource))).toMatch(/JobsQueue/);
   });
 });
 
@@ -484,6 +525,8 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'GET/domains/payments/tsq',
         'GET/domains/payments/tsq/groups',
         'GET/domains/payments/shards',
+        'GET/domains/payments/jobs',
+        'GET/domains/payments/jobs/*',
         'GET/openapi.json',
         'POST/tsq/payments/*/retry',
       ].sort(),
@@ -516,6 +559,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'POST/tsq/payments/*/complete',
         'POST/tsq/payments/*/edit-and-retry',
         'POST/tsq-bulk/payments/*',
+        'POST/tsq-jobs/payments/*',
       ].sort(),
     );
     for (const { id } of acknowledged)

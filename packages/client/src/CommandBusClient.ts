@@ -5,6 +5,7 @@ import {
   CommandBusError,
   CommandNotFoundError,
   DomainNotFoundError,
+  JobNotFoundError,
   DuplicateCommandError,
   ERROR_HTTP,
   InvalidOperationError,
@@ -16,8 +17,10 @@ import {
   type BulkResult,
   type Command,
   type CommandQuery,
+  type JobFilter,
   type JsonObject,
   type JsonValue,
+  type OperatorJob,
   type Page,
   type PayloadEdit,
   type TsqGroup,
@@ -76,6 +79,7 @@ interface WireError {
   commandId?: string;
   existingStatus?: string;
   currentStatus?: string;
+  jobId?: string;
 }
 
 /**
@@ -213,6 +217,57 @@ export class CommandBusClient {
     return this.request('POST', `domains/${enc(request.domain)}/shards`, undefined, { shards: request.shards });
   }
 
+  /**
+   * Creates an operator job: retry, cancel (`reason` required) or complete (`resultData`) every parked
+   * command the filter matches (parked no later than now), at `rate` commands per second; the caller
+   * is the operator. The job comes back as a DRAFT with its dry run (exact count and a sample);
+   * start it with startJob.
+   */
+  createJob(request: { domain: string; action: BulkAction; filter: JobFilter; rate: number; reason?: string; resultData?: JsonValue }): Promise<OperatorJob> {
+    const body = {
+      filter: request.filter,
+      rate: request.rate,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(request.resultData === undefined ? {} : { resultData: request.resultData }),
+    };
+    return this.request('POST', `tsq-jobs/${enc(request.domain)}/${enc(request.action)}`, undefined, body);
+  }
+
+  /** DRAFT → RUNNING: the job runner starts on it. */
+  startJob(ref: { domain: string; jobId: string }): Promise<OperatorJob> {
+    return this.controlJob(ref, 'start');
+  }
+
+  /** RUNNING → PAUSED (at the runner's next page). */
+  pauseJob(ref: { domain: string; jobId: string }): Promise<OperatorJob> {
+    return this.controlJob(ref, 'pause');
+  }
+
+  /** PAUSED → RUNNING, from where it stopped. */
+  resumeJob(ref: { domain: string; jobId: string }): Promise<OperatorJob> {
+    return this.controlJob(ref, 'resume');
+  }
+
+  /** DRAFT, RUNNING or PAUSED → CANCELLED; what was done stays done. */
+  cancelJob(ref: { domain: string; jobId: string }): Promise<OperatorJob> {
+    return this.controlJob(ref, 'cancel');
+  }
+
+  /** One job with its dry run and progress. */
+  getJob(ref: { domain: string; jobId: string }): Promise<OperatorJob> {
+    return this.request('GET', `domains/${enc(ref.domain)}/jobs/${enc(ref.jobId)}`);
+  }
+
+  /** A domain's jobs, newest first (1–50 per page). */
+  listJobs(query: { domain: string; limit?: number; cursor?: string }): Promise<Page<OperatorJob>> {
+    const { domain, ...rest } = query;
+    return this.request('GET', `domains/${enc(domain)}/jobs`, rest);
+  }
+
+  private controlJob(ref: { domain: string; jobId: string }, control: 'start' | 'pause' | 'resume' | 'cancel'): Promise<OperatorJob> {
+    return this.request('POST', `tsq-jobs/${enc(ref.domain)}/${enc(ref.jobId)}/${control}`, undefined, {});
+  }
+
   /** A raw, authenticated request to the API (for routes or answers this client does not model). */
   async fetch(method: 'GET' | 'POST', path: string, body?: string, extraHeaders: Record<string, string> = {}): Promise<Response> {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl);
@@ -287,6 +342,7 @@ const REBUILD: { [Code in HttpErrorCode]: (wire: WireError, message: string) => 
   },
   COMMAND_NOT_FOUND: (wire, message) => Object.assign(new CommandNotFoundError(wire.domain ?? '', wire.commandId ?? ''), { message }),
   DOMAIN_NOT_FOUND: (wire, message) => Object.assign(new DomainNotFoundError(wire.domain ?? '', ''), { message }),
+  JOB_NOT_FOUND: (wire, message) => Object.assign(new JobNotFoundError(wire.domain ?? '', wire.jobId ?? ''), { message }),
   DUPLICATE_COMMAND: (wire, message) =>
     Object.assign(new DuplicateCommandError(wire.domain ?? '', wire.commandId ?? '', wire.existingStatus ?? 'UNKNOWN'), { message }),
   INVALID_OPERATION: (wire, message) => new InvalidOperationError(message, wire.currentStatus ?? 'UNKNOWN'),

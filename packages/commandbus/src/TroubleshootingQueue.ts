@@ -4,14 +4,17 @@ import { runBulk, validateBulkIds } from './application/bulkActions.ts';
 import { sendReplyOrLog } from './application/replies.ts';
 import { editAndRetryCommand, retryCommand } from './application/retryProtocol.ts';
 import { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
+import { controlOperatorJob, createJob, getOperatorJob, toOperatorJob } from './application/operatorJobs.ts';
+import { runJob, type RunJobResult } from './application/jobRunner.ts';
+import { validateRate, type Clock, type JobControl, type JobFilter, type OperatorJob } from './domain/jobs.ts';
 import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
 import { operatorCancelTransition, operatorCompleteTransition, type CommandState, type Transition } from './domain/lifecycle.ts';
 import { MAX_RESULT_BYTES } from './domain/outcome.ts';
 import { validateQuery } from './domain/query.ts';
 import { assertJson, DEFAULT_MAX_DATA_BYTES, validateDomain, validateJsonObject, validateName, validateUuid } from './domain/validation.ts';
 import { toTsqEntry } from './domain/views.ts';
-import { CommandNotFoundError, ValidationError } from './errors.ts';
-import type { BulkRequest, BulkResult, HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqGroup, TsqQuery } from './types.ts';
+import { CommandNotFoundError, JobNotFoundError, ValidationError } from './errors.ts';
+import type { BulkAction, BulkRequest, BulkResult, HistoryQuery, JsonObject, JsonValue, Page, PayloadEdit, TsqEntry, TsqGroup, TsqQuery } from './types.ts';
 
 export interface OperatorAction {
   domain: string;
@@ -173,6 +176,124 @@ export class TroubleshootingQueue {
     return { bulkId, domain, action, results, totals };
   }
 
+  /**
+   * Creates an operator job: retry, cancel or complete every parked command the filter (the TSQ
+   * listing's: commandType, errorCode, errorType, from/to) matches, parked no later than now, at
+   * `rate` commands per second. It is created as a DRAFT with its dry run (the exact count and a
+   * sample of what it will touch); startJob runs it in the background (see runJob).
+   *
+   * @example
+   * const job = await tsq.createJob({ domain: 'payments', action: 'retry', filter: { errorCode: 'GATEWAY_DOWN' }, rate: 50, operator: 'alice' });
+   * console.log(job.dryRun.count, job.dryRun.sample);
+   * await tsq.startJob({ domain: 'payments', jobId: job.jobId });
+   */
+  async createJob(request: JobRequest): Promise<OperatorJob> {
+    const domain = validateDomain(request.domain);
+    const { action, operator, operatorSession } = request;
+    if (action !== 'retry' && action !== 'cancel' && action !== 'complete') {
+      throw new ValidationError('action', `must be retry, cancel or complete (got ${JSON.stringify(action)})`);
+    }
+    validateName('operator', operator);
+    if (operatorSession !== undefined) validateName('operatorSession', operatorSession);
+    const reason = action === 'cancel' ? validateName('reason', request.reason) : undefined;
+    if (action !== 'cancel' && request.reason !== undefined) throw new ValidationError('reason', 'is for cancel only');
+    const resultData = action === 'complete' ? validateResultData(request.resultData) : undefined;
+    if (action !== 'complete' && request.resultData !== undefined) throw new ValidationError('resultData', 'is for complete only');
+    const rate = validateRate(request.rate);
+    const filter = validateJobFilter(domain, request.filter);
+    return createJob(this.adapters, {
+      domain,
+      action,
+      filter,
+      rate,
+      operator,
+      ...(operatorSession === undefined ? {} : { operatorSession }),
+      ...(reason === undefined ? {} : { reason }),
+      ...(action === 'complete' ? { resultData: resultData ?? null } : {}),
+    });
+  }
+
+  /** DRAFT → RUNNING; wakes a runner through the jobs queue (when there is one). */
+  startJob(ref: JobRef): Promise<OperatorJob> {
+    return this.controlJob(ref, 'start');
+  }
+
+  /** RUNNING → PAUSED: the runner stops after its current page (progress kept). */
+  pauseJob(ref: JobRef): Promise<OperatorJob> {
+    return this.controlJob(ref, 'pause');
+  }
+
+  /** PAUSED → RUNNING, from where it stopped. */
+  resumeJob(ref: JobRef): Promise<OperatorJob> {
+    return this.controlJob(ref, 'resume');
+  }
+
+  /** DRAFT, RUNNING or PAUSED → CANCELLED: the runner stops after its current page; what was done stays done. */
+  cancelJob(ref: JobRef): Promise<OperatorJob> {
+    return this.controlJob(ref, 'cancel');
+  }
+
+  async getJob(ref: JobRef): Promise<OperatorJob> {
+    const { domain, jobId } = validateJobRef(ref);
+    return getOperatorJob(this.adapters, domain, jobId);
+  }
+
+  /** A domain's jobs, newest first (1–50 per page, default 25: a job may hold a 64 KiB resultData, and a page must stay under Lambda's 6 MB answer). */
+  async listJobs(query: { domain: string; limit?: number; cursor?: string }): Promise<Page<OperatorJob>> {
+    const domain = validateDomain(query.domain);
+    const limit = query.limit ?? 25;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) throw new ValidationError('limit', `must be an integer from 1 to 50 (got ${limit})`);
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || query.cursor.length === 0)) {
+      throw new ValidationError('cursor', 'must be a non-empty string returned as nextCursor');
+    }
+    const page = await this.adapters.jobs.list(domain, { limit, ...(query.cursor === undefined ? {} : { cursor: query.cursor }) });
+    return { ...page, items: page.items.map(toOperatorJob) };
+  }
+
+  /**
+   * Works on a RUNNING job in this process until it finishes, is paused or cancelled, `budgetMs`
+   * passes (default 60 s) or `signal` aborts (each at a page boundary, progress kept): pages the
+   * filtered listing from the job's checkpoint and acts on every command as the job's operator, at
+   * the job's rate, recording `{ operator…, jobId }` on each command's event. One runner at a time
+   * holds a job (a lease); a runner that dies is resumed by the next from its last checkpoint, the
+   * page it was on replayed without acting twice. The job-runner Lambda calls this for each message
+   * of the jobs queue; library users may call it in a loop (`stopped: 'budget'` means: call again).
+   * With `requeue`, a run that stops for its budget first puts a continuation on the jobs queue.
+   */
+  async runJob(
+    options: JobRef & { budgetMs?: number; leaseMs?: number; signal?: AbortSignal; concurrency?: number; clock?: Clock; requeue?: boolean },
+  ): Promise<RunJobResult> {
+    const { domain, jobId } = validateJobRef(options);
+    const job = await this.adapters.jobs.get(domain, jobId);
+    if (!job) throw new JobNotFoundError(domain, jobId);
+    const details: JsonObject = { ...sessionDetails(job.operatorSession), jobId };
+    const { operator } = job;
+    const act = (commandId: string): Promise<void> => {
+      if (job.action === 'retry') return retryCommand(this.adapters, { domain, commandId, operator, details });
+      if (job.action === 'cancel') return this.cancel(domain, commandId, operator, job.reason ?? 'operator job', details);
+      return this.complete(domain, commandId, operator, job.resultData ?? null, details);
+    };
+    const result = await runJob(this.adapters, {
+      domain,
+      jobId,
+      act,
+      ...(options.budgetMs === undefined ? {} : { budgetMs: options.budgetMs }),
+      ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+    if (options.requeue && (result.stopped === 'budget' || result.stopped === 'aborted') && this.adapters.jobQueue) {
+      await this.adapters.jobQueue.enqueue({ domain, jobId });
+    }
+    return result.job ? { ...result, job: toOperatorJob(result.job) as RunJobResult['job'] } : result;
+  }
+
+  private async controlJob(ref: JobRef, control: JobControl): Promise<OperatorJob> {
+    const { domain, jobId } = validateJobRef(ref);
+    return controlOperatorJob(this.adapters, domain, jobId, control);
+  }
+
   private async cancel(domain: string, commandId: string, operator: string, reason: string, details: JsonObject): Promise<void> {
     const state = await this.act(domain, commandId, (current) => operatorCancelTransition(current, operator, reason, now(), details));
     // The reply says why it was cancelled and what went wrong before.
@@ -214,6 +335,44 @@ function validateAction<T extends OperatorAction>(action: T): T {
   validateName('operator', action.operator);
   if (action.operatorSession !== undefined) validateName('operatorSession', action.operatorSession);
   return { ...action, commandId: action.commandId.toLowerCase() };
+}
+
+export interface JobRef {
+  domain: string;
+  jobId: string;
+}
+
+export interface JobRequest {
+  domain: string;
+  action: BulkAction;
+  /** The TSQ listing's filter; `{}` is every parked command of the domain. */
+  filter: JobFilter;
+  /** Commands per second, 0.1–1,000. */
+  rate: number;
+  /** Who acts; recorded on every command's audit event with the job's id. */
+  operator: string;
+  operatorSession?: string;
+  /** cancel: why (required). */
+  reason?: string;
+  /** complete: the result every command completes with (default null). */
+  resultData?: JsonValue;
+}
+
+const FILTER_FIELDS = new Set(['commandType', 'errorCode', 'errorType', 'from', 'to']);
+
+function validateJobFilter(domain: string, filter: unknown): JobFilter {
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) throw new ValidationError('filter', 'must be an object (the TSQ listing filter)');
+  for (const field of Object.keys(filter)) {
+    if (!FILTER_FIELDS.has(field)) throw new ValidationError(`filter.${field}`, `is not a filter (use ${[...FILTER_FIELDS].join(', ')})`);
+  }
+  const { domain: _domain, ...checked } = validateQuery({ domain, ...(filter as JobFilter) });
+  return Object.fromEntries(Object.entries(checked).filter(([, value]) => value !== undefined)) as JobFilter;
+}
+
+function validateJobRef(ref: JobRef): JobRef {
+  validateDomain(ref.domain);
+  validateUuid('jobId', ref.jobId);
+  return { domain: ref.domain, jobId: ref.jobId.toLowerCase() };
 }
 
 function validateResultData(value: JsonValue | undefined): JsonValue {

@@ -10,6 +10,9 @@ import { SqsTransport } from './adapters/sqs/SqsTransport.ts';
 import type { StatsStore } from './ports/StatsStore.ts';
 import { DynamoStatsStore } from './adapters/dynamodb/DynamoStatsStore.ts';
 import type { Logger } from './types.ts';
+import type { JobQueue, JobStore } from './ports/JobStore.ts';
+import { DynamoJobStore } from './adapters/dynamodb/DynamoJobStore.ts';
+import { SqsJobQueue } from './adapters/sqs/SqsJobQueue.ts';
 
 /**
  * Where commandbus keeps its state. Everything is optional: by default the AWS SDK reads the usual
@@ -31,6 +34,13 @@ export interface CommandBusConfig {
   transport?: CommandTransport;
   /** Where aggregated counts live (`bus.stats`). Default: the table, unless `store` is given (then none unless given). */
   stats?: StatsStore;
+  /** Where operator jobs live. Default: the commands table (DynamoJobStore). */
+  jobs?: JobStore;
+  /**
+   * What wakes a job runner when a job starts or resumes. Default: the `<namespace>-jobs` SQS queue
+   * (the job-runner Lambda's, or the local runtime's); `false`: none (run jobs with tsq.runJob).
+   */
+  jobQueue?: JobQueue | false;
 }
 
 /**
@@ -50,6 +60,8 @@ export interface Adapters {
   /** The table, and the client used for it (absent with a custom store): the stream poller reads them. */
   tableName: string;
   dynamodb?: DynamoDBClient;
+  jobs: JobStore;
+  jobQueue?: JobQueue;
 }
 
 export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
@@ -58,15 +70,24 @@ export function resolveAdapters(config: CommandBusConfig = {}): Adapters {
   const env = readEnvironment(process.env, ['namespace', 'tableName']);
   const names = resourceNames(config.namespace ?? env.namespace ?? DEFAULT_NAMESPACE);
   const tableName = config.tableName ?? (config.namespace === undefined ? env.tableName : undefined) ?? names.table;
-  const dynamodb = config.store && config.dynamodb === undefined ? undefined : (config.dynamodb ?? new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT));
+  const dynamodb = config.dynamodb ?? (config.store && config.jobs ? undefined : new DynamoDBClient(DEFAULT_DYNAMODB_CLIENT));
   const stats = config.stats ?? (config.store || !dynamodb ? undefined : new DynamoStatsStore(dynamodb, tableName));
+  // Jobs wake a runner through SQS unless told otherwise, or unless SQS was replaced altogether.
+  let sqs = config.sqs;
+  const sqsClient = () => (sqs ??= new SQSClient({}));
+  const jobQueue =
+    config.jobQueue === false
+      ? undefined
+      : (config.jobQueue ?? (config.transport && !config.sqs ? undefined : new SqsJobQueue(sqsClient(), names.jobsQueue, config.queueUrls?.[names.jobsQueue])));
   return {
     names,
     tableName,
-    ...(dynamodb ? { dynamodb } : {}),
+    ...(dynamodb && (!config.store || config.dynamodb) ? { dynamodb } : {}),
     ...(stats ? { stats } : {}),
     logger: config.logger ?? createConsoleLogger(),
-    store: config.store ?? new DynamoCommandStore(dynamodb as DynamoDBClient, tableName),
-    transport: config.transport ?? new SqsTransport(config.sqs ?? new SQSClient({}), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
+    jobs: config.jobs ?? new DynamoJobStore(dynamodb!, tableName),
+    ...(jobQueue ? { jobQueue } : {}),
+    store: config.store ?? new DynamoCommandStore(dynamodb!, tableName),
+    transport: config.transport ?? new SqsTransport(sqsClient(), { names, ...(config.queueUrls ? { queueUrls: config.queueUrls } : {}) }),
   };
 }

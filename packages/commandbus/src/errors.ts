@@ -50,6 +50,18 @@ export class CommandNotFoundError extends CommandBusError {
 }
 
 /** A send to a domain that has no commands queue here (not provisioned). Nothing was sent or recorded. */
+/** No operator job with this id in this domain. */
+export class JobNotFoundError extends CommandBusError {
+  override readonly code = 'JOB_NOT_FOUND';
+  readonly domain: string;
+  readonly jobId: string;
+  constructor(domain: string, jobId: string) {
+    super(`job ${domain}/${jobId} not found`);
+    this.domain = domain;
+    this.jobId = jobId;
+  }
+}
+
 export class DomainNotFoundError extends CommandBusError {
   override readonly code = 'DOMAIN_NOT_FOUND';
   readonly domain: string;
@@ -106,6 +118,7 @@ export const ERROR_HTTP = {
   VALIDATION_ERROR: { status: 400, type: 'ValidationError' },
   COMMAND_NOT_FOUND: { status: 404, type: 'CommandNotFound' },
   DOMAIN_NOT_FOUND: { status: 404, type: 'DomainNotFound' },
+  JOB_NOT_FOUND: { status: 404, type: 'JobNotFound' },
   DUPLICATE_COMMAND: { status: 409, type: 'DuplicateCommand' },
   INVALID_OPERATION: { status: 409, type: 'InvalidOperation' },
   SEND_FAILED: { status: 503, type: 'SendFailed' },

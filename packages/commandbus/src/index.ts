@@ -43,3 +43,23 @@ export {
 } from './ports/CommandTransport.ts';
 export { MAX_JSON_DEPTH } from './domain/storableJson.ts';
 export { SqsTransport } from './adapters/sqs/SqsTransport.ts';
+export type { JobRef, JobRequest } from './TroubleshootingQueue.ts';
+export {
+  JOB_CONTROLS,
+  MAX_RATE,
+  MIN_RATE,
+  TokenBucket,
+  type Clock,
+  type JobControl,
+  type JobDryRun,
+  type JobFilter,
+  type JobProblem,
+  type JobProgress,
+  type JobSample,
+  type JobStatus,
+  type OperatorJob,
+} from './domain/jobs.ts';
+export type { RunJobResult } from './application/jobRunner.ts';
+export type { JobCheckpoint, JobQueue, JobStore, JobWork } from './ports/JobStore.ts';
+export { DynamoJobStore } from './adapters/dynamodb/DynamoJobStore.ts';
+export { SqsJobQueue } from './adapters/sqs/SqsJobQueue.ts';

@@ -45,7 +45,9 @@ export interface ResourceNames {
   commandsQueue(domain: string): string;
   tsqQueue(domain: string): string;
   repliesQueue: string;
-  /** Whether `queueName` is one of this namespace's commands or TSQ queues (of any domain). */
+  /** Operator jobs' work queue (one message = work on a job for a while), fed to the job runner. */
+  jobsQueue: string;
+  /** Whether `queueName` is one of this namespace's commands or TSQ queues (of any domain), or its jobs queue. */
   isBusQueue(queueName: string): boolean;
 }
 
@@ -59,7 +61,9 @@ export function resourceNames(namespace = DEFAULT_NAMESPACE): ResourceNames {
     commandsQueue: (domain) => `${namespace}-${domain}-commands`,
     tsqQueue: (domain) => `${namespace}-${domain}-tsq`,
     repliesQueue: `${namespace}-replies`,
-    isBusQueue: (queueName) => queueName.startsWith(`${namespace}-`) && (queueName.endsWith('-commands') || queueName.endsWith('-tsq')),
+    jobsQueue: `${namespace}-jobs`,
+    isBusQueue: (queueName) =>
+      queueName === `${namespace}-jobs` || (queueName.startsWith(`${namespace}-`) && (queueName.endsWith('-commands') || queueName.endsWith('-tsq'))),
   };
 }
 
@@ -142,8 +146,20 @@ export function queueDefinitions(names: ResourceNames, domains: readonly string[
     name: names.repliesQueue,
     attributes: { MaximumMessageSize: String(MAX_MESSAGE_BYTES) },
   });
+  queues.push({
+    name: names.jobsQueue,
+    attributes: { VisibilityTimeout: String(JOB_RUNNER.visibilityTimeoutSeconds), MaximumMessageSize: String(MAX_MESSAGE_BYTES) },
+  });
   return queues;
 }
+
+/**
+ * The job runner's timing: each message of the jobs queue is worked on for up to `budgetSeconds`,
+ * holding the job's lease for `leaseSeconds` past its last checkpoint; a runner that dies leaves
+ * its message to reappear after the visibility timeout (above budget + lease), when the lease
+ * has expired and the next runner resumes from the checkpoint.
+ */
+export const JOB_RUNNER = { budgetSeconds: 60, leaseSeconds: 30, visibilityTimeoutSeconds: 120, lambdaTimeoutSeconds: 90 } as const;
 
 /** The RedrivePolicy attribute value for a queue whose DLQ has the given ARN. */
 export function redrivePolicy(deadLetterTargetArn: string): string {

@@ -1,5 +1,13 @@
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DEFAULT_NAMESPACE, DEPLOYMENT_DEFAULTS, DynamoStreamPoller, resourceNames, type CommandBusConfig, type StreamBatchEvent } from '@commandbus/core';
+import {
+  DEFAULT_NAMESPACE,
+  DEPLOYMENT_DEFAULTS,
+  DynamoStreamPoller,
+  JOB_RUNNER,
+  resourceNames,
+  type CommandBusConfig,
+  type StreamBatchEvent,
+} from '@commandbus/core';
 import { createClients, startLocalStack, WireMeter, type LocalStack } from '@commandbus/local';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HttpApi, type ScopedToken } from './HttpApi.ts';
@@ -32,6 +40,8 @@ export interface LocalRuntimeOptions {
   maxConcurrency?: number;
   retryBaseSeconds?: number;
   retryMaxSeconds?: number;
+  /** The job-runner function's time limit (default JOB_RUNNER.lambdaTimeoutSeconds); it works on a job for ⅔ of it per message. */
+  jobRunnerTimeoutSeconds?: number;
   /** How often the TSQ sweeper function runs, as the stack's schedule does (default 300; 0: never). */
   sweepIntervalSeconds?: number;
   /**
@@ -143,6 +153,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         functionTimeoutMs: workerTimeoutSeconds * 1000,
         ...(options.onError ? { onError: options.onError } : {}),
       }),
+  );
+  // Operator jobs: the job-runner function behind the jobs queue, one message at a time, as the stack's mapping.
+  const jobsQueueUrl = queueUrls[names.jobsQueue]!;
+  const { Attributes: jobsQueue } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: jobsQueueUrl, AttributeNames: ['QueueArn'] }));
+  const jobRunner = (await import(String(new URL('functions/jobRunner.ts', repoRoot)))) as { handler: WorkerHandler };
+  sources.push(
+    new SqsEventSource({
+      sqs: clients.sqs,
+      queueUrl: jobsQueueUrl,
+      queueArn: jobsQueue!.QueueArn!,
+      region: stack.region,
+      functionName: `${namespace}-job-runner`,
+      handler: jobRunner.handler,
+      batchSize: 1,
+      batchingWindowSeconds: 0,
+      maxConcurrency: 2,
+      functionTimeoutMs: (options.jobRunnerTimeoutSeconds ?? JOB_RUNNER.lambdaTimeoutSeconds) * 1000,
+      ...(options.onError ? { onError: options.onError } : {}),
+    }),
   );
   for (const source of sources) source.start();
 

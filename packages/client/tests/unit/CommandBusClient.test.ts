@@ -1,4 +1,4 @@
-import { DomainNotFoundError, DuplicateCommandError, SendFailedError, ValidationError } from '@commandbus/core';
+import { DomainNotFoundError, DuplicateCommandError, JobNotFoundError, SendFailedError, ValidationError } from '@commandbus/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, CommandBusClient } from '../../src/CommandBusClient.ts';
 
@@ -80,5 +80,49 @@ describe('Class: CommandBusClient', () => {
       expect(error.type).toBe(type);
       expect(error.code).toBe(code);
     });
+  });
+});
+
+describe('Class: CommandBusClient (operator jobs)', () => {
+  const jobId = '01936a4e-7c1e-7b8a-9f59-1f1a2b3c4d5e';
+  const calls: { method: string; url: string; body?: string }[] = [];
+  const recordCalls = () => {
+    calls.length = 0;
+    vi.stubGlobal('fetch', async (url: URL, init: RequestInit) => {
+      calls.push({ method: String(init.method), url: url.pathname + url.search, ...(init.body === undefined ? {} : { body: String(init.body) }) });
+      return new Response(JSON.stringify({ jobId, status: 'DRAFT', items: [] }), { status: 200 });
+    });
+  };
+
+  it('creates, controls, lists and reads jobs on the routes IAM scopes by domain and action', async () => {
+    recordCalls();
+
+    await client.createJob({ domain: 'test', action: 'cancel', filter: { errorCode: 'DOWN' }, rate: 20, reason: 'obsolete' });
+    await client.startJob({ domain: 'test', jobId });
+    await client.pauseJob({ domain: 'test', jobId });
+    await client.resumeJob({ domain: 'test', jobId });
+    await client.cancelJob({ domain: 'test', jobId });
+    await client.listJobs({ domain: 'test', limit: 5 });
+    await client.getJob({ domain: 'test', jobId });
+
+    expect(calls.map(({ method, url }) => `${method} ${url}`)).toEqual([
+      'POST /tsq-jobs/test/cancel',
+      `POST /tsq-jobs/test/${jobId}/start`,
+      `POST /tsq-jobs/test/${jobId}/pause`,
+      `POST /tsq-jobs/test/${jobId}/resume`,
+      `POST /tsq-jobs/test/${jobId}/cancel`,
+      'GET /domains/test/jobs?limit=5',
+      `GET /domains/test/jobs/${jobId}`,
+    ]);
+    expect(JSON.parse(calls[0]!.body!)).toEqual({ filter: { errorCode: 'DOWN' }, rate: 20, reason: 'obsolete' });
+  });
+
+  it('rebuilds JobNotFoundError with its domain and job', async () => {
+    answer(404, { error: { type: 'JobNotFound', code: 'JOB_NOT_FOUND', message: `job test/${jobId} not found`, domain: 'test', jobId } });
+
+    const error = await client.getJob({ domain: 'test', jobId }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(JobNotFoundError);
+    expect(error).toMatchObject({ domain: 'test', jobId, code: 'JOB_NOT_FOUND' });
   });
 });

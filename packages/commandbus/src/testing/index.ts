@@ -27,6 +27,7 @@ import { InMemoryTransport, type InMemoryTransportOptions } from './InMemoryTran
 
 export { InMemoryCommandStore, itemSize, MAX_ITEM_BYTES } from './InMemoryCommandStore.ts';
 export { InMemoryStatsStore } from './InMemoryStatsStore.ts';
+export { InMemoryJobQueue, InMemoryJobStore } from './InMemoryJobStore.ts';
 export { InMemoryTransport, systemClock, type Clock, type InMemoryTransportOptions, type QueuedMessage } from './InMemoryTransport.ts';
 export {
   FaultInjector,
