@@ -173,6 +173,37 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       expect(again.stdout).toContain('1 done, 1 skipped');
     });
 
+    it('acts on a whole filter as an operator job: a dry run first, then at a rate with progress; jobs ls|show|cancel', async () => {
+      const errorCode = `CLI_JOB_${randomUUID().slice(0, 8).toUpperCase()}`;
+      const sent = json<{ commandId: string }[]>(
+        await cli(['send', 'test', 'TestCommand', JSON.stringify({ behavior: { type: 'fail_permanent', error_code: errorCode } }), '--count', '4', '--json']),
+      );
+      await Promise.all(sent.map(({ commandId }) => s.waitForStatus(commandId, CommandStatus.IN_TSQ)));
+
+      const draft = json<{ jobId: string; status: string; dryRun: { count: number; exact: boolean; sample: { commandId: string }[] } }>(
+        await cli(['--json', 'retry', 'test', '--error-code', errorCode, '--dry-run']),
+      );
+      expect(draft).toMatchObject({ status: 'DRAFT', dryRun: { count: 4, exact: true } });
+      expect(draft.dryRun.sample.map((entry) => entry.commandId).sort()).toEqual(sent.map((result) => result.commandId).sort());
+      expect(json<{ status: string }>(await cli(['--json', 'jobs', 'cancel', 'test', draft.jobId])).status).toBe('CANCELLED');
+
+      const job = json<{ jobId: string; status: string; progress: { matched: number; done: number; skipped: number; failed: number } }>(
+        await cli(['--json', 'cancel', 'test', '--error-code', errorCode, '--reason', 'bad batch', '--rate', '20']),
+      );
+      expect(job).toMatchObject({ status: 'COMPLETED', progress: { matched: 4, done: 4, skipped: 0, failed: 0 } });
+      for (const { commandId } of sent) {
+        const trail = json<{ eventType: string; details: Record<string, unknown> }[]>(await cli(['--json', 'audit', 'test', commandId]));
+        expect(trail.at(-1)).toMatchObject({ eventType: 'OPERATOR_CANCEL', details: { reason: 'bad batch', jobId: job.jobId } });
+      }
+      const listed = json<{ items: { jobId: string }[] }>(await cli(['--json', 'jobs', 'ls', 'test']));
+      expect(listed.items.map((item) => item.jobId)).toEqual(expect.arrayContaining([job.jobId, draft.jobId]));
+      const shown = await cli(['jobs', 'show', 'test', job.jobId]);
+      expect(shown.stdout).toMatch(/progress\s+4 listed: 4 done, 0 skipped, 0 failed/);
+
+      const both = await cli(['retry', 'test', sent[0]!.commandId, '--error-code', errorCode]);
+      expect(both.code).toBe(2);
+    });
+
     it('says "not found" with exit code 4, and a refusal of the viewer with exit code 1', async () => {
       const unknown = await cli(['get', 'test', randomUUID()]);
       expect(unknown.code).toBe(4);

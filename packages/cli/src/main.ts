@@ -10,6 +10,7 @@ import { registerOperate } from './commands/operate.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerLoad } from './commands/load.ts';
 import { registerConsole } from './commands/console.ts';
+import { registerJobs } from './commands/jobs.ts';
 import { createContext, type GlobalOptions } from './context.ts';
 import { CliError, ExitCode } from './output.ts';
 
@@ -52,6 +53,7 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
   registerRedrive(program, context);
   registerLoad(program, context);
   registerConsole(program, context);
+  registerJobs(program, context);
   return program;
 }
 

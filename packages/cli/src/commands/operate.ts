@@ -5,6 +5,7 @@ import { commandIds, integerOption, jsonArgument, jsonObjectArgument } from '../
 import { CliError, ExitCode } from '../output.ts';
 import { type Context, pageThrough } from '../context.ts';
 import { printCommands } from './inspect.ts';
+import { type FilterOptions, filterOf, rateOption, runFilterJob, withFilterOptions } from './jobs.ts';
 
 /** The API's bulk limit per request. */
 const BULK_CHUNK = 1000;
@@ -77,21 +78,42 @@ export function registerOperate(program: Program, context: Context): void {
         }[action],
       )
       .argument('<domain>')
-      .argument('<commandIds...>', 'command ids, or - to read them from stdin (e.g. from `tsq ls --ids`)');
+      .argument('[commandIds...]', 'command ids, or - to read them from stdin (e.g. from `tsq ls --ids`); or a filter instead (a job)')
+      .addHelpText(
+        'after',
+        '\nBy ids: one request per 1,000. By filter (--error-code, --type, --error-type, --from, --to, or --all): an operator job, dry-run first, then at --rate.',
+      );
     if (action === 'cancel') command.requiredOption('--reason <text>', 'why (recorded on every command and in its reply)');
     if (action === 'complete') command.option('--result <json>', 'the result every command completes with (JSON, @file or -; default null)');
-    command.action(async (domain: string, ids: string[], options: { reason?: string; result?: string }) => {
-      const idList = commandIds(ids);
-      if (idList.length === 0) throw new CliError('no command ids given', ExitCode.Usage);
-      const resultData = options.result === undefined ? undefined : (jsonArgument(options.result, '--result') as JsonValue);
-      await act(context, {
-        domain,
-        action,
-        commandIds: idList,
-        ...(options.reason ? { reason: options.reason } : {}),
-        ...(resultData === undefined ? {} : { resultData }),
-      });
-    });
+    withFilterOptions(command);
+    command.action(
+      async (
+        domain: string,
+        ids: string[],
+        options: FilterOptions & { reason?: string; result?: string; all?: boolean; rate: string; dryRun?: boolean; wait: boolean },
+      ) => {
+        const resultData = options.result === undefined ? undefined : (jsonArgument(options.result, '--result') as JsonValue);
+        const extra = { ...(options.reason ? { reason: options.reason } : {}), ...(resultData === undefined ? {} : { resultData }) };
+        const filter = filterOf(options) ?? (options.all ? {} : undefined);
+        if (filter !== undefined) {
+          if (ids.length > 0) throw new CliError('give command ids or a filter, not both', ExitCode.Usage);
+          await runFilterJob(context, {
+            domain,
+            action,
+            filter,
+            rate: rateOption(options.rate),
+            dryRun: options.dryRun === true,
+            wait: options.wait,
+            ...extra,
+          });
+          return;
+        }
+        const idList = commandIds(ids);
+        if (idList.length === 0)
+          throw new CliError('no command ids given (or a filter: --error-code, --type, --error-type, --from, --to, --all)', ExitCode.Usage);
+        await act(context, { domain, action, commandIds: idList, ...extra });
+      },
+    );
   }
 
   program
