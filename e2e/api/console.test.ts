@@ -171,6 +171,32 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       await page.close();
     });
 
+    it('runs a filter as an operator job: dry run with the exact count, started at a rate, progress to the end', async () => {
+      const errorCode = `UI_JOB_${randomUUID().slice(0, 6).toUpperCase()}`;
+      const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      for (const commandId of ids) await s.send({ commandId, data: { behavior: { type: 'fail_permanent', error_code: errorCode } } });
+      await Promise.all(ids.map((commandId) => s.waitForStatus(commandId, CommandStatus.IN_TSQ)));
+
+      const page = await open(operatorConsole);
+      await page.goto(`${operatorConsole.origin}/#/tsq?domain=test&errorCode=${errorCode}`);
+      await countOf(page.getByRole('checkbox', { name: /^Select [0-9a-f-]{36}$/ })).toBe(4);
+      await page.getByLabel('Action').selectOption('cancel');
+      await page.getByLabel('Reason').fill('whole batch');
+      await page.getByLabel('Rate (commands/s)').fill('25');
+      await page.getByRole('button', { name: 'Dry run' }).click();
+      await textOf(page.getByTestId('dry-run')).toContain('4 commands match');
+      await shoot(page, 'job-dry-run');
+      await page.getByRole('button', { name: 'Start job' }).click();
+      await expect
+        .poll(async () => Promise.all(ids.map(async (commandId) => (await s.getCommand(commandId))?.status)), { timeout: 30_000 })
+        .toEqual(ids.map(() => CommandStatus.CANCELLED));
+      // Its row (other suites run jobs in this runtime too: this one is the cancel at 25/s).
+      const row = page.locator('tr', { hasText: '25/s' }).filter({ hasText: 'cancel' });
+      await textOf(row.getByTestId('job-progress')).toContain('4 done, 0 skipped, 0 failed of 4');
+      await textOf(row.getByTestId('job-status')).toBe('COMPLETED');
+      await page.close();
+    });
+
     it('shows a viewer what it may not do: no action buttons, and says why', async () => {
       if (!viewerConsole) throw new Error('the e2e-api runtime provides a viewer token');
       const page = await open(viewerConsole);

@@ -1,5 +1,17 @@
 /** The bus's HTTP API through the console server (which adds the credentials), with its errors as messages. */
-import type { AuditEvent, BulkResult, Command, Page, PayloadEdit, StatsReport, StatusCounts, TsqEntry, TsqGroup } from '@commandbus/core';
+import type {
+  AuditEvent,
+  BulkResult,
+  Command,
+  JobFilter,
+  OperatorJob,
+  Page,
+  PayloadEdit,
+  StatsReport,
+  StatusCounts,
+  TsqEntry,
+  TsqGroup,
+} from '@commandbus/core';
 
 export interface Rights {
   send: boolean;
@@ -82,6 +94,11 @@ export const api = {
     call<Command>('POST', `tsq/${enc(domain)}/${enc(commandId)}/complete`, undefined, { resultData }),
   editAndRetry: (domain: string, commandId: string, data: unknown) =>
     call<Command>('POST', `tsq/${enc(domain)}/${enc(commandId)}/edit-and-retry`, undefined, { data }),
+  createJob: (domain: string, action: 'retry' | 'cancel' | 'complete', body: { filter: JobFilter; rate: number; reason?: string; resultData?: unknown }) =>
+    call<OperatorJob>('POST', `tsq-jobs/${enc(domain)}/${action}`, undefined, body),
+  controlJob: (domain: string, jobId: string, control: 'start' | 'pause' | 'resume' | 'cancel') =>
+    call<OperatorJob>('POST', `tsq-jobs/${enc(domain)}/${enc(jobId)}/${control}`, undefined, {}),
+  jobs: (domain: string) => call<Page<OperatorJob>>('GET', `domains/${enc(domain)}/jobs`, { limit: 10 }),
   bulk: (domain: string, action: 'retry' | 'cancel' | 'complete', commandIds: string[], extra: { reason?: string; resultData?: unknown } = {}) =>
     call<BulkResult>('POST', `tsq-bulk/${enc(domain)}/${action}`, undefined, { commandIds, ...extra }),
 };

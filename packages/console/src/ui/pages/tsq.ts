@@ -8,6 +8,7 @@ import { api, type Rights } from '../api.ts';
 import { Message, type Notice, Status, age, useData } from '../components.ts';
 import { PayloadDiff } from '../diff.ts';
 import { html } from '../html.ts';
+import { FilterJob } from './jobs.ts';
 import { parseObject } from './send.ts';
 
 export function Tsq({ domain, rights, initial }: { domain: string; rights: Rights; initial: URLSearchParams }) {
@@ -137,6 +138,15 @@ export function Tsq({ domain, rights, initial }: { domain: string; rights: Right
       </tbody>
     </table>
     ${entries.length === 0 && !list.loading ? html`<p class="note">Nothing parked matches.</p>` : null}
+    ${
+      rights.bulk
+        ? html`<${FilterJob} domain=${domain} reason=${reason} resultText=${resultText} filter=${{
+            ...(filter.commandType ? { commandType: filter.commandType } : {}),
+            ...(filter.errorCode ? { errorCode: filter.errorCode } : {}),
+            ...(filter.errorType ? { errorType: filter.errorType } : {}),
+          }} />`
+        : null
+    }
     ${
       editing
         ? html`<${EditAndRetry} domain=${domain} entry=${editing} onDone=${(text: string) => {
