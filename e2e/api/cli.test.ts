@@ -3,7 +3,7 @@
  * deployed shape's HTTP API (--url and --token), its output read as a script would (--json, --ids)
  * and as a person would (tables), its exit codes checked.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -283,6 +283,46 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       const forged = await cli(['--url', apiUrl, '--sigv4', 'get', 'test', sent.commandId], { env: { ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' } });
       expect(forged.code).toBe(1);
       expect(forged.stderr).toMatch(/403.*signature does not match/);
+    });
+
+    it('serve: starts the embedded stack, is found without flags while it runs, and is forgotten when it stops; console: prints a one-time link', async () => {
+      const env = { ...process.env, COMMANDBUS_HOME: home, COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '', NO_COLOR: '1' };
+      const serve = spawn(process.execPath, [bin, 'serve', '--port', '0', '--namespace', `cli-${randomUUID().slice(0, 6)}`, '--domains', 'test'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let printed = '';
+      serve.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      serve.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      try {
+        await expect.poll(() => printed, { timeout: 90_000 }).toContain('Ctrl-C stops everything');
+        const commandId = randomUUID();
+        json(await cli(['--json', 'send', 'test', 'TestCommand', '{"via":"serve"}', '--id', commandId], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } }));
+        await expect
+          .poll(async () => (await cli(['--json', 'get', 'test', commandId], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } })).stdout, {
+            timeout: 30_000,
+          })
+          .toContain('"COMPLETED"');
+
+        const consoleProcess = spawn(process.execPath, [bin, 'console'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let consoleOut = '';
+        consoleProcess.stdout.on('data', (chunk: Buffer) => (consoleOut += chunk.toString()));
+        try {
+          await expect.poll(() => consoleOut, { timeout: 60_000 }).toMatch(/open http:\/\/127\.0\.0\.1:\d+\/\?session=\S+/);
+          const link = /open (http:\/\/127\.0\.0\.1:\d+\/\?session=\S+)/.exec(consoleOut)![1]!;
+          const first = await fetch(link, { redirect: 'manual' });
+          expect(first.status).toBe(302);
+          expect(first.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+          expect((await fetch(link, { redirect: 'manual' })).status).toBe(403);
+        } finally {
+          consoleProcess.kill('SIGINT');
+        }
+      } finally {
+        serve.kill('SIGINT');
+        await new Promise((resolve) => serve.once('exit', resolve));
+      }
+      const after = await cli(['ls', 'test'], { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } });
+      expect(after.code).toBe(3);
     });
 
     it('finds the local runtime without flags, and says clearly when there is none', async () => {
