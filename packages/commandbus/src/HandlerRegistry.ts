@@ -59,8 +59,8 @@ export class HandlerRegistry implements CommandSchemaLookup {
    * });
    */
   register<S extends CommandSchema>(domain: string, commandType: string, handler: CommandHandler<SchemaOutput<S>>, options: RegisterOptions<S>): this;
-  register<TData = JsonObject>(domain: string, commandType: string, handler: CommandHandler<TData>): this;
-  register(domain: string, commandType: string, handler: CommandHandler<unknown>, options?: RegisterOptions<CommandSchema>): this {
+  register<TData = JsonObject>(domain: string, commandType: string, handler: CommandHandler<TData>, options?: { schema?: undefined }): this;
+  register(domain: string, commandType: string, handler: CommandHandler<unknown>, options?: { schema?: CommandSchema | undefined }): this {
     const key = schemaKey(domain, commandType);
     if (typeof handler !== 'function') throw new ValidationError('handler', 'must be a function');
     if (this.handlers.has(key)) throw new ValidationError('commandType', `a handler for ${domain}/${commandType} is already registered`);

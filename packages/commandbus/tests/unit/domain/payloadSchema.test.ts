@@ -178,6 +178,11 @@ describe('Class: CommandSchemas and HandlerRegistry.register with a schema', () 
       .register('shop', 'Untyped', (command) => {
         expectTypeOf(command).toEqualTypeOf<HandlerCommand<JsonObject>>();
         return null;
-      });
+      })
+      .register<{ amount: number }>('shop', 'DeclaredAsBefore', (command) => {
+        expectTypeOf(command.data).toEqualTypeOf<{ amount: number }>();
+        return null;
+      })
+      .register('shop', 'NoSchemaGiven', () => null, {});
   });
 });
