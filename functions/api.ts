@@ -7,6 +7,7 @@ import {
   type BulkAction,
   type CommandBusConfig,
   type JobFilter,
+  type CommandSchemaLookup,
   type CommandStatus,
   type JsonObject,
   type JsonValue,
@@ -55,6 +56,14 @@ export interface ApiHandlerOptions {
    * @default read from the environment the stack sets (see configFromEnv)
    */
   config?: CommandBusConfig;
+  /**
+   * Typed commands: the schemas by (domain, commandType) — a CommandSchemas, or the worker's
+   * HandlerRegistry. A send whose data does not match is refused (400, `field` `data.<path>`), an
+   * operator's edit-and-retry likewise, and the OpenAPI document lists the types and their data's
+   * JSON Schema under `x-commandbus-command-types`.
+   * @default none: data is checked as JSON only
+   */
+  schemas?: CommandSchemaLookup;
 }
 
 /**
@@ -77,8 +86,9 @@ export interface ApiHandlerOptions {
 export function createApiHandler(options: ApiHandlerOptions = {}) {
   const { powertools, logger } = createLambdaLogger('commandbus-api');
   const config: CommandBusConfig = { logger, ...(options.config ?? configFromEnv(process.env, logger)) };
+  const { schemas } = options;
   const router = httpRouterHandler<ApiEvent, ApiResult>({
-    routes: apiRoutes({ bus: new CommandBus(config), tsq: new TroubleshootingQueue(config) }),
+    routes: apiRoutes({ bus: new CommandBus({ ...config, schemas }), tsq: new TroubleshootingQueue({ ...config, schemas }), schemas }),
     notFoundResponse: ({ method, path }) => errorResponse(new HttpError('ROUTE_NOT_FOUND', `no route ${method} ${path}`), logger),
   });
 
@@ -99,7 +109,7 @@ export interface ApiRoute {
 }
 
 /** The router's routes: every operation of openapi.ts with its handler (and, where it takes one, its body parser). */
-export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQueue }): ApiRoute[] {
+export function apiRoutes({ bus, tsq, schemas }: { bus: CommandBus; tsq: TroubleshootingQueue; schemas?: CommandSchemaLookup | undefined }): ApiRoute[] {
   const requiredQuery = (event: ApiEvent, name: string) => {
     const value = queryString(event, name);
     if (value === undefined) throw new ValidationError(name, 'query parameter is required');
@@ -254,7 +264,7 @@ export function apiRoutes({ bus, tsq }: { bus: CommandBus; tsq: TroubleshootingQ
           operator: callerIdentity(event).operator,
         }),
       ),
-    getOpenApiDocument: async () => json(200, openApiDocument()),
+    getOpenApiDocument: async () => json(200, openApiDocument(schemas)),
   };
   // The path-scoped twins: the domain from the path, never from the query or the body (an IAM
   // policy allowed the request for the path's domain), then the same handler.

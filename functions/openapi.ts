@@ -6,7 +6,7 @@
  * document: each answer's status must be listed for its operation, and its body must match.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { ERROR_HTTP, type HttpErrorCode } from '@commandbus/core';
+import { ERROR_HTTP, type CommandSchema, type CommandSchemaLookup, type HttpErrorCode, type RegisteredSchema } from '@commandbus/core';
 import { z } from 'zod';
 import { EDGE_ERRORS, type EdgeErrorCode } from './http.ts';
 import {
@@ -128,13 +128,19 @@ const cursor = z.string().optional().meta({
 });
 const commandType = z.string().min(1).max(128).optional();
 
+/** What the send bodies say about typed commands. */
+const TYPED_DATA =
+  'A command type registered with a schema (typed commands) must carry `data` that matches it, or the send is refused ' +
+  '(`ValidationError`, `field` `data.<path>`); the document lists those types and the JSON Schema of their `data` under ' +
+  '`x-commandbus-command-types` (`{ domain, commandType, vendor, dataSchema? }`) where the API was given the schemas.';
+
 /** The operations whose domain is in the query or the body, and the others. */
 const unscopedOperations = {
   sendCommand: {
     method: 'post',
     path: '/commands',
     summary: 'Send a command (idempotent per domain and commandId)',
-    body: { schema: SendCommand, required: true },
+    body: { schema: SendCommand, required: true, description: TYPED_DATA },
     success: { status: 202, description: 'Accepted', schema: SendResult },
     refusals: ['DOMAIN_NOT_FOUND', 'DUPLICATE_COMMAND', 'SEND_FAILED'],
   },
@@ -382,7 +388,7 @@ export const operations = {
     summary: 'Send a command to this domain (idempotent per domain and commandId)',
     description: `${SCOPED} The body's \`domain\` may be left out; if sent, it must be the path's.`,
     params: z.object({ domain: domainPath }),
-    body: { schema: SendCommand.partial({ domain: true }), required: true },
+    body: { schema: SendCommand.partial({ domain: true }), required: true, description: TYPED_DATA },
     refusals: [...unscopedOperations.sendCommand.refusals],
   },
   queryDomainCommands: {
@@ -508,9 +514,69 @@ export function generateOpenApiDocument() {
   return { ...rest, components: usedComponents };
 }
 
+/** The extension that lists the command types with a registered schema (typed commands). */
+export const COMMAND_TYPES_EXTENSION = 'x-commandbus-command-types';
+
+/**
+ * One typed command type as the document shows it: `dataSchema` is the JSON Schema (2020-12) of the
+ * `data` a send must carry — from zod (z.toJSONSchema of its input) or any library implementing
+ * Standard JSON Schema; a schema that cannot be written as JSON Schema is listed by vendor only.
+ */
+export interface DocumentedCommandType {
+  domain: string;
+  commandType: string;
+  vendor: string;
+  dataSchema?: Record<string, unknown>;
+}
+
+export type OpenApiDocumentWithTypes = ReturnType<typeof generateOpenApiDocument> & { [COMMAND_TYPES_EXTENSION]?: DocumentedCommandType[] };
+
+/** The command types with a schema, for the document's extension. */
+export function documentCommandTypes(entries: RegisteredSchema[]): DocumentedCommandType[] {
+  return entries.map(({ domain, commandType, schema }) => {
+    const dataSchema = jsonSchemaOf(schema);
+    return { domain, commandType, vendor: schema['~standard'].vendor, ...(dataSchema ? { dataSchema } : {}) };
+  });
+}
+
+/** The JSON Schema of what a send carries (the schema's input), where the library can write one. */
+function jsonSchemaOf(schema: CommandSchema): Record<string, unknown> | undefined {
+  const written = (write: () => Record<string, unknown>) => {
+    try {
+      const { $schema: _dialect, ...rest } = write();
+      return rest;
+    } catch {
+      return undefined;
+    }
+  };
+  const standard = schema['~standard'] as CommandSchema['~standard'] & {
+    jsonSchema?: { input?: (options: { target: string }) => Record<string, unknown> };
+  };
+  // zod (classic or mini): its own converter, which writes what JSON cannot hold (a Date) as {}.
+  if (standard.vendor === 'zod') {
+    const fromZod = written(() => z.toJSONSchema(schema as never, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>);
+    if (fromZod) return fromZod;
+  }
+  const input = standard.jsonSchema?.input;
+  return typeof input === 'function' ? written(() => input({ target: 'draft-2020-12' })) : undefined;
+}
+
 let document: ReturnType<typeof generateOpenApiDocument> | undefined;
-/** The document, generated on first use. */
-export function openApiDocument(): ReturnType<typeof generateOpenApiDocument> {
+const typedDocuments = new WeakMap<CommandSchemaLookup, { count: number; document: OpenApiDocumentWithTypes }>();
+
+/**
+ * The document, generated on first use. Given the API's schemas (typed commands), it also lists
+ * every command type that has one under `x-commandbus-command-types`, with the JSON Schema of its
+ * `data` where known.
+ */
+export function openApiDocument(schemas?: CommandSchemaLookup): OpenApiDocumentWithTypes {
   document ??= generateOpenApiDocument();
-  return document;
+  if (!schemas) return document;
+  const entries = schemas.entries();
+  if (entries.length === 0) return document;
+  const cached = typedDocuments.get(schemas);
+  if (cached?.count === entries.length) return cached.document;
+  const typed = { ...document, [COMMAND_TYPES_EXTENSION]: documentCommandTypes(entries) };
+  typedDocuments.set(schemas, { count: entries.length, document: typed });
+  return typed;
 }

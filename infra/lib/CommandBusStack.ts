@@ -63,6 +63,11 @@ export interface CommandBusStackProps extends StackProps {
   domains: DomainOptions[];
   /** The worker Lambda's entry file (exports `handler`); default: the E2E application's worker. */
   workerEntry?: string;
+  /**
+   * The API Lambda's entry file (exports `handler`); default functions/api.ts. For typed commands, a
+   * module that exports `handler = createApiHandler({ schemas })` with the worker's schemas.
+   */
+  apiEntry?: string;
   /** Worker function timeout. Default 30 s; each commands queue's visibility timeout is six times it. */
   workerTimeout?: Duration;
   /** Event source batching window. Default 1 s. */
@@ -229,7 +234,7 @@ export class CommandBusStack extends Stack {
     const statsFunction = this.statsAggregator(names.table, environment, alarm, props.statsBatchingWindow ?? Duration.seconds(30));
 
     // The HTTP API.
-    const apiFunction = this.nodeFunction('Api', path.join(root, 'functions/api.ts'), {
+    const apiFunction = this.nodeFunction('Api', props.apiEntry ?? path.join(root, 'functions/api.ts'), {
       timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds),
       environment,
     });

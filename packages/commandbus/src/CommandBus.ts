@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolveAdapters, type CommandBusConfig } from './config.ts';
+import type { CommandSchemaLookup } from './CommandSchemas.ts';
 import { encodeEnvelope, type Envelope } from './domain/envelope.ts';
+import { validatePayload } from './domain/payloadSchema.ts';
 import { pendingRecord } from './domain/lifecycle.ts';
 import { EARLIEST_TIME, validateQuery } from './domain/query.ts';
 import { validateShardCount, type ShardSettings } from './domain/shards.ts';
@@ -17,6 +19,14 @@ import { queryByStatus, type StatusPageQuery } from './application/statusPages.t
 export interface CommandBusOptions extends CommandBusConfig {
   /** Largest accepted `data`, as JSON bytes. Default 128 KiB. */
   maxDataBytes?: number;
+  /**
+   * Typed commands: the schemas `send` checks `data` against, by (domain, commandType) — a
+   * CommandSchemas, or the HandlerRegistry whose handlers were registered with schemas. A send whose
+   * data does not match is refused (ValidationError on `data.<path>`) before anything is enqueued or
+   * written; types without a schema are sent unchecked. The data is sent as given: the worker checks
+   * it again and hands the handler the schema's output.
+   */
+  schemas?: CommandSchemaLookup;
 }
 
 /**
@@ -30,10 +40,12 @@ export interface CommandBusOptions extends CommandBusConfig {
 export class CommandBus {
   private readonly adapters: Adapters;
   private readonly maxDataBytes: number;
+  private readonly schemas: CommandSchemaLookup | undefined;
 
   constructor(options: CommandBusOptions = {}) {
     this.adapters = resolveAdapters(options);
     this.maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+    this.schemas = options.schemas;
   }
 
   /**
@@ -45,6 +57,8 @@ export class CommandBus {
    */
   async send(request: SendCommandRequest): Promise<SendResult> {
     const command = validateSendRequest(request, this.maxDataBytes);
+    const schema = this.schemas?.schemaFor(command.domain, command.commandType);
+    if (schema) await validatePayload(schema, command.data);
     if (command.replyTo !== undefined && this.adapters.names.isBusQueue(command.replyTo)) {
       // A reply there would be consumed as a command and parked as malformed.
       throw new ValidationError('replyTo', `must not name one of the bus's own commands or TSQ queues (got ${JSON.stringify(command.replyTo)})`);

@@ -7,7 +7,9 @@ import { TsqSweeper, type SweepResult } from './application/TsqSweeper.ts';
 import { controlOperatorJob, createJob, getOperatorJob, toOperatorJob } from './application/operatorJobs.ts';
 import { runJob, type RunJobResult } from './application/jobRunner.ts';
 import { validateRate, type Clock, type JobControl, type JobFilter, type OperatorJob } from './domain/jobs.ts';
+import type { CommandSchemaLookup } from './CommandSchemas.ts';
 import { resolveAdapters, type Adapters, type CommandBusConfig } from './config.ts';
+import { validatePayload } from './domain/payloadSchema.ts';
 import { operatorCancelTransition, operatorCompleteTransition, type CommandState, type Transition } from './domain/lifecycle.ts';
 import { MAX_RESULT_BYTES } from './domain/outcome.ts';
 import { validateQuery } from './domain/query.ts';
@@ -28,6 +30,15 @@ export interface OperatorAction {
   operatorSession?: string;
 }
 
+export interface TroubleshootingQueueOptions extends CommandBusConfig {
+  /**
+   * Typed commands: operatorEditAndRetry checks the corrected payload against the schema of the
+   * command's type (a CommandSchemas, or the HandlerRegistry) and refuses a mismatch with a
+   * ValidationError before anything is written.
+   */
+  schemas?: CommandSchemaLookup;
+}
+
 /**
  * The operator's view of failed commands: list them with their errors, then retry, cancel or complete.
  * Every action is allowed only from IN_TSQ and records the operator.
@@ -42,9 +53,11 @@ export interface OperatorAction {
  */
 export class TroubleshootingQueue {
   private readonly adapters: Adapters;
+  private readonly schemas: CommandSchemaLookup | undefined;
 
-  constructor(config: CommandBusConfig = {}) {
+  constructor(config: TroubleshootingQueueOptions = {}) {
     this.adapters = resolveAdapters(config);
+    this.schemas = config.schemas;
   }
 
   async list(query: TsqQuery): Promise<Page<TsqEntry>> {
@@ -100,13 +113,23 @@ export class TroubleshootingQueue {
    * crash at any step still runs the corrected payload. The payload before and after, the operator and
    * the time are kept in the command's history (getCommandHistory), one item per edit, so any number
    * of edits leaves the command's own item bounded; the OPERATOR_RETRY event records
-   * `{ operator, edited: true, editNumber }`. Only from IN_TSQ. A command whose payload could not be
+   * `{ operator, edited: true, editNumber }`. Only from IN_TSQ. Given `schemas`, a payload that does
+   * not match the schema of the command's type is refused (ValidationError on `data.<path>`). A command whose payload could not be
    * stored may be edited; a malformed message may not (it names no command type to run).
    */
   async operatorEditAndRetry(action: OperatorAction & { data: JsonObject }): Promise<void> {
     const { domain, commandId, operator, operatorSession } = validateAction(action);
     const data = validateJsonObject('data', action.data, DEFAULT_MAX_DATA_BYTES);
+    await this.checkEdit(domain, commandId, data);
     await editAndRetryCommand(this.adapters, { domain, commandId, operator, data, details: sessionDetails(operatorSession) });
+  }
+
+  /** With schemas: the corrected payload must match the schema of the command's type (a type never changes, so one read decides). */
+  private async checkEdit(domain: string, commandId: string, data: JsonObject): Promise<void> {
+    if (!this.schemas) return;
+    const current = await this.adapters.store.get(domain, commandId);
+    const schema = current && this.schemas.schemaFor(domain, current.commandType);
+    if (schema) await validatePayload(schema, data);
   }
 
   /**

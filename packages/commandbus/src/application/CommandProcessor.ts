@@ -27,6 +27,7 @@ import {
   type Transition,
 } from '../domain/lifecycle.ts';
 import { classifyError, HandlerTimeoutError, MAX_RESULT_BYTES } from '../domain/outcome.ts';
+import { payloadForHandler } from '../domain/payloadSchema.ts';
 import type { RetryPolicy } from '../domain/retryPolicy.ts';
 import { assertJson } from '../domain/validation.ts';
 import { PermanentCommandError } from '../errors.ts';
@@ -318,6 +319,9 @@ export class CommandProcessor {
     if (!handler) {
       throw new PermanentCommandError('NO_HANDLER', `no handler registered for ${envelope.domain}/${envelope.commandType}`);
     }
+    // Typed commands: the payload is checked before the handler runs (a mismatch is a PERMANENT
+    // INVALID_PAYLOAD, parked at once) and the handler gets the schema's output.
+    const schema = this.options.registry.schemaFor(envelope.domain, envelope.commandType);
     const timeoutMs = this.options.handlerTimeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -341,7 +345,10 @@ export class CommandProcessor {
     const context = { attempt, signal: controller.signal, deadline: Date.now() + timeoutMs, logger: this.options.logger };
     try {
       // A handler that ignores its signal keeps running, but its attempt ends at the time limit.
-      const result = await Promise.race([Promise.resolve().then(() => handler(command, context)), timeout]);
+      const run = schema
+        ? async () => handler({ ...command, data: await payloadForHandler(schema, envelope.data, envelope.commandType) }, context)
+        : () => handler(command, context);
+      const result = await Promise.race([Promise.resolve().then(run), timeout]);
       if (result === undefined) return undefined;
       try {
         assertJson('result', result);
