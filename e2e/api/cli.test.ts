@@ -204,6 +204,25 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       expect(both.code).toBe(2);
     });
 
+    it('edits a parked payload and retries it (history shows before and after), and completes another with a result', async () => {
+      const own = { behavior: { type: 'fail_permanent', error_code: 'CLI_EDIT' } };
+      const [edited, completed] = json<{ commandId: string }[]>(await cli(['send', 'test', 'TestCommand', JSON.stringify(own), '--count', '2', '--json']));
+      await s.waitForStatus(edited!.commandId, CommandStatus.IN_TSQ);
+      await s.waitForStatus(completed!.commandId, CommandStatus.IN_TSQ);
+
+      json(await cli(['--json', 'edit', 'test', edited!.commandId, '{"amount":5}']));
+      await s.waitForCompletion(edited!.commandId);
+      const history = json<{ editNumber: number; before: unknown; after: unknown; operator: string }[]>(
+        await cli(['--json', 'history', 'test', edited!.commandId]),
+      );
+      expect(history).toMatchObject([{ editNumber: 1, before: own, after: { amount: 5 } }]);
+
+      const done = json<{ status: string; result: unknown }>(await cli(['--json', 'complete', 'test', completed!.commandId, '--result', '{"refunded":true}']));
+      expect(done).toMatchObject({ status: 'COMPLETED', result: { refunded: true } });
+      const badResult = await cli(['complete', 'test', completed!.commandId, '--result', '{oops']);
+      expect(badResult.code).toBe(2);
+    });
+
     it('says "not found" with exit code 4, and a refusal of the viewer with exit code 1', async () => {
       const unknown = await cli(['get', 'test', randomUUID()]);
       expect(unknown.code).toBe(4);
@@ -303,6 +322,29 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
             timeout: 30_000,
           })
           .toContain('"COMPLETED"');
+
+        // The native redrive: the TSQ queue's copy goes back to the commands queue, and the worker
+        // takes it as an operator retry by `sqs-redrive`.
+        const own = { env: { COMMANDBUS_URL: '', COMMANDBUS_TOKEN: '' } };
+        const parkedId = randomUUID();
+        json(
+          await cli(
+            ['--json', 'send', 'test', 'TestCommand', JSON.stringify({ behavior: { type: 'fail_permanent', error_code: 'CLI_REDRIVE' } }), '--id', parkedId],
+            own,
+          ),
+        );
+        await expect.poll(async () => (await cli(['--json', 'get', 'test', parkedId], own)).stdout, { timeout: 30_000 }).toContain('"IN_TSQ"');
+        expect(json<{ taskHandle: string }>(await cli(['--json', 'redrive', 'test'], own)).taskHandle).toEqual(expect.any(String));
+        await expect
+          .poll(
+            async () =>
+              json<{ eventType: string; details: Record<string, unknown> }[]>(await cli(['--json', 'audit', 'test', parkedId], own)).some(
+                (event) => event.eventType === 'OPERATOR_RETRY' && event.details.operator === 'sqs-redrive',
+              ),
+            { timeout: 60_000 },
+          )
+          .toBe(true);
+        expect(json<unknown[]>(await cli(['--json', 'redrive', 'test', '--status'], own)).length).toBeGreaterThan(0);
 
         const consoleProcess = spawn(process.execPath, [bin, 'console'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         let consoleOut = '';

@@ -37,7 +37,9 @@ describe('GET /domains/{domain}/stats', () => {
         return report.totals.sent >= before.totals.sent + 4 &&
           report.totals.completed >= before.totals.completed + 3 &&
           report.totals.parked >= before.totals.parked + 1 &&
-          report.counts.IN_TSQ >= before.counts.IN_TSQ + 1
+          // Other suites cancel and retry parked commands of this domain meanwhile: per-status counts
+          // may move either way, but commands are never removed, so the total only grows.
+          report.total >= before.total + 4
           ? report
           : undefined;
       },

@@ -99,7 +99,7 @@ export function htmlReport(report: LoadReport): string {
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>commandbus load — ${report.options.count} commands, ${escapeHtml(report.startedAt)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}pre{background:#f6f6f6;padding:1rem;overflow:auto}figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.25rem}.ok{color:#2a7}.failed{color:#c22}</style>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}pre{background:#f6f6f6;padding:1rem;overflow:auto;white-space:pre-wrap}figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.25rem}.ok{color:#2a7}.failed{color:#c22}</style>
 </head><body>
 <h1>commandbus load: ${report.options.count} commands <span class="${report.ok ? 'ok' : 'failed'}">${report.ok ? 'every command accounted for' : 'FAILED'}</span></h1>
 <pre>${escapeHtml(summaryLines(report).join('\n'))}</pre>
