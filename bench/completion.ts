@@ -18,6 +18,7 @@ export function observeCompletions(store: CommandStore, onCompleted: (commandId:
     listTsq: (query) => store.listTsq(query),
     history: (query) => store.history(query),
     tsqGroups: (domain) => store.tsqGroups(domain),
+    oldestParked: (domain) => store.oldestParked(domain),
     shardSettings: (domain) => store.shardSettings(domain),
     setShardCount: (change) => store.setShardCount(change),
     apply: async (transition) => {

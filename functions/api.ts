@@ -200,7 +200,11 @@ export function apiRoutes({ bus, tsq, schemas }: { bus: CommandBus; tsq: Trouble
         }),
       );
     },
-    tsqGroups: async (event) => json(200, { items: await tsq.groups({ domain: pathParameter(event, 'domain') }) }),
+    tsqGroups: async (event) => {
+      const domain = pathParameter(event, 'domain');
+      const [items, oldest] = await Promise.all([tsq.groups({ domain }), tsq.oldestParked(domain)]);
+      return json(200, { items, ...(oldest ? { oldest } : {}) });
+    },
     createJob: async (event) => {
       const body = parsedBody(event) ?? {};
       return json(

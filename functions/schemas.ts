@@ -108,7 +108,16 @@ export const TsqGroup = z
     sample: TsqEntry.optional().meta({ description: 'Its most recently parked command (the 20 largest groups)' }),
   })
   .meta({ id: 'TsqGroup' });
-export const TsqGroups = z.strictObject({ items: z.array(TsqGroup).meta({ description: 'Largest group first' }) }).meta({ id: 'TsqGroups' });
+export const TsqGroups = z
+  .strictObject({
+    items: z.array(TsqGroup).meta({ description: 'Largest group first' }),
+    oldest: z.optional(
+      z
+        .strictObject({ commandId: z.string(), movedToTsqAt: z.string() })
+        .meta({ description: "The domain's longest-parked command, across every group (absent: nothing is parked)" }),
+    ),
+  })
+  .meta({ id: 'TsqGroups' });
 
 export const AuditEvent = z
   .strictObject({

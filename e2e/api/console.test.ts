@@ -116,6 +116,7 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       await page.getByRole('link', { name: 'Dashboard' }).click();
       await expect.poll(async () => Number(await page.getByTestId('tsq-depth').textContent()), { timeout: 20_000 }).toBeGreaterThanOrEqual(5);
       await visible(page.getByRole('link', { name: errorCode }));
+      await textOf(page.getByTestId('tsq-oldest')).toMatch(/^\d+ (s|min|h|d)$/);
       // The last hour's charts, from the stream's aggregates: our commands show up within seconds.
       await textOf(page.getByTestId('stats-totals')).toMatch(/Last hour: [1-9]\d* sent/);
       await countOf(page.locator('figure .uplot')).toBe(2);

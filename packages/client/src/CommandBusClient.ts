@@ -165,6 +165,11 @@ export class CommandBusClient {
     return (await this.request<{ items: TsqGroup[] }>('GET', `domains/${enc(domain)}/tsq/groups`)).items;
   }
 
+  /** The groups, and the domain's longest-parked command (absent when nothing is parked). */
+  tsqOverview(domain: string): Promise<{ items: TsqGroup[]; oldest?: { commandId: string; movedToTsqAt: string } }> {
+    return this.request('GET', `domains/${enc(domain)}/tsq/groups`);
+  }
+
   operatorRetry(action: { domain: string; commandId: string }): Promise<Command> {
     return this.request('POST', `tsq/${enc(action.domain)}/${enc(action.commandId)}/retry`, undefined, {});
   }

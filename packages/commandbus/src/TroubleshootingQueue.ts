@@ -74,6 +74,14 @@ export class TroubleshootingQueue {
    * page reads them all; the listing reads newest first, so a larger group's oldest is left out).
    * Largest group first.
    */
+  /**
+   * The domain's longest-parked command and when it was parked (undefined when the TSQ is empty):
+   * the age an on-call operator looks at first. One small read per index shard, whatever the depth.
+   */
+  async oldestParked(domain: string): Promise<{ commandId: string; movedToTsqAt: string } | undefined> {
+    return this.adapters.store.oldestParked(validateDomain(domain));
+  }
+
   async groups(query: { domain: string; detailed?: number }): Promise<TsqGroup[]> {
     validateDomain(query.domain);
     const detailed = query.detailed ?? DEFAULT_DETAILED_GROUPS;

@@ -54,6 +54,8 @@ export interface CommandStore {
    * park and unpark (see docs/data-model.md).
    */
   tsqGroups(domain: string): Promise<TsqGroupCount[]>;
+  /** The domain's longest-parked command (by when it was parked), or undefined when none is parked. One small read per index shard. */
+  oldestParked(domain: string): Promise<{ commandId: string; movedToTsqAt: string } | undefined>;
   /** The payload edits of a command, oldest first (editNumber 1, 2 …); empty when it has none or does not exist. */
   history(query: HistoryQuery): Promise<Page<PayloadEdit>>;
   /** The domain's index shard counts (the default, 8, for a domain never changed). */

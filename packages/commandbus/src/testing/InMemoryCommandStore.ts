@@ -193,6 +193,19 @@ export class InMemoryCommandStore extends FaultInjector<CommandStore> implements
     });
   }
 
+  oldestParked(domain: string): Promise<{ commandId: string; movedToTsqAt: string } | undefined> {
+    return this.faulted('oldestParked', [domain], () => {
+      let oldest: { commandId: string; movedToTsqAt: string } | undefined;
+      for (const item of this.items.values()) {
+        const at = item.movedToTsqAt as string | undefined;
+        if (item.sk !== domain || at === undefined) continue;
+        const candidate = { commandId: item.pk as string, movedToTsqAt: at };
+        if (!oldest || `${at}#${candidate.commandId}` < `${oldest.movedToTsqAt}#${oldest.commandId}`) oldest = candidate;
+      }
+      return oldest;
+    });
+  }
+
   shardSettings(domain: string): Promise<ShardSettings> {
     return this.faulted('shardSettings', [domain], () => shardSettingsView(domain, this.shardSettingsByDomain.get(domain), Date.now()));
   }

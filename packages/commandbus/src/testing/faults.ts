@@ -164,6 +164,9 @@ export class FaultyCommandStore extends FaultInjector<CommandStore> implements C
   tsqGroups(...args: Parameters<CommandStore['tsqGroups']>) {
     return this.faulted('tsqGroups', args, () => this.inner.tsqGroups(...args));
   }
+  oldestParked(...args: Parameters<CommandStore['oldestParked']>) {
+    return this.faulted('oldestParked', args, () => this.inner.oldestParked(...args));
+  }
   shardSettings(...args: Parameters<CommandStore['shardSettings']>) {
     return this.faulted('shardSettings', args, () => this.inner.shardSettings(...args));
   }

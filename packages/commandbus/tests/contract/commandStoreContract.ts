@@ -960,6 +960,24 @@ export function describeCommandStoreContract(name: string, setup: () => StoreWor
         return record;
       }
 
+      it('finds the longest-parked command of a domain across every group and shard, and none when nothing is parked', async () => {
+        const { store, domain } = await setup();
+        expect(await store.oldestParked(domain)).toBeUndefined();
+        const parkAt = async (minute: number, error: CommandError = FAILURE) => {
+          const record = pending(domain);
+          await store.insert(record);
+          await store.apply(receive(record));
+          expect(await store.apply(park(record, minute, 'lease-1', error))).toEqual({ applied: true });
+          return record;
+        };
+        await parkAt(30);
+        const oldest = await parkAt(12, OTHER);
+        await parkAt(20);
+        await parkAt(5, FAILURE).then((record) => store.apply(cancel(record, 40)));
+        expect(await store.oldestParked(domain)).toEqual({ commandId: oldest.commandId, movedToTsqAt: at(12) });
+        expect(await store.oldestParked(`${domain}x`)).toBeUndefined();
+      });
+
       it('has no groups for a domain with nothing parked', async () => {
         const { store, domain } = await setup();
         await store.insert(pending(domain));

@@ -88,6 +88,8 @@ export const api = {
   tsq: (query: { domain: string; commandType?: string; errorCode?: string; errorType?: string; limit?: number; cursor?: string }) =>
     call<Page<TsqEntry>>('GET', 'tsq', query),
   groups: async (domain: string) => (await call<{ items: TsqGroup[] }>('GET', `domains/${enc(domain)}/tsq/groups`)).items,
+  tsqOverview: (domain: string) =>
+    call<{ items: TsqGroup[]; oldest?: { commandId: string; movedToTsqAt: string } }>('GET', `domains/${enc(domain)}/tsq/groups`),
   retry: (domain: string, commandId: string) => call<Command>('POST', `tsq/${enc(domain)}/${enc(commandId)}/retry`, undefined, {}),
   cancel: (domain: string, commandId: string, reason: string) => call<Command>('POST', `tsq/${enc(domain)}/${enc(commandId)}/cancel`, undefined, { reason }),
   complete: (domain: string, commandId: string, resultData: unknown) =>

@@ -349,6 +349,35 @@ export class DynamoCommandStore implements CommandStore {
     return translated(this.readTsqGroups(domain));
   }
 
+  oldestParked(domain: string): Promise<{ commandId: string; movedToTsqAt: string } | undefined> {
+    return translated(this.readOldestParked(domain));
+  }
+
+  /** Each shard's first `tsq` entry, oldest first (one entry per shard, ≥ 0.5 RCU each): the least of them. */
+  private async readOldestParked(domain: string): Promise<{ commandId: string; movedToTsqAt: string } | undefined> {
+    const firsts = await Promise.all(
+      Array.from({ length: await this.shards.readShards(domain) }, async (_, shard) => {
+        const response = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEXES.tsq.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': INDEXES.tsq.partitionKey, '#sk': INDEXES.tsq.sortKey },
+            ExpressionAttributeValues: { ':pk': shardKey(domain, shard) },
+            ProjectionExpression: '#sk',
+            ScanIndexForward: true,
+            Limit: 1,
+          }),
+        );
+        return response.Items?.[0]?.[INDEXES.tsq.sortKey] as string | undefined;
+      }),
+    );
+    const oldest = firsts.filter((key): key is string => key !== undefined).sort()[0];
+    if (oldest === undefined) return undefined;
+    const split = oldest.lastIndexOf('#');
+    return { movedToTsqAt: oldest.slice(0, split), commandId: oldest.slice(split + 1) };
+  }
+
   /** One Query per shard (a domain's groups in that shard, a few hundred bytes each), summed per group. */
   private async readTsqGroups(domain: string): Promise<TsqGroupCount[]> {
     const totals = new Map<string, TsqGroupCount>();

@@ -18,7 +18,9 @@ export function Dashboard({ domain }: { domain: string }) {
   const hour = useData(() => api.stats(domain, since(60), 'minute'), [domain], 5000);
   const points = hour.data?.series?.points ?? [];
   const times = points.map((point) => Date.parse(point.bucket) / 1000);
-  const groups = useData(() => api.groups(domain), [domain], 5000);
+  const overview = useData(() => api.tsqOverview(domain), [domain], 5000);
+  const groups = { ...overview, data: overview.data?.items };
+  const oldest = overview.data?.oldest;
   const depth = (groups.data ?? []).reduce((sum, group) => sum + group.count, 0);
   const newest = (groups.data ?? [])
     .map((group) => group.newestMovedToTsqAt)
@@ -63,6 +65,9 @@ export function Dashboard({ domain }: { domain: string }) {
     <h2>Troubleshooting queue</h2>
     <div class="cards">
       <div class="card"><div class="value" data-testid="tsq-depth">${depth}</div>parked</div>
+      <div class="card"><div class="value" data-testid="tsq-oldest">${age(oldest?.movedToTsqAt)}</div>${
+        oldest ? html`<a href=${`#/command/${encodeURIComponent(domain)}/${oldest.commandId}`}>oldest parked</a>` : 'oldest parked'
+      }</div>
       <div class="card"><div class="value">${age(newest)}</div>since the last was parked</div>
     </div>
     <h2>Largest failure groups</h2>
