@@ -182,17 +182,7 @@ export class TroubleshootingQueue {
    * const { bulkId, totals } = await tsq.bulk({ domain: 'payments', action: 'retry', commandIds, operator: 'alice' });
    */
   async bulk(request: BulkRequest): Promise<BulkResult> {
-    const domain = validateDomain(request.domain);
-    const { action, operator, operatorSession } = request;
-    if (action !== 'retry' && action !== 'cancel' && action !== 'complete') {
-      throw new ValidationError('action', `must be retry, cancel or complete (got ${JSON.stringify(action)})`);
-    }
-    validateName('operator', operator);
-    if (operatorSession !== undefined) validateName('operatorSession', operatorSession);
-    const reason = action === 'cancel' ? validateName('reason', request.reason) : undefined;
-    if (action !== 'cancel' && request.reason !== undefined) throw new ValidationError('reason', 'is for cancel only');
-    const resultData = action === 'complete' ? validateResultData(request.resultData) : undefined;
-    if (action !== 'complete' && request.resultData !== undefined) throw new ValidationError('resultData', 'is for complete only');
+    const { domain, action, operator, operatorSession, reason, resultData } = validateManyAction(request);
     const commandIds = validateBulkIds(request.commandIds);
 
     const bulkId = randomUUID();
@@ -219,17 +209,7 @@ export class TroubleshootingQueue {
    * await tsq.startJob({ domain: 'payments', jobId: job.jobId });
    */
   async createJob(request: JobRequest): Promise<OperatorJob> {
-    const domain = validateDomain(request.domain);
-    const { action, operator, operatorSession } = request;
-    if (action !== 'retry' && action !== 'cancel' && action !== 'complete') {
-      throw new ValidationError('action', `must be retry, cancel or complete (got ${JSON.stringify(action)})`);
-    }
-    validateName('operator', operator);
-    if (operatorSession !== undefined) validateName('operatorSession', operatorSession);
-    const reason = action === 'cancel' ? validateName('reason', request.reason) : undefined;
-    if (action !== 'cancel' && request.reason !== undefined) throw new ValidationError('reason', 'is for cancel only');
-    const resultData = action === 'complete' ? validateResultData(request.resultData) : undefined;
-    if (action !== 'complete' && request.resultData !== undefined) throw new ValidationError('resultData', 'is for complete only');
+    const { domain, action, operator, operatorSession, reason, resultData } = validateManyAction(request);
     const rate = validateRate(request.rate);
     const filter = validateJobFilter(domain, request.filter);
     return createJob(this.adapters, {
@@ -426,3 +406,29 @@ const MAX_HISTORY_PAGE = 10;
 const sessionDetails = (operatorSession: string | undefined): JsonObject => (operatorSession === undefined ? {} : { operatorSession });
 
 const now = () => new Date().toISOString();
+
+/**
+ * What a bulk action and an operator job both take: the domain, the action, who acts, and the
+ * reason (cancel only, required) or the result (complete only), each checked.
+ */
+function validateManyAction(request: {
+  domain: string;
+  action: BulkAction;
+  operator: string;
+  operatorSession?: string;
+  reason?: string;
+  resultData?: JsonValue;
+}) {
+  const domain = validateDomain(request.domain);
+  const { action, operator, operatorSession } = request;
+  if (action !== 'retry' && action !== 'cancel' && action !== 'complete') {
+    throw new ValidationError('action', `must be retry, cancel or complete (got ${JSON.stringify(action)})`);
+  }
+  validateName('operator', operator);
+  if (operatorSession !== undefined) validateName('operatorSession', operatorSession);
+  const reason = action === 'cancel' ? validateName('reason', request.reason) : undefined;
+  if (action !== 'cancel' && request.reason !== undefined) throw new ValidationError('reason', 'is for cancel only');
+  const resultData = action === 'complete' ? validateResultData(request.resultData) : undefined;
+  if (action !== 'complete' && request.resultData !== undefined) throw new ValidationError('resultData', 'is for complete only');
+  return { domain, action, operator, operatorSession, reason, resultData };
+}

@@ -13,14 +13,9 @@ import type {
   TsqGroup,
 } from '@commandbus/core';
 
-export interface Rights {
-  send: boolean;
-  retry: boolean;
-  cancel: boolean;
-  complete: boolean;
-  'edit-and-retry': boolean;
-  bulk: boolean;
-}
+import type { Rights } from '../server/consoleServer.ts';
+
+export type { Rights };
 export interface ConsoleConfig {
   target: string;
   domains: { domain: string; rights: Rights }[];

@@ -4,36 +4,23 @@
  */
 import { useState } from 'preact/hooks';
 import type { JobFilter, OperatorJob } from '@commandbus/core';
+import { actionExtras, type ManyAction } from '../actions.ts';
 import { api } from '../api.ts';
 import { Message, type Notice, useData } from '../components.ts';
 import { html } from '../html.ts';
 
-type Action = 'retry' | 'cancel' | 'complete';
-
 export function FilterJob({ domain, filter, reason, resultText }: { domain: string; filter: JobFilter; reason: string; resultText: string }) {
-  const [action, setAction] = useState<Action>('retry');
+  const [action, setAction] = useState<ManyAction>('retry');
   const [rate, setRate] = useState('10');
   const [draft, setDraft] = useState<OperatorJob>();
   const [notice, setNotice] = useState<Notice>();
   const jobs = useData(() => api.jobs(domain), [domain], 1500);
 
   const dryRun = async () => {
-    if (action === 'cancel' && !reason.trim()) return setNotice({ kind: 'error', text: 'A cancel needs a reason (the Reason field above).' });
-    let resultData: unknown;
-    if (action === 'complete') {
-      try {
-        resultData = JSON.parse(resultText);
-      } catch (error) {
-        return setNotice({ kind: 'error', text: `The result is not JSON: ${(error as Error).message}` });
-      }
-    }
+    const checked = actionExtras(action, reason, resultText);
+    if ('error' in checked) return setNotice({ kind: 'error', text: checked.error });
     try {
-      const job = await api.createJob(domain, action, {
-        filter,
-        rate: Number(rate),
-        ...(action === 'cancel' ? { reason } : {}),
-        ...(action === 'complete' ? { resultData } : {}),
-      });
+      const job = await api.createJob(domain, action, { filter, rate: Number(rate), ...checked.extra });
       setDraft(job);
       setNotice({ kind: 'info', text: `Dry run: ${job.dryRun.exact ? '' : 'at least '}${job.dryRun.count} parked commands match; nothing was touched yet.` });
     } catch (error) {
@@ -55,7 +42,7 @@ export function FilterJob({ domain, filter, reason, resultText }: { domain: stri
     <h2>Act on the whole filter (an operator job)</h2>
     <div class="row">
       <label for="job-action">Action</label>
-      <select id="job-action" value=${action} onChange=${(event: Event) => setAction((event.target as HTMLSelectElement).value as Action)}>
+      <select id="job-action" value=${action} onChange=${(event: Event) => setAction((event.target as HTMLSelectElement).value as ManyAction)}>
         <option value="retry">retry</option><option value="cancel">cancel (with the reason above)</option><option value="complete">complete (with the result above)</option>
       </select>
       <label for="job-rate">Rate (commands/s)</label>

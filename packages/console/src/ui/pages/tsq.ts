@@ -8,6 +8,7 @@ import { api, type Rights } from '../api.ts';
 import { Message, type Notice, Status, age, useData } from '../components.ts';
 import { PayloadDiff } from '../diff.ts';
 import { html } from '../html.ts';
+import { actionExtras, type ManyAction } from '../actions.ts';
 import { FilterJob } from './jobs.ts';
 import { parseObject } from './send.ts';
 
@@ -45,19 +46,12 @@ export function Tsq({ domain, rights, initial }: { domain: string; rights: Right
     else next.add(commandId);
     setSelected(next);
   };
-  const act = async (action: 'retry' | 'cancel' | 'complete') => {
+  const act = async (action: ManyAction) => {
     if (chosen.length === 0) return setNotice({ kind: 'error', text: 'Select the commands to act on first.' });
-    if (action === 'cancel' && !reason.trim()) return setNotice({ kind: 'error', text: 'A cancel needs a reason: it is recorded and sent in the reply.' });
-    let resultData: unknown;
-    if (action === 'complete') {
-      try {
-        resultData = JSON.parse(resultText);
-      } catch (error) {
-        return setNotice({ kind: 'error', text: `The result is not JSON: ${(error as Error).message}` });
-      }
-    }
+    const checked = actionExtras(action, reason, resultText);
+    if ('error' in checked) return setNotice({ kind: 'error', text: checked.error });
     try {
-      const result: BulkResult = await api.bulk(domain, action, chosen, action === 'cancel' ? { reason } : action === 'complete' ? { resultData } : {});
+      const result: BulkResult = await api.bulk(domain, action, chosen, checked.extra);
       const { done, skipped, failed } = result.totals;
       setNotice({ kind: failed > 0 ? 'error' : 'info', text: `${action}: ${done} done, ${skipped} skipped (changed meanwhile), ${failed} failed` });
       setSelected(new Set());
