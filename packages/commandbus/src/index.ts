@@ -24,7 +24,7 @@ export { HandlerRegistry, type CommandHandler, type HandlerCommand, type Handler
 export { CommandSchemas, type CommandSchemaLookup, type RegisteredSchema } from './CommandSchemas.ts';
 export { INVALID_PAYLOAD, MAX_LISTED_ISSUES, type CommandSchema, type PayloadIssue, type SchemaOutput } from './domain/payloadSchema.ts';
 export { CommandProcessor, MAX_RETAKES, withLogKeys, type HeartbeatOptions, type ProcessContext, type ProcessOutcome } from './application/CommandProcessor.ts';
-export { MALFORMED_COMMAND_TYPE, METRIC_NAMES, NOOP_OBSERVER, type CommandObserver, type CommandRef } from './ports/CommandObserver.ts';
+export { METRIC_NAMES, NOOP_OBSERVER, type CommandObserver, type CommandRef } from './ports/CommandObserver.ts';
 export { EmfMetricsObserver, METRICS_NAMESPACE } from './adapters/powertools/EmfMetricsObserver.ts';
 export { DEFAULT_DYNAMODB_CLIENT, resolveAdapters, type CommandBusConfig, type Adapters } from './config.ts';
 export { createConsoleLogger, silentLogger } from './logger.ts';

@@ -14,6 +14,7 @@ import {
 import {
   decideReceive,
   failureTransition,
+  MALFORMED_COMMAND_TYPE,
   malformedRecord,
   recordIdOf,
   receivedRecord,
@@ -38,7 +39,7 @@ import { completeRetry } from './retryProtocol.ts';
 import type { ResourceNames } from '../resources.ts';
 import { StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
 import type { CommandQueue, TransportMessage, TsqQueue } from '../ports/CommandTransport.ts';
-import { MALFORMED_COMMAND_TYPE, NOOP_OBSERVER, type CommandObserver } from '../ports/CommandObserver.ts';
+import { NOOP_OBSERVER, type CommandObserver } from '../ports/CommandObserver.ts';
 import { CommandStatus, type CommandError, type JsonValue, type Logger } from '../types.ts';
 
 /**

@@ -6,7 +6,7 @@
  */
 export interface CommandRef {
   domain: string;
-  /** MALFORMED_COMMAND_TYPE for a message that is not a command. */
+  /** MALFORMED_COMMAND_TYPE (lifecycle) for a message that is not a command. */
   commandType: string;
   commandId: string;
   correlationId?: string;
@@ -29,9 +29,6 @@ export interface CommandObserver {
   /** Emits what is buffered (called at the end of a Lambda invocation, and periodically by the Worker). */
   flush?(): void;
 }
-
-/** The commandType reported for a message that could not be decoded as a command. */
-export const MALFORMED_COMMAND_TYPE = '(malformed)';
 
 /** The metric names, the same from the long-running Worker and the worker Lambda. */
 export const METRIC_NAMES = {
