@@ -105,6 +105,9 @@ let printed: string[] = [];
 beforeEach(() => {
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   vi.stubEnv('POWERTOOLS_DEV', '');
+  // The worker reads its domain from the queue's name in this namespace (npm test's e2e set-up sets another).
+  vi.stubEnv('COMMANDBUS_NAMESPACE', 'commandbus');
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
   printed = [];
   // Before the handler is created: Powertools' loggers take hold of stdout when they are made.
   for (const stream of [process.stdout, process.stderr]) {
