@@ -173,6 +173,17 @@ export function apiRoutes({ bus, tsq, schemas }: { bus: CommandBus; tsq: Trouble
           ...optional('series', queryString(event, 'series') as StatsSeriesGranularity | undefined),
         }),
       ),
+    queryByStatus: async (event) =>
+      pageResponse(
+        await bus.queryByStatus({
+          domain: pathParameter(event, 'domain'),
+          status: pathParameter(event, 'status') as CommandStatus,
+          ...optional('from', queryString(event, 'from')),
+          ...optional('to', queryString(event, 'to')),
+          ...optional('limit', queryInteger(event, 'limit')),
+          ...optional('cursor', queryString(event, 'cursor')),
+        }),
+      ),
     listTsq: async (event) =>
       pageResponse(
         await tsq.list({

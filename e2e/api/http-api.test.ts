@@ -94,6 +94,7 @@ describe('HTTP API: OpenAPI', () => {
         'GET /commands/{domain}/{commandId}/audit',
         'GET /domains/{domain}/counts',
         'GET /domains/{domain}/stats',
+        'GET /domains/{domain}/statuses/{status}/commands',
         'GET /domains/{domain}/commands',
         'POST /domains/{domain}/commands',
         'GET /domains/{domain}/tsq',
