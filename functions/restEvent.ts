@@ -20,11 +20,12 @@ export function isRestApiEvent(event: unknown): event is RestApiEvent {
  *   as sent; a sequence that does not decode is a 400, where an HTTP API refuses it before the function);
  * - the caller: `requestContext.identity` (`userArn`, `caller`, `user`, `accountId`, `accessKey`) becomes
  *   `requestContext.authorizer.iam`, so callerIdentity (http.ts) reads it the same way: an assumed
- *   role's ARN is still split into the role and its session. Without an IAM caller there is none;
+ *   role's ARN is still split into the role and its session. Without an IAM caller there is none
+ *   (but see {@link RestApiEventOptions.unverifiedCaller}, for LocalStack's free image);
  * - query and headers: repeated names joined with commas, as payload 2.0 does (v1's single-value maps
  *   keep only the last); the body and `isBase64Encoded` as they are (the body parser decodes base64).
  */
-export function fromRestApiEvent(event: RestApiEvent): ApiEvent {
+export function fromRestApiEvent(event: RestApiEvent, options: RestApiEventOptions = {}): ApiEvent {
   let path: string;
   try {
     path = decodeURIComponent(event.path);
@@ -42,7 +43,8 @@ export function fromRestApiEvent(event: RestApiEvent): ApiEvent {
   for (const [name, list] of Object.entries(event.multiValueQueryStringParameters ?? {})) for (const value of list ?? []) rawQuery.append(name, value);
   const context = event.requestContext;
   const identity = context?.identity;
-  const principal = identity?.userArn ?? identity?.caller ?? identity?.user;
+  const verified = identity?.userArn ?? identity?.caller ?? identity?.user;
+  const claimed = verified || !options.unverifiedCaller ? undefined : claimedAccessKey(event);
   return {
     version: '2.0',
     routeKey: `${event.httpMethod} ${event.resource}`,
@@ -64,7 +66,8 @@ export function fromRestApiEvent(event: RestApiEvent): ApiEvent {
       time: context?.requestTime,
       timeEpoch: context?.requestTimeEpoch,
       http: { method: event.httpMethod, path, protocol: context?.protocol, sourceIp: identity?.sourceIp, userAgent: identity?.userAgent },
-      ...(principal
+      ...(claimed ? { authorizer: { iam: { callerId: `unverified:${claimed}`, cognitoIdentity: null, principalOrgId: null } } } : {}),
+      ...(verified
         ? {
             authorizer: {
               iam: {
@@ -83,12 +86,32 @@ export function fromRestApiEvent(event: RestApiEvent): ApiEvent {
   } as unknown as ApiEvent;
 }
 
+export interface RestApiEventOptions {
+  /**
+   * LocalStack's free image only (the stack's `unverifiedCaller`, environment
+   * `COMMANDBUS_UNVERIFIED_CALLER=sigv4-access-key`): it checks no signature and names no caller
+   * (`requestContext.identity` all null), so operator routes would have no operator. With this, a
+   * request without an IAM caller is recorded as `unverified:<access key id>`, the key its SigV4
+   * `Authorization` header claims — unverified, and said so in every audit entry. Never on AWS, where
+   * API Gateway verifies the signature and always names the caller (so this would never apply anyway).
+   */
+  unverifiedCaller?: boolean;
+}
+
+/** The access key id a SigV4 `Authorization` header claims (`Credential=<id>/<date>/…`), if any. */
+function claimedAccessKey(event: RestApiEvent): string | undefined {
+  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  return header ? /^AWS4-HMAC-SHA256 Credential=([A-Za-z0-9]{1,128})\//.exec(header)?.[1] : undefined;
+}
+
 /** A middleware that hands the handler every REST API event in the HTTP API's shape (see {@link fromRestApiEvent}). */
-export function restApiEvents(): MiddlewareObj<ApiEvent, ApiResult> {
+export function restApiEvents(
+  options: RestApiEventOptions = { unverifiedCaller: process.env.COMMANDBUS_UNVERIFIED_CALLER === 'sigv4-access-key' },
+): MiddlewareObj<ApiEvent, ApiResult> {
   return {
     before: (request) => {
       const event: unknown = request.event;
-      if (isRestApiEvent(event)) request.event = fromRestApiEvent(event);
+      if (isRestApiEvent(event)) request.event = fromRestApiEvent(event, options);
     },
   };
 }

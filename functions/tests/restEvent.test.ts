@@ -108,6 +108,24 @@ describe('Function: REST API events (payload 1.0)', () => {
   });
 });
 
+describe("Function: REST API events on LocalStack's free image (no caller named)", () => {
+  const anonymous = (headers: Record<string, string>) =>
+    restEvent({ headers, identity: { userArn: null, caller: null, user: null, accessKey: null, accountId: null } });
+  const sigv4 = { Authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00' };
+
+  it('records the access key the signature claims, marked unverified, only when asked to', () => {
+    expect(callerIdentity(fromRestApiEvent(anonymous(sigv4), { unverifiedCaller: true }))).toEqual({ operator: 'unverified:test' });
+    expect(() => callerIdentity(fromRestApiEvent(anonymous(sigv4)))).toThrow(HttpError);
+    expect(() => callerIdentity(fromRestApiEvent(anonymous({}), { unverifiedCaller: true }))).toThrow(HttpError);
+  });
+
+  it('never lets a claimed key stand in for a caller API Gateway named', () => {
+    expect(callerIdentity(fromRestApiEvent(restEvent({ headers: sigv4 }), { unverifiedCaller: true }))).toEqual({
+      operator: 'arn:aws:iam::123456789012:user/alice',
+    });
+  });
+});
+
 describe('Function: createApiHandler behind a REST API', () => {
   beforeAll(() => {
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

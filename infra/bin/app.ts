@@ -7,6 +7,7 @@
  *   apiKind              — "http" (default: an HTTP API, $1.00/M requests) or "rest" (a REST API, $3.50/M;
  *                          what LocalStack's free image emulates)
  *   parkedEvents         — "false" leaves out the CommandParked pipe and bus (no Pipes in LocalStack's free image)
+ *   unverifiedCaller     — "true": LocalStack's free image only, which names no caller (see CommandBusStackProps)
  */
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -35,6 +36,9 @@ const apiKind = (app.node.tryGetContext('apiKind') as string | undefined) ?? 'ht
 if (apiKind !== 'http' && apiKind !== 'rest') throw new Error(`context apiKind must be "http" or "rest" (got ${apiKind})`);
 const parkedEvents = String(app.node.tryGetContext('parkedEvents') ?? 'true');
 if (parkedEvents !== 'true' && parkedEvents !== 'false') throw new Error(`context parkedEvents must be "true" or "false" (got ${parkedEvents})`);
+const unverifiedCaller = String(app.node.tryGetContext('unverifiedCaller') ?? 'false');
+if (unverifiedCaller !== 'true' && unverifiedCaller !== 'false')
+  throw new Error(`context unverifiedCaller must be "true" or "false" (got ${unverifiedCaller})`);
 
 new CommandBusStack(app, 'CommandBus', {
   namespace,
@@ -44,6 +48,7 @@ new CommandBusStack(app, 'CommandBus', {
   ...(retryMaxSeconds === undefined ? {} : { retryMaxSeconds }),
   apiKind,
   parkedEvents: parkedEvents === 'true',
+  unverifiedCaller: unverifiedCaller === 'true',
   description: 'commandbus: a command bus on SQS, DynamoDB, Lambda and API Gateway',
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -105,6 +105,13 @@ export interface CommandBusStackProps extends StackProps {
    * Pipes): then nothing announces a parked command but the TSQ alarms.
    */
   parkedEvents?: boolean;
+  /**
+   * LocalStack's free image only (needs `apiKind: 'rest'`): it verifies no SigV4 signature and names
+   * no caller, so the API records an operator action without an IAM caller as
+   * `unverified:<access key id the signature claims>` (functions/restEvent.ts). Default false; never
+   * on AWS.
+   */
+  unverifiedCaller?: boolean;
 }
 
 export type ApiKind = 'http' | 'rest';
@@ -265,9 +272,11 @@ export class CommandBusStack extends Stack {
     const statsFunction = this.statsAggregator(names.table, environment, alarm, props.statsBatchingWindow ?? Duration.seconds(30));
 
     // The HTTP API.
+    if (props.unverifiedCaller && props.apiKind !== 'rest')
+      throw new Error("CommandBusStack: unverifiedCaller is for LocalStack's REST API only (apiKind 'rest')");
     const apiFunction = this.nodeFunction('Api', props.apiEntry ?? path.join(root, 'functions/api.ts'), {
       timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds),
-      environment,
+      environment: props.unverifiedCaller ? { ...environment, COMMANDBUS_UNVERIFIED_CALLER: 'sigv4-access-key' } : environment,
     });
     // The table and its indexes by name (Table.grant would add `index/*`).
     apiFunction.addToRolePolicy(

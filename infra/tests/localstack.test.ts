@@ -1,9 +1,14 @@
 /**
- * The LocalStack variant (`apiKind: 'rest'`, `parkedEvents: false`; what scripts/e2e-localstack.sh
+ * The LocalStack variant (`apiKind: 'rest'`, `parkedEvents: false`, `unverifiedCaller: true`; what scripts/e2e-localstack.sh
  * deploys): every resource type in its template is one the free LocalStack image emulates
  * (localstackResources.ts, with its source), it passes cdk-nag, and its REST API is IAM-authorised
  * with grant ARNs on its stage. Nothing of LocalStack runs here: this holds the template to the list.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
@@ -15,7 +20,7 @@ import { LOCALSTACK_FREE_RESOURCE_TYPES } from './localstackResources.ts';
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are whatever each resource type defines; tests read them by path
 type Resource = { Type: string; Properties: Record<string, any> };
 
-const LOCALSTACK: Partial<CommandBusStackProps> = { apiKind: 'rest', parkedEvents: false };
+const LOCALSTACK: Partial<CommandBusStackProps> = { apiKind: 'rest', parkedEvents: false, unverifiedCaller: true };
 
 /** Synthesized with cdk-nag (throws on an unacknowledged finding); bundling skipped, the template is what matters. */
 function synth(props: Partial<CommandBusStackProps>, extra?: (stack: CommandBusStack) => void) {
@@ -90,10 +95,50 @@ describe('Stack: LocalStack variant (free image)', () => {
   });
 });
 
+describe('Stack: the unverified caller (LocalStack only)', () => {
+  const apiEnvironment = (template: Template) =>
+    Object.entries(template.toJSON().Resources as Record<string, Resource>).find(
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^Api[A-F0-9]{8}$/.test(id),
+    )![1].Properties.Environment.Variables as Record<string, unknown>;
+
+  it("is set on the LocalStack variant's API function only, and refused without the REST API", () => {
+    expect(apiEnvironment(synth(LOCALSTACK).template).COMMANDBUS_UNVERIFIED_CALLER).toBe('sigv4-access-key');
+    expect(apiEnvironment(synth({}).template).COMMANDBUS_UNVERIFIED_CALLER).toBeUndefined();
+    expect(() => synth({ unverifiedCaller: true })).toThrow(/unverifiedCaller/);
+  }, 120_000);
+});
+
 describe('Stack: AWS variant (default)', () => {
   it('keeps the HTTP API (API Gateway v2) and the parked-command pipe', () => {
     const types = typesOf(synth({}).template);
     expect(types).toEqual(expect.arrayContaining(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Stage', 'AWS::Pipes::Pipe']));
     expect(types.filter((type) => type.startsWith('AWS::ApiGateway::'))).toEqual([]);
   }, 120_000);
+});
+
+describe('scripts/stack-outputs.mjs (the remote E2E target from the outputs)', () => {
+  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/stack-outputs.mjs');
+  const run = (outputs: Record<string, string>, ...args: string[]) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'outputs-')), 'outputs.json');
+    writeFileSync(file, JSON.stringify({ CommandBus: { Namespace: 'commandbus-e2e', TableName: 'commandbus-e2e-commands', ...outputs } }));
+    return execFileSync(process.execPath, [script, file, '4', ...args], { encoding: 'utf8' });
+  };
+
+  it("takes ApiUrl on AWS (an HTTP API's endpoint, a REST API's URL with its stage)", () => {
+    expect(run({ ApiUrl: 'https://a1.execute-api.us-east-1.amazonaws.com', ApiKind: 'http', ApiId: 'a1', ApiStage: '$default' })).toContain(
+      "export COMMANDBUS_API_URL='https://a1.execute-api.us-east-1.amazonaws.com'",
+    );
+    expect(run({ ApiUrl: 'https://r1.execute-api.us-east-1.amazonaws.com/api/', ApiKind: 'rest', ApiId: 'r1', ApiStage: 'api' })).toContain(
+      "export COMMANDBUS_API_URL='https://r1.execute-api.us-east-1.amazonaws.com/api'",
+    );
+  });
+
+  it("builds LocalStack's URL of the REST API, with its stage", () => {
+    const printed = run(
+      { ApiUrl: 'https://r1.execute-api.us-east-1.localhost.localstack.cloud/api/', ApiKind: 'rest', ApiId: 'r1', ApiStage: 'api' },
+      '--localstack',
+    );
+    expect(printed).toContain("export COMMANDBUS_API_URL='http://r1.execute-api.localhost.localstack.cloud:4566/api'");
+    expect(printed).toContain("export COMMANDBUS_E2E_WORKER_TIMEOUT_SECONDS='4'");
+  });
 });
