@@ -1,4 +1,4 @@
-import { ValidationError } from '@commandbus/core';
+import { readEnvironment, ValidationError } from '@commandbus/core';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from './http.ts';
@@ -106,7 +106,7 @@ function claimedAccessKey(event: RestApiEvent): string | undefined {
 
 /** A middleware that hands the handler every REST API event in the HTTP API's shape (see {@link fromRestApiEvent}). */
 export function restApiEvents(
-  options: RestApiEventOptions = { unverifiedCaller: process.env.COMMANDBUS_UNVERIFIED_CALLER === 'sigv4-access-key' },
+  options: RestApiEventOptions = { unverifiedCaller: readEnvironment(process.env, ['unverifiedCaller']).unverifiedCaller === 'sigv4-access-key' },
 ): MiddlewareObj<ApiEvent, ApiResult> {
   return {
     before: (request) => {

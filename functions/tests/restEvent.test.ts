@@ -1,8 +1,8 @@
-import { ValidationError } from '@commandbus/core';
+import { readEnvironment, ValidationError } from '@commandbus/core';
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callerIdentity, HttpError, type ApiEvent, type ApiResult } from '../http.ts';
-import { fromRestApiEvent, isRestApiEvent, type RestApiEvent } from '../restEvent.ts';
+import { fromRestApiEvent, isRestApiEvent, restApiEvents, type RestApiEvent } from '../restEvent.ts';
 
 const uuid = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
@@ -117,6 +117,23 @@ describe("Function: REST API events on LocalStack's free image (no caller named)
     expect(callerIdentity(fromRestApiEvent(anonymous(sigv4), { unverifiedCaller: true }))).toEqual({ operator: 'unverified:test' });
     expect(() => callerIdentity(fromRestApiEvent(anonymous(sigv4)))).toThrow(HttpError);
     expect(() => callerIdentity(fromRestApiEvent(anonymous({}), { unverifiedCaller: true }))).toThrow(HttpError);
+  });
+
+  it('is switched on by COMMANDBUS_UNVERIFIED_CALLER=sigv4-access-key (the stack sets it on LocalStack only), and by nothing else', async () => {
+    expect(readEnvironment({ COMMANDBUS_UNVERIFIED_CALLER: 'sigv4-access-key' }, ['unverifiedCaller'])).toEqual({ unverifiedCaller: 'sigv4-access-key' });
+    expect(() => readEnvironment({ COMMANDBUS_UNVERIFIED_CALLER: 'yes' }, ['unverifiedCaller'])).toThrow(/sigv4-access-key/);
+    const through = async () => {
+      const request = { event: anonymous(sigv4) as unknown as ApiEvent };
+      await restApiEvents().before!(request as never);
+      return request.event;
+    };
+    process.env.COMMANDBUS_UNVERIFIED_CALLER = 'sigv4-access-key';
+    try {
+      expect(callerIdentity(await through())).toEqual({ operator: 'unverified:test' });
+    } finally {
+      delete process.env.COMMANDBUS_UNVERIFIED_CALLER;
+    }
+    await expect(through().then(callerIdentity)).rejects.toThrow(HttpError);
   });
 
   it('never lets a claimed key stand in for a caller API Gateway named', () => {
