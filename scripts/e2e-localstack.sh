@@ -27,6 +27,9 @@ npx cdklocal deploy CommandBus --require-approval never --outputs-file cdk.out/o
   -c namespace="$NAMESPACE" -c domains=test -c workerTimeoutSeconds=$TIMEOUT -c retryBaseSeconds=1 -c retryMaxSeconds=2
 # The REST API on LocalStack: http://{apiId}.execute-api.localhost.localstack.cloud:4566/{stage}
 eval "$(node scripts/stack-outputs.mjs cdk.out/outputs.json $TIMEOUT --localstack)"
+# LocalStack checks no signature (the free image cannot; the compose file sets no ENFORCE_IAM): the
+# unsigned-request test is reported as not run, never passed.
+export COMMANDBUS_E2E_IAM_NOT_ENFORCED=1
 echo "remote E2E against $COMMANDBUS_API_URL"
 npm run test:e2e:remote
 echo "LocalStack keeps running; stop it with: docker compose -f docker-compose.localstack.yml down"

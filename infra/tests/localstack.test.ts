@@ -14,6 +14,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { remoteTarget } from '../../e2e/support/remoteTarget.ts';
 import { CommandBusStack, REST_STAGE, type CommandBusStackProps } from '../lib/CommandBusStack.ts';
 import { LOCALSTACK_FREE_RESOURCE_TYPES } from './localstackResources.ts';
 
@@ -140,5 +141,20 @@ describe('scripts/stack-outputs.mjs (the remote E2E target from the outputs)', (
     );
     expect(printed).toContain("export COMMANDBUS_API_URL='http://r1.execute-api.localhost.localstack.cloud:4566/api'");
     expect(printed).toContain("export COMMANDBUS_E2E_WORKER_TIMEOUT_SECONDS='4'");
+  });
+});
+
+describe('the remote E2E target on LocalStack (no SigV4 check)', () => {
+  const env = {
+    COMMANDBUS_API_URL: 'http://r1.execute-api.localhost.localstack.cloud:4566/api',
+    COMMANDBUS_NAMESPACE: 'commandbus-e2e',
+    AWS_REGION: 'us-east-1',
+  };
+
+  it('reports the unsigned-request test as not run where scripts/e2e-localstack.sh says IAM is not enforced, and runs it elsewhere', () => {
+    const localstack = remoteTarget({ ...env, COMMANDBUS_E2E_IAM_NOT_ENFORCED: '1' });
+    expect(localstack.configured && localstack.target.authorisationNotEnforced).toMatch(/^NOT RUN: /);
+    const aws = remoteTarget(env);
+    expect(aws.configured && aws.target.authorisationNotEnforced).toBeUndefined();
   });
 });
