@@ -35,6 +35,7 @@ import {
 } from './http.ts';
 import { createLambdaLogger } from './logger.ts';
 import { openApiDocument, operations, type Operation, type OperationId } from './openapi.ts';
+import { restApiEvents } from './restEvent.ts';
 
 type RouteHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
@@ -67,7 +68,7 @@ export interface ApiHandlerOptions {
 }
 
 /**
- * The HTTP API (API Gateway HTTP API, payload v2): send and read commands, browse them, count them
+ * The HTTP API (API Gateway HTTP API, payload v2; or a REST API's payload v1, made v2 by restEvent.ts): send and read commands, browse them, count them
  * per status, list the TSQ and act on it. Operator actions record the caller's IAM identity. Its
  * routes are the operations of openapi.ts, each bound here to its handler by operationId.
  *
@@ -94,6 +95,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
 
   return middy<ApiEvent, ApiResult, Error, Context>(router as never)
     .use(injectLambdaContext(powertools))
+    .use(restApiEvents()) // a REST API's payload 1.0 in the 2.0 shape (apiKind 'rest')
     .use(httpHeaderNormalizer())
     .use(errorMapper(logger));
 }

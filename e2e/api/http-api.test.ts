@@ -25,8 +25,14 @@ const call = (path: string, init: { method?: 'GET' | 'POST'; body?: string } = {
 const unauthenticated = (path: string, method: string, authorization?: string) =>
   fetch(`${apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
 
+const notEnforced = (() => {
+  const where = target();
+  return where.kind === 'api' ? where.authorisationNotEnforced : undefined;
+})();
+
 describe('HTTP API: authorisation', () => {
-  it('refuses every route without the token, or with a wrong one', async () => {
+  if (notEnforced) it.skip(notEnforced, () => {});
+  it.skipIf(notEnforced !== undefined)('refuses every route without the token, or with a wrong one', async () => {
     for (const [method, path] of [
       ['GET', '/commands?domain=test'],
       ['POST', '/commands'],
