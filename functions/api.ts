@@ -37,6 +37,7 @@ import {
 import { createLambdaLogger } from './logger.ts';
 import { createTracer, tracedClients } from './observability.ts';
 import { openApiDocument, operations, type Operation, type OperationId } from './openapi.ts';
+import { restApiEvents } from './restEvent.ts';
 
 type RouteHandler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
@@ -69,7 +70,7 @@ export interface ApiHandlerOptions {
 }
 
 /**
- * The HTTP API (API Gateway HTTP API, payload v2): send and read commands, browse them, count them
+ * The HTTP API (API Gateway HTTP API, payload v2; or a REST API's payload v1, made v2 by restEvent.ts): send and read commands, browse them, count them
  * per status, list the TSQ and act on it. Operator actions record the caller's IAM identity. Its
  * routes are the operations of openapi.ts, each bound here to its handler by operationId.
  *
@@ -99,6 +100,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
   return middy<ApiEvent, ApiResult, Error, Context>(router as never)
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(powertools))
+    .use(restApiEvents()) // a REST API's payload 1.0 in the 2.0 shape (apiKind 'rest')
     .use(httpHeaderNormalizer())
     .use(errorMapper(logger));
 }
@@ -176,6 +178,17 @@ export function apiRoutes({ bus, tsq, schemas }: { bus: CommandBus; tsq: Trouble
           ...optional('from', queryString(event, 'from')),
           ...optional('to', queryString(event, 'to')),
           ...optional('series', queryString(event, 'series') as StatsSeriesGranularity | undefined),
+        }),
+      ),
+    queryByStatus: async (event) =>
+      pageResponse(
+        await bus.queryByStatus({
+          domain: pathParameter(event, 'domain'),
+          status: pathParameter(event, 'status') as CommandStatus,
+          ...optional('from', queryString(event, 'from')),
+          ...optional('to', queryString(event, 'to')),
+          ...optional('limit', queryInteger(event, 'limit')),
+          ...optional('cursor', queryString(event, 'cursor')),
         }),
       ),
     listTsq: async (event) =>

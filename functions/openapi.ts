@@ -209,6 +209,22 @@ const unscopedOperations = {
     success: { status: 200, description: 'Counts and rates', schema: DomainStats },
     refusals: [],
   },
+  queryByStatus: {
+    method: 'get',
+    path: '/domains/{domain}/statuses/{status}/commands',
+    summary: 'The commands of a domain in one status, newest first, reading only the minutes the stats say hold one',
+    description:
+      'A page of a rare status in bounded reads (where GET /domains/{domain}/commands?status= pages through every command of the window). As eventually consistent as the stats: a command that changed status in the last seconds may be missing until the aggregation catches up; minutes it has not reached are read in full. A page may be short while `nextCursor` is set.',
+    params: z.object({ domain: domainPath, status: Status }),
+    query: z.object({
+      from: timeBound('createdAt ≥ from'),
+      to: timeBound('createdAt < to (default now); not before from'),
+      limit,
+      cursor,
+    }),
+    success: { status: 200, description: 'A page', schema: CommandPage },
+    refusals: [],
+  },
   listTsq: {
     method: 'get',
     path: '/tsq',

@@ -68,6 +68,7 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { operationId: 'getCommandHistory', method: 'GET', path: '/commands/{domain}/{commandId}/history', kind: 'read' },
   { operationId: 'countByStatus', method: 'GET', path: '/domains/{domain}/counts', kind: 'read' },
   { operationId: 'domainStats', method: 'GET', path: '/domains/{domain}/stats', kind: 'read' },
+  { operationId: 'queryByStatus', method: 'GET', path: '/domains/{domain}/statuses/{status}/commands', kind: 'read' },
   { operationId: 'listTsq', method: 'GET', path: '/tsq', kind: 'read' },
   { operationId: 'listDomainTsq', method: 'GET', path: '/domains/{domain}/tsq', kind: 'read' },
   // Before the single-command actions, so routeOf names a bulk request as bulk.

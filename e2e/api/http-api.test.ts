@@ -25,8 +25,14 @@ const call = (path: string, init: { method?: 'GET' | 'POST'; body?: string } = {
 const unauthenticated = (path: string, method: string, authorization?: string) =>
   fetch(`${apiUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
 
+const notEnforced = (() => {
+  const where = target();
+  return where.kind === 'api' ? where.authorisationNotEnforced : undefined;
+})();
+
 describe('HTTP API: authorisation', () => {
-  it('refuses every route without the token, or with a wrong one', async () => {
+  if (notEnforced) it.skip(notEnforced, () => {});
+  it.skipIf(notEnforced !== undefined)('refuses every route without the token, or with a wrong one', async () => {
     for (const [method, path] of [
       ['GET', '/commands?domain=test'],
       ['POST', '/commands'],
@@ -94,6 +100,7 @@ describe('HTTP API: OpenAPI', () => {
         'GET /commands/{domain}/{commandId}/audit',
         'GET /domains/{domain}/counts',
         'GET /domains/{domain}/stats',
+        'GET /domains/{domain}/statuses/{status}/commands',
         'GET /domains/{domain}/commands',
         'POST /domains/{domain}/commands',
         'GET /domains/{domain}/tsq',

@@ -58,6 +58,32 @@ describe('GET /domains/{domain}/stats', () => {
     expect(() => DomainStats.parse(body)).not.toThrow();
   });
 
+  it('pages one status through the minutes the stats point to (GET /domains/{domain}/statuses/{status}/commands)', { timeout: 120_000 }, async () => {
+    const cancelled = crypto.randomUUID();
+    await s.behaviours.create(cancelled, { type: 'fail_permanent', error_code: 'STATS_CANCEL' });
+    await s.send({ commandId: cancelled });
+    await s.waitForStatus(cancelled, CommandStatus.IN_TSQ);
+    await s.client!.operatorCancel({ domain: 'test', commandId: cancelled, reason: 'by status' });
+    const found = await waitFor(
+      'the cancelled command in its status page',
+      async () => {
+        let cursor: string | undefined;
+        do {
+          const page = await s.client!.queryByStatus({ domain: 'test', status: CommandStatus.CANCELLED, from, limit: 100, ...(cursor ? { cursor } : {}) });
+          expect(page.items.every((command) => command.status === CommandStatus.CANCELLED)).toBe(true);
+          const match = page.items.find((command) => command.commandId === cancelled);
+          if (match) return match;
+          cursor = page.nextCursor;
+        } while (cursor);
+        return undefined;
+      },
+      (target() as { where?: string }).where === 'remote' ? 180_000 : 30_000,
+    );
+    expect(found.status).toBe(CommandStatus.CANCELLED);
+    const refused = await s.client!.fetch('GET', '/domains/test/statuses/DONE/commands');
+    expect(refused.status).toBe(400);
+  });
+
   it('refuses a series of more than 1,500 points and a window that ends before it starts', async () => {
     const series = await s.client!.fetch('GET', '/domains/test/stats?from=2020-01-01T00:00:00Z&to=2020-03-01T00:00:00Z&series=minute');
     expect(series.status).toBe(400);

@@ -32,6 +32,11 @@ export type E2ETarget =
       /** The identity operator actions record, when known in advance. */
       operator?: string;
       /**
+       * Set when the target lets unsigned requests through (LocalStack's free image verifies no
+       * SigV4): why the authorisation test is reported as not run there.
+       */
+      authorisationNotEnforced?: string;
+      /**
        * Callers of narrower scope (e2e/api/scopes.test.ts): a viewer (read on every domain) and an
        * operator of `domain` (read it, retry in it). Absent: the scopes suite is reported as not run.
        */

@@ -6,6 +6,8 @@ import type { E2ETarget } from './globalSetup.ts';
  * scripts/e2e-localstack.sh from the stack outputs):
  *   COMMANDBUS_API_URL, COMMANDBUS_NAMESPACE, AWS_REGION   (required)
  *   COMMANDBUS_E2E_WORKER_TIMEOUT_SECONDS                  (the stack's worker timeout; default 30)
+ *   COMMANDBUS_E2E_IAM_NOT_ENFORCED=1                      (LocalStack's free image: no SigV4 check, so
+ *                                                           the authorisation test is reported as not run)
  */
 export function remoteTarget(
   env: NodeJS.ProcessEnv,
@@ -21,6 +23,9 @@ export function remoteTarget(
       where: 'remote',
       apiUrl: env.COMMANDBUS_API_URL!,
       auth: { type: 'sigv4', region: env.AWS_REGION! },
+      ...(env.COMMANDBUS_E2E_IAM_NOT_ENFORCED === '1'
+        ? { authorisationNotEnforced: 'NOT RUN: this target verifies no SigV4 signature (LocalStack free image; IAM enforcement is a paid feature)' }
+        : {}),
       namespace: env.COMMANDBUS_NAMESPACE!,
       workerTimeoutSeconds: Number(env.COMMANDBUS_E2E_WORKER_TIMEOUT_SECONDS ?? DEPLOYMENT_DEFAULTS.workerTimeoutSeconds),
       maxConcurrency: DEPLOYMENT_DEFAULTS.maxConcurrency,

@@ -32,6 +32,7 @@ describe('Function: scopePatterns', () => {
       'GET/commands/payments/*',
       'GET/domains/payments/counts',
       'GET/domains/payments/stats',
+      'GET/domains/payments/statuses/*/commands',
       'GET/domains/payments/tsq',
       'GET/domains/payments/tsq/groups',
       'GET/domains/payments/jobs',

@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, type CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -81,7 +90,34 @@ export interface CommandBusStackProps extends StackProps {
    * (docs/data-model.md, "Counts and rates").
    */
   statsBatchingWindow?: Duration;
+  /**
+   * Which API Gateway serves the HTTP API, IAM-authorised either way, same routes, same Lambda:
+   * - `'http'` (default): an HTTP API (API Gateway v2, payload 2.0), $1.00 per million requests
+   *   (us-east-1, first 300 M a month);
+   * - `'rest'`: a REST API (API Gateway v1, payload 1.0, stage `api`), $3.50 per million (us-east-1,
+   *   first 333 M a month), plus its account-wide CloudWatch Logs role. For LocalStack's free image,
+   *   which emulates REST APIs only (see infra/tests/localstackResources.ts).
+   */
+  apiKind?: ApiKind;
+  /**
+   * The `CommandParked` events (an EventBridge Pipe from the table stream to the stack's bus).
+   * Default true; false leaves out the bus, the pipe and its role (LocalStack's free image has no
+   * Pipes): then nothing announces a parked command but the TSQ alarms.
+   */
+  parkedEvents?: boolean;
+  /**
+   * LocalStack's free image only (needs `apiKind: 'rest'`): it verifies no SigV4 signature and names
+   * no caller, so the API records an operator action without an IAM caller as
+   * `unverified:<access key id the signature claims>` (functions/restEvent.ts). Default false; never
+   * on AWS.
+   */
+  unverifiedCaller?: boolean;
 }
+
+export type ApiKind = 'http' | 'rest';
+
+/** The REST API's stage (the HTTP API serves `$default`). */
+export const REST_STAGE = 'api';
 
 /**
  * commandbus on AWS: the commands table, per domain a commands queue dead-lettering to its TSQ queue,
@@ -91,9 +127,11 @@ export interface CommandBusStackProps extends StackProps {
  */
 export class CommandBusStack extends Stack {
   readonly table: Table;
-  /** Where a `CommandParked` event lands for every command that enters the TSQ. */
-  readonly events: EventBus;
-  readonly api: HttpApi;
+  /** Where a `CommandParked` event lands for every command that enters the TSQ (absent with `parkedEvents: false`). */
+  readonly events: EventBus | undefined;
+  /** The API: an HttpApi, or with `apiKind: 'rest'` a RestApi. */
+  readonly api: HttpApi | RestApi;
+  readonly apiKind: ApiKind;
 
   constructor(scope: Construct, id: string, props: CommandBusStackProps) {
     super(scope, id, props);
@@ -234,9 +272,11 @@ export class CommandBusStack extends Stack {
     const statsFunction = this.statsAggregator(names.table, environment, alarm, props.statsBatchingWindow ?? Duration.seconds(30));
 
     // The HTTP API.
+    if (props.unverifiedCaller && props.apiKind !== 'rest')
+      throw new Error("CommandBusStack: unverifiedCaller is for LocalStack's REST API only (apiKind 'rest')");
     const apiFunction = this.nodeFunction('Api', props.apiEntry ?? path.join(root, 'functions/api.ts'), {
       timeout: Duration.seconds(DEPLOYMENT_DEFAULTS.apiTimeoutSeconds),
-      environment,
+      environment: props.unverifiedCaller ? { ...environment, COMMANDBUS_UNVERIFIED_CALLER: 'sigv4-access-key' } : environment,
     });
     // The table and its indexes by name (Table.grant would add `index/*`).
     apiFunction.addToRolePolicy(
@@ -271,29 +311,17 @@ export class CommandBusStack extends Stack {
     alarm('JobRunnerErrors', jobRunner.metricErrors({ period: Duration.minutes(5) }), 1, 'The job runner failed a run (the job resumes from its checkpoint)');
 
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    this.api = new HttpApi(this, 'HttpApi', {
-      apiName: `${namespace}-api`,
-      defaultAuthorizer: new HttpIamAuthorizer(),
-      defaultIntegration: new HttpLambdaIntegration('ApiIntegration', apiFunction),
-    });
-    this.api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.GET, HttpMethod.POST], integration: new HttpLambdaIntegration('ApiRoutes', apiFunction) });
-    const stage = this.api.defaultStage!.node.defaultChild as CfnStage;
-    stage.accessLogSettings = {
-      destinationArn: accessLogs.logGroupArn,
-      format: JSON.stringify({
-        requestId: '$context.requestId',
-        caller: '$context.identity.caller',
-        user: '$context.identity.userArn',
-        routeKey: '$context.routeKey',
-        status: '$context.status',
-        latency: '$context.responseLatency',
-      }),
-    };
+    this.apiKind = props.apiKind ?? 'http';
+    this.api = this.apiKind === 'rest' ? this.restApi(namespace, apiFunction, accessLogs) : this.httpApi(namespace, apiFunction, accessLogs);
 
-    this.events = this.parkedEvents(namespace);
+    this.events = props.parkedEvents === false ? undefined : this.parkedEvents(namespace);
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
-    new CfnOutput(this, 'EventBusName', { value: this.events.eventBusName });
+    // The REST API's URL ends in its stage (`…/api/`); LocalStack serves it elsewhere (scripts/stack-outputs.mjs builds that from ApiId and ApiStage).
+    new CfnOutput(this, 'ApiUrl', { value: this.api instanceof RestApi ? this.api.url : this.api.apiEndpoint });
+    new CfnOutput(this, 'ApiKind', { value: this.apiKind });
+    new CfnOutput(this, 'ApiId', { value: this.apiId() });
+    new CfnOutput(this, 'ApiStage', { value: this.stageName() });
+    if (this.events) new CfnOutput(this, 'EventBusName', { value: this.events.eventBusName });
     new CfnOutput(this, 'Namespace', { value: namespace });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'RepliesQueueUrl', { value: replies.queueUrl });
@@ -313,6 +341,97 @@ export class CommandBusStack extends Stack {
     new CfnOutput(this, 'JobsQueueUrl', { value: jobs.queueUrl });
 
     this.acknowledgeJustifiedFindings([worker, sweeper, apiFunction, jobRunner]);
+  }
+
+  /** The HTTP API (API Gateway v2): IAM on every route, GET and POST on `/{proxy+}` to the API Lambda, access logs. */
+  private httpApi(namespace: string, apiFunction: IFunction, accessLogs: LogGroup): HttpApi {
+    const api = new HttpApi(this, 'HttpApi', {
+      apiName: `${namespace}-api`,
+      defaultAuthorizer: new HttpIamAuthorizer(),
+      defaultIntegration: new HttpLambdaIntegration('ApiIntegration', apiFunction),
+    });
+    api.addRoutes({ path: '/{proxy+}', methods: [HttpMethod.GET, HttpMethod.POST], integration: new HttpLambdaIntegration('ApiRoutes', apiFunction) });
+    const stage = api.defaultStage!.node.defaultChild as CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        caller: '$context.identity.caller',
+        user: '$context.identity.userArn',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latency: '$context.responseLatency',
+      }),
+    };
+    return api;
+  }
+
+  /**
+   * The REST API (API Gateway v1, `apiKind: 'rest'`): the same routes as the HTTP API — GET and POST
+   * on `/{proxy+}`, each with IAM authorisation, a Lambda proxy integration (payload 1.0, which
+   * functions/restEvent.ts turns into the 2.0 shape) — on a regional endpoint, stage `api`, with
+   * access logs and error logs. IAM checks `execute-api:Invoke` on the request's own path, so the
+   * grant helpers' ARNs work as for the HTTP API, with the stage `api` for `$default`.
+   */
+  private restApi(namespace: string, apiFunction: IFunction, accessLogs: LogGroup): RestApi {
+    const api = new RestApi(this, 'RestApi', {
+      restApiName: `${namespace}-api`,
+      endpointTypes: [EndpointType.REGIONAL],
+      // Stage logging needs the account's API Gateway CloudWatch Logs role: this stack sets it.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: REST_STAGE,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            caller: '$context.identity.caller',
+            user: '$context.identity.userArn',
+            resourcePath: '$context.resourcePath',
+            path: '$context.path',
+            status: '$context.status',
+            latency: '$context.responseLatency',
+          }),
+        ),
+      },
+    });
+    const proxy = api.root.addResource('{proxy+}');
+    const integration = new LambdaIntegration(apiFunction, { proxy: true });
+    for (const method of ['GET', 'POST']) {
+      const resource = proxy.addMethod(method, integration, { authorizationType: AuthorizationType.IAM }).node.defaultChild!;
+      Validations.of(resource).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: 'Callers authenticate with IAM (SigV4) and are authorised per route by execute-api:Invoke (grantScope), not by a Cognito user pool.',
+      });
+    }
+    const restApiResource = api.node.defaultChild!;
+    Validations.of(restApiResource).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'The API Lambda checks every request itself (path and query parameters, body; a 400 naming the field), as it does behind the HTTP API, which has no gateway validation either.',
+    });
+    Validations.of(api.deploymentStage.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Every method requires IAM (SigV4): unsigned requests are refused before the Lambda runs; the HTTP API variant has no WAF either. Attach a web ACL to the stage where one is wanted.',
+    });
+    const cloudWatchRole = api.node.findChild('CloudWatchRole').node.defaultChild!;
+    Validations.of(cloudWatchRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        "API Gateway's account-wide logging role: the AWS managed policy is the documented one for it, and it is assumed by apigateway.amazonaws.com only.",
+    });
+    return api;
+  }
+
+  private apiId(): string {
+    return this.api instanceof RestApi ? this.api.restApiId : this.api.apiId;
+  }
+
+  private stageName(): string {
+    return this.api instanceof RestApi ? REST_STAGE : this.api.defaultStage!.stageName;
   }
 
   /**
@@ -345,15 +464,16 @@ export class CommandBusStack extends Stack {
   /**
    * `execute-api:Invoke` on exactly the routes a scope allows (functions/scopes.ts, the patterns the
    * local runtime checks its tokens against):
-   * `arn:aws:execute-api:{region}:{account}:{apiId}/$default/{METHOD}{path}`, with a `*` for the
+   * `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}{path}` (stage `$default` for the
+   * HTTP API, `api` for the REST API; both check the request's own path), with a `*` for the
    * command id (and for the domain when `'*'`). For a principal whose policy this stack writes, the
    * wildcard finding (AwsSolutions-IAM5) is acknowledged on that policy: the `*`s stand for path
    * parameters only.
    */
   grantScope(principal: IGrantable, scope: Scope): Grant {
-    const stage = this.api.defaultStage!.stageName;
+    const stage = this.stageName();
     const resourceArns = scopePatterns(scope).map((pattern) =>
-      this.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `${stage}/${pattern}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      this.formatArn({ service: 'execute-api', resource: this.apiId(), resourceName: `${stage}/${pattern}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
     );
     if (resourceArns.length === 0) throw new Error('grantScope: the scope allows nothing');
     const grant = Grant.addToPrincipal({ grantee: principal, actions: ['execute-api:Invoke'], resourceArns });

@@ -528,6 +528,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
         'GET/commands/payments/*',
         'GET/domains/payments/counts',
         'GET/domains/payments/stats',
+        'GET/domains/payments/statuses/*/commands',
         'GET/domains/payments/tsq',
         'GET/domains/payments/tsq/groups',
         'GET/domains/payments/shards',

@@ -16,6 +16,7 @@ import {
   type BulkAction,
   type BulkResult,
   type Command,
+  type CommandStatus,
   type CommandQuery,
   type JobFilter,
   type JsonObject,
@@ -163,6 +164,15 @@ export class CommandBusClient {
    */
   async tsqGroups(domain: string): Promise<TsqGroup[]> {
     return (await this.request<{ items: TsqGroup[] }>('GET', `domains/${enc(domain)}/tsq/groups`)).items;
+  }
+
+  /**
+   * The commands of a domain in one status, newest first, reading only the minutes the stats say hold
+   * one: a page of a rare status in bounded reads; as eventually consistent as the stats.
+   */
+  queryByStatus(query: { domain: string; status: CommandStatus; from?: string; to?: string; limit?: number; cursor?: string }): Promise<Page<Command>> {
+    const { domain, status, ...rest } = query;
+    return this.request('GET', `domains/${enc(domain)}/statuses/${enc(status)}/commands`, rest);
   }
 
   /** The groups, and the domain's longest-parked command (absent when nothing is parked). */

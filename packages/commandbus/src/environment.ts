@@ -27,6 +27,12 @@ export interface CommandBusEnvironment {
   token?: string;
   /** COMMANDBUS_STACK: the CLI's target, a deployed stack's CloudFormation name. */
   stack?: string;
+  /**
+   * COMMANDBUS_UNVERIFIED_CALLER=sigv4-access-key: the API Lambda behind LocalStack's free image only
+   * (which names no caller) records the access key a request's signature claims, marked unverified
+   * (functions/restEvent.ts; the stack's `unverifiedCaller`).
+   */
+  unverifiedCaller?: 'sigv4-access-key';
 }
 
 /** Reads the variables (`only` those asked for, so a malformed one nobody needs cannot fail a start). */
@@ -76,6 +82,12 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, only?: rea
   const metrics = text('COMMANDBUS_METRICS');
   if (metrics === 'emf') result.metrics = metrics;
   if (text('COMMANDBUS_DEBUG') !== undefined) result.debug = true;
+  const unverifiedCaller = wanted('unverifiedCaller') ? text('COMMANDBUS_UNVERIFIED_CALLER') : undefined;
+  if (unverifiedCaller !== undefined) {
+    if (unverifiedCaller !== 'sigv4-access-key')
+      throw new Error(`COMMANDBUS_UNVERIFIED_CALLER must be sigv4-access-key (got ${JSON.stringify(unverifiedCaller)})`);
+    result.unverifiedCaller = unverifiedCaller;
+  }
   for (const [key, name] of [
     ['home', 'COMMANDBUS_HOME'],
     ['url', 'COMMANDBUS_URL'],

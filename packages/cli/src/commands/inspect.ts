@@ -120,23 +120,37 @@ export function registerInspect(program: Program, context: Context): void {
     .option('--from <time>', 'created at or after (ISO-8601)')
     .option('--to <time>', 'created before (ISO-8601)')
     .option('--correlation-id <id>', 'only the commands of this correlation (narrow with --from/--to: it reads the window)')
+    .option(
+      '--by-stats',
+      'with --status: read only the minutes the stats say hold that status (bounded reads for a rare status; as eventually consistent as the stats)',
+    )
     .option('--limit <n>', 'at most this many (pages are read until reached)', integerOption(1, 100_000), 25)
     .option('--cursor <cursor>', 'go on from where an earlier --json answer stopped (its nextCursor)')
     .option('--ids', 'print only the command ids, one per line (to pipe into retry/cancel/complete)')
     .action(async (domain: string, options) => {
       const { client } = await context.target();
+      if (options.byStats && options.status === undefined) throw new CliError('--by-stats needs --status', ExitCode.Usage);
       const page = await pageThrough(
         (cursor, limit) =>
-          client.queryCommands({
-            domain,
-            ...(options.status === undefined ? {} : { status: options.status }),
-            ...(options.type === undefined ? {} : { commandType: options.type }),
-            ...(options.from === undefined ? {} : { from: options.from }),
-            ...(options.to === undefined ? {} : { to: options.to }),
-            ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
-            limit,
-            ...(cursor ? { cursor } : {}),
-          }),
+          options.byStats
+            ? client.queryByStatus({
+                domain,
+                status: options.status,
+                ...(options.from === undefined ? {} : { from: options.from }),
+                ...(options.to === undefined ? {} : { to: options.to }),
+                limit,
+                ...(cursor ? { cursor } : {}),
+              })
+            : client.queryCommands({
+                domain,
+                ...(options.status === undefined ? {} : { status: options.status }),
+                ...(options.type === undefined ? {} : { commandType: options.type }),
+                ...(options.from === undefined ? {} : { from: options.from }),
+                ...(options.to === undefined ? {} : { to: options.to }),
+                ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
+                limit,
+                ...(cursor ? { cursor } : {}),
+              }),
         options.limit,
         options.cursor,
       );
