@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import {
   CommandBus,
   CommandNotFoundError,
@@ -34,6 +35,7 @@ import {
   type ApiResult,
 } from './http.ts';
 import { createLambdaLogger } from './logger.ts';
+import { createTracer, tracedClients } from './observability.ts';
 import { openApiDocument, operations, type Operation, type OperationId } from './openapi.ts';
 import { restApiEvents } from './restEvent.ts';
 
@@ -86,7 +88,9 @@ export interface ApiHandlerOptions {
  */
 export function createApiHandler(options: ApiHandlerOptions = {}) {
   const { powertools, logger } = createLambdaLogger('commandbus-api');
-  const config: CommandBusConfig = { logger, ...(options.config ?? configFromEnv(process.env, logger)) };
+  const tracer = createTracer('commandbus-api');
+  // From the environment (a Lambda): SDK clients the tracer captures (it traces only inside Lambda).
+  const config: CommandBusConfig = { logger, ...(options.config ?? { ...configFromEnv(process.env, logger), ...tracedClients(tracer) }) };
   const { schemas } = options;
   const router = httpRouterHandler<ApiEvent, ApiResult>({
     routes: apiRoutes({ bus: new CommandBus({ ...config, schemas }), tsq: new TroubleshootingQueue({ ...config, schemas }), schemas }),
@@ -94,6 +98,7 @@ export function createApiHandler(options: ApiHandlerOptions = {}) {
   });
 
   return middy<ApiEvent, ApiResult, Error, Context>(router as never)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(powertools))
     .use(restApiEvents()) // a REST API's payload 1.0 in the 2.0 shape (apiKind 'rest')
     .use(httpHeaderNormalizer())

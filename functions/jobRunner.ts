@@ -9,11 +9,13 @@
  * resume sends a message of its own).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { JOB_RUNNER, TroubleshootingQueue, type CommandBusConfig, type Logger } from '@commandbus/core';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { configFromEnv } from './config.ts';
 import { createLambdaLogger } from './logger.ts';
+import { createTracer, tracedClients } from './observability.ts';
 
 type JobRunnerHandler = (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;
 
@@ -57,9 +59,12 @@ export function createJobRunnerHandler(options: { config: CommandBusConfig; logg
 }
 
 const { powertools, logger } = createLambdaLogger('commandbus-job-runner');
+const tracer = createTracer('commandbus-job-runner');
 let fromEnvironment: JobRunnerHandler | undefined;
 
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  fromEnvironment ??= createJobRunnerHandler({ config: configFromEnv(process.env, logger), logger });
+  fromEnvironment ??= createJobRunnerHandler({ config: { ...configFromEnv(process.env, logger), ...tracedClients(tracer) }, logger });
   return fromEnvironment(event, context);
-}).use(injectLambdaContext(powertools));
+})
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(powertools));

@@ -5,13 +5,16 @@
  * watermarks make a retried or overlapping batch count once.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { StatsAggregator, type StreamBatchEvent } from '@commandbus/core';
 import middy from '@middy/core';
 import { configFromEnv } from './config.ts';
 import { createLambdaLogger } from './logger.ts';
+import { createTracer, tracedClients } from './observability.ts';
 
 const { powertools, logger } = createLambdaLogger('commandbus-stats');
-const aggregator = new StatsAggregator(configFromEnv(process.env, logger));
+const tracer = createTracer('commandbus-stats');
+const aggregator = new StatsAggregator({ ...configFromEnv(process.env, logger), ...tracedClients(tracer) });
 
 export const handler = middy(async (event: StreamBatchEvent) => {
   if (event.Records.length > 0) {
@@ -20,4 +23,6 @@ export const handler = middy(async (event: StreamBatchEvent) => {
   }
   // A tumbling-window invocation answers with the state to carry over: none is needed.
   return { state: {} };
-}).use(injectLambdaContext(powertools));
+})
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(powertools));

@@ -1,12 +1,17 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import {
   CommandProcessor,
   DEFAULT_NAMESPACE,
+  EmfMetricsObserver,
   readEnvironment,
   resolveAdapters,
   resolveRetryPolicy,
   ValidationError,
+  type CommandBusConfig,
+  type CommandObserver,
   type HandlerRegistry,
   type RetryPolicy,
   type TransportMessage,
@@ -15,6 +20,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { configFromEnv } from './config.ts';
 import { createLambdaLogger } from './logger.ts';
+import { createTracer, tracedClients, tracingObserver } from './observability.ts';
 
 /** Kept from the function's remaining time so the outcome write and park still fit. */
 const SAFETY_MARGIN_MS = 2_000;
@@ -34,6 +40,15 @@ export interface WorkerHandlerOptions {
    * @default undefined — no heartbeat
    */
   heartbeatIntervalSeconds?: number;
+  /**
+   * Told every written outcome; flushed at the end of each invocation. Default: EMF metrics
+   * (EmfMetricsObserver: namespace `commandbus`, dimensions domain and commandType) through the logs.
+   */
+  observer?: CommandObserver;
+  /** X-Ray tracer (Powertools). Default: one for `commandbus-worker`, on only inside Lambda. */
+  tracer?: Tracer;
+  /** Library configuration over the environment's (tests: in-memory store and transport). */
+  config?: CommandBusConfig;
 }
 
 /** A record the worker leaves in the queue on purpose (backoff scheduled, or a later attempt owns it). */
@@ -65,7 +80,14 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
     throw new ValidationError('heartbeatIntervalSeconds', `must be an integer from 1, below the queue's visibility timeout (got ${heartbeatIntervalSeconds})`);
   }
   const { powertools, logger } = createLambdaLogger('commandbus-worker');
-  const adapters = resolveAdapters(configFromEnv(process.env, logger));
+  const tracer = options.tracer ?? createTracer('commandbus-worker');
+  const adapters = resolveAdapters({
+    ...configFromEnv(process.env, logger),
+    ...(options.config?.store && options.config.transport ? {} : tracedClients(tracer)),
+    ...options.config,
+  });
+  // Metrics as EMF lines in the function's log (no request to CloudWatch); the handler in a subsegment.
+  const observer = tracingObserver(tracer, options.observer ?? new EmfMetricsObserver());
   const retryPolicy = options.retryPolicy ?? retryPolicyFromEnv(process.env);
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -83,6 +105,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
           handlerTimeoutMs,
           logger,
           names: adapters.names,
+          observer,
           ...(heartbeatIntervalSeconds === undefined ? {} : { heartbeat: lambdaHeartbeat(heartbeatIntervalSeconds, context) }),
         });
         processors.set(domain, processor);
@@ -99,10 +122,16 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
     // host that runs invocations side by side (the local runtime's pollers) must not mix them up —
     // shared, one invocation's batchItemFailures could be answered with another's, and a message
     // that must stay in the queue would be deleted.
-    return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+    try {
+      return await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+    } finally {
+      observer.flush?.();
+    }
   };
 
-  return middy(handler).use(injectLambdaContext(powertools));
+  return middy(handler)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(powertools));
 }
 
 /**

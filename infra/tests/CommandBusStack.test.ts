@@ -332,6 +332,12 @@ describe('Stack: function roles and logs', () => {
     expect(logGroups.size).toBe(3);
   });
 
+  it("grants no CloudWatch action: the worker's metrics go out as EMF lines in its log group, not PutMetricData", () => {
+    for (const [, fn] of functions()) {
+      expect(actionsOf(statementsOfRole(roleIdOf(fn))).filter((action) => action.startsWith('cloudwatch:'))).toEqual([]);
+    }
+  });
+
   it('keeps active tracing with its X-Ray grant; besides it only dynamodb:ListStreams is on "*"', () => {
     for (const [, fn] of functions()) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });

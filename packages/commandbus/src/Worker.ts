@@ -7,6 +7,12 @@ import type { HandlerRegistry } from './HandlerRegistry.ts';
 import { TsqSweeper } from './application/TsqSweeper.ts';
 import type { CommandTransport, TransportMessage } from './ports/CommandTransport.ts';
 import type { Logger } from './types.ts';
+import { NOOP_OBSERVER, type CommandObserver } from './ports/CommandObserver.ts';
+import { EmfMetricsObserver } from './adapters/powertools/EmfMetricsObserver.ts';
+import { readEnvironment } from './environment.ts';
+
+/** How often the Worker flushes its observer's buffered metrics (and once more when it stops). */
+const METRICS_FLUSH_MS = 10_000;
 
 export interface WorkerOptions extends CommandBusConfig {
   domain: string;
@@ -45,6 +51,12 @@ export interface WorkerOptions extends CommandBusConfig {
    */
   sweepIntervalSeconds?: number;
   retryPolicy?: Partial<RetryPolicy>;
+  /**
+   * Told every written outcome (completed, failed, retried, parked, durations): see CommandObserver.
+   * Flushed every 10 s and when the worker stops. Default: an EmfMetricsObserver (the worker Lambda's
+   * metric names, printed as EMF JSON lines on stdout) when COMMANDBUS_METRICS=emf, else none.
+   */
+  observer?: CommandObserver;
 }
 
 interface ResolvedWorkerOptions {
@@ -104,6 +116,8 @@ export class Worker {
   private sweeping: Promise<unknown> = Promise.resolve();
   private readonly transport: CommandTransport;
   private readonly logger: Logger;
+  private readonly observer: CommandObserver;
+  private metricsTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private slotFreed: (() => void) | undefined;
   private poll: AbortController | undefined;
@@ -118,6 +132,7 @@ export class Worker {
     this.transport = transport;
     this.logger = logger;
     this.sweeper = new TsqSweeper({ store, transport, logger });
+    this.observer = options.observer ?? (readEnvironment(process.env, ['metrics']).metrics === 'emf' ? new EmfMetricsObserver() : NOOP_OBSERVER);
     const { handlerTimeoutMs, heartbeatIntervalSeconds, visibilityTimeout } = this.settings;
     this.processor = new CommandProcessor({
       domain: options.domain,
@@ -128,6 +143,7 @@ export class Worker {
       handlerTimeoutMs,
       logger,
       names,
+      observer: this.observer,
       ...(heartbeatIntervalSeconds === undefined
         ? {}
         : { heartbeat: { intervalSeconds: heartbeatIntervalSeconds, visibilitySeconds: () => visibilityTimeout } }),
@@ -146,7 +162,10 @@ export class Worker {
           .catch((error: unknown) => this.logger.error('TSQ sweep failed', { domain: this.domain, error: String(error) }));
       }, this.settings.sweepIntervalSeconds * 1000);
     }
+    if (this.observer.flush) this.metricsTimer = setInterval(() => this.flushMetrics(), METRICS_FLUSH_MS);
     this.running = this.loop().finally(() => {
+      clearInterval(this.metricsTimer);
+      this.flushMetrics();
       this.running = undefined;
     });
     return this.running;
@@ -159,6 +178,14 @@ export class Worker {
     this.poll?.abort();
     this.slotFreed?.();
     await this.running;
+  }
+
+  private flushMetrics(): void {
+    try {
+      this.observer.flush?.();
+    } catch (error) {
+      this.logger.warn('metrics flush failed', { domain: this.domain, error: String(error) });
+    }
   }
 
   get activeCount(): number {

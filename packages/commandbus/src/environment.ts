@@ -16,6 +16,8 @@ export interface CommandBusEnvironment {
   retryMaxSeconds?: number;
   /** COMMANDBUS_LOG_LEVEL: debug, info, warn (default) or error, for the console logger. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** COMMANDBUS_METRICS: `emf` makes a Worker print its metrics as EMF JSON lines on stdout (default: none). */
+  metrics?: 'emf';
   /** COMMANDBUS_DEBUG: the command-line tools print stack traces. */
   debug?: boolean;
   /** COMMANDBUS_HOME: where local runtimes record how to reach them (default ~/.commandbus). */
@@ -77,6 +79,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, only?: rea
   if (retryMaxSeconds !== undefined) result.retryMaxSeconds = retryMaxSeconds;
   const logLevel = text('COMMANDBUS_LOG_LEVEL');
   if (logLevel === 'debug' || logLevel === 'info' || logLevel === 'warn' || logLevel === 'error') result.logLevel = logLevel;
+  const metrics = text('COMMANDBUS_METRICS');
+  if (metrics === 'emf') result.metrics = metrics;
   if (text('COMMANDBUS_DEBUG') !== undefined) result.debug = true;
   const unverifiedCaller = wanted('unverifiedCaller') ? text('COMMANDBUS_UNVERIFIED_CALLER') : undefined;
   if (unverifiedCaller !== undefined) {

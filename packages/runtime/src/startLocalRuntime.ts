@@ -122,6 +122,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     COMMANDBUS_QUEUE_URLS: JSON.stringify(queueUrls),
     COMMANDBUS_DOMAINS: domains.join(','),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+    // The worker's EMF metric lines stay off locally unless asked for (POWERTOOLS_METRICS_DISABLED=false).
+    POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     ...(options.retryBaseSeconds === undefined ? {} : { COMMANDBUS_RETRY_BASE_SECONDS: String(options.retryBaseSeconds) }),
     ...(options.retryMaxSeconds === undefined ? {} : { COMMANDBUS_RETRY_MAX_SECONDS: String(options.retryMaxSeconds) }),
   };

@@ -14,6 +14,7 @@ import {
 import {
   decideReceive,
   failureTransition,
+  MALFORMED_COMMAND_TYPE,
   malformedRecord,
   recordIdOf,
   receivedRecord,
@@ -38,6 +39,7 @@ import { completeRetry } from './retryProtocol.ts';
 import type { ResourceNames } from '../resources.ts';
 import { StoreUnavailableError, type ApplyResult, type CommandStore, type InsertResult } from '../ports/CommandStore.ts';
 import type { CommandQueue, TransportMessage, TsqQueue } from '../ports/CommandTransport.ts';
+import { NOOP_OBSERVER, type CommandObserver } from '../ports/CommandObserver.ts';
 import { CommandStatus, type CommandError, type JsonValue, type Logger } from '../types.ts';
 
 /**
@@ -66,6 +68,8 @@ export interface CommandProcessorOptions {
   logger: Logger;
   /** The namespace's queue names: a reply may never be sent to the bus's own queues. */
   names?: ResourceNames;
+  /** Told each written outcome (metrics) and wraps each handler run (traces). Default: NOOP_OBSERVER. */
+  observer?: CommandObserver;
 }
 
 /**
@@ -100,8 +104,16 @@ const DEFAULT_STORE_PATIENCE_MS = 20_000;
  */
 export class CommandProcessor {
   private readonly options: CommandProcessorOptions;
+  private readonly observer: CommandObserver;
   constructor(options: CommandProcessorOptions) {
     this.options = options;
+    this.observer = options.observer ?? NOOP_OBSERVER;
+  }
+
+  /** The logger for one command's lines: each carries its domain, type, id and correlation id. */
+  private loggerFor(envelope: Envelope): Logger {
+    const { domain, commandType, commandId, correlationId } = envelope;
+    return withLogKeys(this.options.logger, { domain, commandType, commandId, correlationId });
   }
 
   async process(message: TransportMessage, context: ProcessContext = {}): Promise<ProcessOutcome> {
@@ -173,7 +185,8 @@ export class CommandProcessor {
     message: TransportMessage,
     writes: ConfirmedWrites,
   ): Step<number | undefined> {
-    const { logger, store, transport } = this.options;
+    const { store, transport } = this.options;
+    const logger = this.loggerFor(envelope);
     switch (decision.kind) {
       case 'create':
         return { create: receivedRecord(envelope, now(), writes.lease), after: () => 1 };
@@ -200,6 +213,7 @@ export class CommandProcessor {
           write: decision.transition,
           ifTooLarge: withoutPayload(decision.transition),
           after: async () => {
+            this.observer.commandParked({ ...commandRef(envelope), errorCode: decision.error.code });
             await this.park(message, envelope, decision.error);
             return undefined;
           },
@@ -236,21 +250,32 @@ export class CommandProcessor {
   }
 
   private async runAttempt(envelope: Envelope, attempt: number, message: TransportMessage, writes: ConfirmedWrites): Promise<ProcessOutcome> {
-    const { transport, logger, retryPolicy } = this.options;
+    const { transport, retryPolicy } = this.options;
+    const logger = this.loggerFor(envelope);
     const ref = { domain: envelope.domain, commandId: envelope.commandId, token: envelope.token, attempt, lease: writes.lease };
-    const log = { commandId: envelope.commandId, correlationId: envelope.correlationId, commandType: envelope.commandType, attempt };
+    const log = { attempt };
+    const observed = { ...commandRef(envelope), attempt };
+    const around = this.observer.aroundHandler?.bind(this.observer) ?? ((_command: unknown, run: () => Promise<JsonValue | undefined>) => run());
     let transition: Transition;
     let afterWrite: () => Promise<ProcessOutcome>;
+    const started = performance.now();
+    let durationMs = 0;
     try {
-      const result = await this.withHeartbeat(message, log, () => this.invoke(envelope, attempt));
+      const result = await this.withHeartbeat(message, logger, log, () =>
+        around(observed, () => this.invoke(envelope, attempt, logger)).finally(() => {
+          durationMs = performance.now() - started;
+        }),
+      );
       transition = successTransition(ref, result, now());
       afterWrite = async () => {
+        this.observer.commandCompleted({ ...observed, durationMs, latencyMs: Math.max(0, Date.now() - Date.parse(envelope.sentAt)) });
         if (envelope.replyTo) await sendReply(transport, envelope, 'SUCCESS', { result: result ?? null });
         return 'ack';
       };
     } catch (thrown) {
       const error = classifyError(thrown);
       logger.warn('command failed', { ...log, errorType: error.type, errorCode: error.code, errorMessage: error.message });
+      const failed = () => this.observer.commandFailed({ ...observed, durationMs, errorType: error.type, errorCode: error.code });
       const decision = failureTransition(
         { ...ref, maxAttempts: envelope.maxAttempts, commandType: envelope.commandType },
         error,
@@ -262,10 +287,14 @@ export class CommandProcessor {
       afterWrite =
         decision.kind === 'retry'
           ? async () => {
+              failed();
+              this.observer.commandRetried({ ...observed, delaySeconds: decision.delaySeconds });
               await transport.delay(envelope.domain, message.receiptHandle, decision.delaySeconds);
               return 'release';
             }
           : async () => {
+              failed();
+              this.observer.commandParked({ ...commandRef(envelope), errorCode: error.code });
               await this.park(message, envelope, error);
               return 'ack';
             };
@@ -282,8 +311,8 @@ export class CommandProcessor {
   }
 
   /** Runs `run` (the handler) while beating, if a heartbeat is configured; resolves once no beat is in flight. */
-  private async withHeartbeat<T>(message: TransportMessage, log: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
-    const { heartbeat, transport, logger, domain } = this.options;
+  private async withHeartbeat<T>(message: TransportMessage, logger: Logger, log: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
+    const { heartbeat, transport, domain } = this.options;
     if (!heartbeat) return run();
     let beating: Promise<void> | undefined;
     const beat = () => {
@@ -314,7 +343,7 @@ export class CommandProcessor {
     }
   }
 
-  private async invoke(envelope: Envelope, attempt: number): Promise<JsonValue | undefined> {
+  private async invoke(envelope: Envelope, attempt: number, logger: Logger): Promise<JsonValue | undefined> {
     const handler = this.options.registry.get(envelope.domain, envelope.commandType);
     if (!handler) {
       throw new PermanentCommandError('NO_HANDLER', `no handler registered for ${envelope.domain}/${envelope.commandType}`);
@@ -342,7 +371,7 @@ export class CommandProcessor {
       maxAttempts: envelope.maxAttempts,
       ...(replyTo === undefined ? {} : { replyTo }),
     };
-    const context = { attempt, signal: controller.signal, deadline: Date.now() + timeoutMs, logger: this.options.logger };
+    const context = { attempt, signal: controller.signal, deadline: Date.now() + timeoutMs, logger };
     try {
       // A handler that ignores its signal keeps running, but its attempt ends at the time limit.
       const run = schema
@@ -397,6 +426,7 @@ export class CommandProcessor {
       return;
     }
     logger.error('malformed message parked in the TSQ', { messageId: message.messageId, recordId, reason, redriven });
+    if (inserted.created) this.observer.commandParked({ domain, commandType: MALFORMED_COMMAND_TYPE, commandId: recordId, errorCode: 'MALFORMED_MESSAGE' });
     await transport.park(domain, message.body, {
       [PARKED_ATTRIBUTE]: 'malformed',
       [ERROR_CODE_ATTRIBUTE]: 'MALFORMED_MESSAGE',
@@ -497,6 +527,23 @@ class ConfirmedWrites {
 }
 
 const now = () => new Date().toISOString();
+
+const commandRef = (envelope: Envelope) => ({
+  domain: envelope.domain,
+  commandType: envelope.commandType,
+  commandId: envelope.commandId,
+  correlationId: envelope.correlationId,
+});
+
+/** A logger that adds `keys` to every line (a line's own context wins). */
+export function withLogKeys(logger: Logger, keys: Record<string, unknown>): Logger {
+  return {
+    debug: (message, context) => logger.debug(message, { ...keys, ...context }),
+    info: (message, context) => logger.info(message, { ...keys, ...context }),
+    warn: (message, context) => logger.warn(message, { ...keys, ...context }),
+    error: (message, context) => logger.error(message, { ...keys, ...context }),
+  };
+}
 
 /** Receives of a completed command's message spent on sending its reply before giving up. */
 const MAX_REPLY_ATTEMPTS = 5;

@@ -3,7 +3,9 @@ import { PermanentCommandError, ValidationError } from '../../src/errors.ts';
 import { HandlerRegistry } from '../../src/HandlerRegistry.ts';
 import { CommandStatus } from '../../src/types.ts';
 import { resolveWorkerOptions, Worker, type WorkerOptions } from '../../src/Worker.ts';
-import { createWorld, DOMAIN, elapse, gate, recordingLogger, START, until, useFakeClock, type World } from './application/support.ts';
+import { METRICS_NAMESPACE } from '../../src/adapters/powertools/EmfMetricsObserver.ts';
+import { METRIC_NAMES, NOOP_OBSERVER } from '../../src/ports/CommandObserver.ts';
+import { COMMAND_TYPE, createWorld, DOMAIN, elapse, gate, recordingLogger, START, until, useFakeClock, type World } from './application/support.ts';
 
 const registry = new HandlerRegistry();
 
@@ -412,5 +414,72 @@ describe('Class: Worker', () => {
       // Assess
       expect(world.transport.callsOf('receiveParked')).toEqual([]);
     });
+  });
+});
+
+describe('Class: Worker (metrics)', () => {
+  beforeEach(() => useFakeClock());
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it("with COMMANDBUS_METRICS=emf, prints the worker Lambda's metrics as EMF lines: every 10 s, and what is left when it stops", async () => {
+    // Prepare
+    vi.stubEnv('COMMANDBUS_METRICS', 'emf');
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const printed: Record<string, unknown>[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      for (const line of String(chunk).split('\n')) if (line.startsWith('{')) printed.push(JSON.parse(line) as Record<string, unknown>);
+      return true;
+    });
+    const world = createWorld();
+    world.handle(() => 'done');
+    const first = await world.send();
+    const worker = new Worker({ ...world.config, domain: DOMAIN, registry: world.registry, waitTimeSeconds: 1, sweepIntervalSeconds: 0 });
+    const running = worker.run();
+    await until(async () => (await world.state(first)).status === CommandStatus.COMPLETED, 'the first command to complete');
+
+    // Act
+    await elapse(10_000);
+    const afterTenSeconds = printed.length;
+    const second = await world.send();
+    await until(async () => (await world.state(second)).status === CommandStatus.COMPLETED, 'the second command to complete');
+    await worker.stop();
+    await running;
+
+    // Assess
+    expect(afterTenSeconds).toBe(1);
+    expect(printed).toHaveLength(2);
+    for (const line of printed) {
+      expect(line).toMatchObject({
+        _aws: { CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [['domain', 'commandType']] }] },
+        domain: DOMAIN,
+        commandType: COMMAND_TYPE,
+        [METRIC_NAMES.completed]: 1,
+        [METRIC_NAMES.duration]: expect.any(Number),
+        [METRIC_NAMES.latency]: expect.any(Number),
+      });
+    }
+  });
+
+  it('takes an observer of its own', async () => {
+    // Prepare
+    const completed: string[] = [];
+    const world = createWorld();
+    world.handle(() => 'done');
+    const commandId = await world.send();
+    const observer = { ...NOOP_OBSERVER, commandCompleted: (event: { commandId: string }) => void completed.push(event.commandId) };
+
+    // Act
+    const worker = new Worker({ ...world.config, domain: DOMAIN, registry: world.registry, waitTimeSeconds: 1, sweepIntervalSeconds: 0, observer });
+    const running = worker.run();
+    await until(() => completed.length === 1, 'the command to be observed');
+    await worker.stop();
+    await running;
+
+    // Assess
+    expect(completed).toEqual([commandId]);
   });
 });

@@ -12,6 +12,7 @@ import type { CommandState } from '../../../src/domain/lifecycle.ts';
 import { HandlerRegistry, type CommandHandler } from '../../../src/HandlerRegistry.ts';
 import { silentLogger } from '../../../src/logger.ts';
 import type { TransportMessage } from '../../../src/ports/CommandTransport.ts';
+import type { CommandObserver } from '../../../src/ports/CommandObserver.ts';
 import { resourceNames } from '../../../src/resources.ts';
 import { InMemoryCommandStore, InMemoryTransport } from '../../../src/testing/index.ts';
 import { TroubleshootingQueue } from '../../../src/TroubleshootingQueue.ts';
@@ -68,6 +69,8 @@ export interface WorldOptions {
   /** Receives after which the commands queue dead-letters a message (default as deployed, 30). */
   maxReceiveCount?: number;
   logger?: Logger;
+  /** The processor's observer (default none). */
+  observer?: CommandObserver;
 }
 
 export type World = ReturnType<typeof createWorld>;
@@ -97,6 +100,7 @@ export function createWorld(options: WorldOptions = {}) {
     logger,
     names,
     ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
   });
   const sweeper = new TsqSweeper({ store, transport, logger });
 
