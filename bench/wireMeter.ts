@@ -10,15 +10,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
-export const PRICES = {
-  /** $ per million billable SQS requests (64 KB chunks). */
-  sqsRequest: 0.4,
-  /** DynamoDB on demand, $ per million write / read request units. */
-  writeUnit: 0.625,
-  readUnit: 0.125,
-} as const;
+import { SQS_CHUNK_BYTES, WIRE_PRICES } from '@commandbus/local';
 
-export const SQS_CHUNK_BYTES = 64 * 1024;
+/** AWS's prices, as the embedded stack's wire meter prices them (one definition). */
+export const PRICES = WIRE_PRICES;
+export { SQS_CHUNK_BYTES };
 export const TABLE = 'table';
 
 const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);

@@ -91,6 +91,10 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       expect(again.status).toBe(403);
       const anonymous = await fetch(`${operatorConsole.origin}/api/commands?domain=test`, { headers: { 'x-commandbus-console': '1' } });
       expect(anonymous.status).toBe(401);
+      // Signed in, a path that is not valid percent-encoding is a 400, not a server error.
+      expect((await page.request.get(`${operatorConsole.origin}/%E0%A4%A`)).status()).toBe(400);
+      // An API call without the console's header (a cross-site form) is refused.
+      expect((await page.request.get(`${operatorConsole.origin}/api/commands?domain=test`)).status()).toBe(403);
       await page.close();
     });
 

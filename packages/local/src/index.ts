@@ -16,7 +16,7 @@ import { provisionResources } from './provision.ts';
 export { JavaNotFoundError, checkJava, dynamoDbLocalDir } from './dynamoDbLocal.ts';
 export { PortInUseError, assertPortFree, freePort, type PortService } from './ports.ts';
 export { provisionResources } from './provision.ts';
-export { WireMeter, WIRE_PRICES, type WireMeterCounts } from './wireMeter.ts';
+export { SQS_CHUNK_BYTES, WireMeter, WIRE_PRICES, type WireMeterCounts } from './wireMeter.ts';
 
 export interface LocalStackOptions {
   /** Default 'us-east-1'. */

@@ -21,7 +21,8 @@ export const WIRE_PRICES = {
   readUnit: 0.125,
 } as const;
 
-const SQS_CHUNK_BYTES = 64 * 1024;
+/** SQS bills a request per started 64 KB of its payload. */
+export const SQS_CHUNK_BYTES = 64 * 1024;
 const CAPACITY_OPS = new Set([
   'PutItem',
   'UpdateItem',

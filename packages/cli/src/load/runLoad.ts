@@ -250,9 +250,11 @@ function residentMb(pid: number): number | undefined {
   }
 }
 
+/** The wire meter's snapshot (packages/local WireMeter): counts, and what they cost as AWS bills them. */
 interface MeterCounts {
   sqs: { billable: number };
   dynamodb: { writeUnits: number; readUnits: number };
+  cost: { sqs: number; dynamodbWrites: number; dynamodbReads: number };
 }
 
 async function readMeter(meter: LoadTarget['meter']): Promise<MeterCounts | undefined> {
@@ -261,8 +263,6 @@ async function readMeter(meter: LoadTarget['meter']): Promise<MeterCounts | unde
   if (!response.ok) throw new Error(`the wire meter at ${meter.url} answered ${response.status}`);
   return (await response.json()) as MeterCounts;
 }
-
-const PRICE = { sqsRequest: 0.4, writeUnit: 0.625, readUnit: 0.125 } as const;
 
 function cost(before: MeterCounts | undefined, after: MeterCounts | undefined, commands: number, target: LoadTarget): CostSummary {
   if (!before || !after) {
@@ -278,8 +278,9 @@ function cost(before: MeterCounts | undefined, after: MeterCounts | undefined, c
   const writeUnits = after.dynamodb.writeUnits - before.dynamodb.writeUnits;
   const readUnits = after.dynamodb.readUnits - before.dynamodb.readUnits;
   const per = (n: number) => (commands === 0 ? 0 : n / commands);
-  const busDollars = (sqsRequests * PRICE.sqsRequest + writeUnits * PRICE.writeUnit) / 1e6;
-  const readDollars = (readUnits * PRICE.readUnit) / 1e6;
+  // Priced by the meter itself: its prices are the one definition.
+  const busDollars = after.cost.sqs - before.cost.sqs + (after.cost.dynamodbWrites - before.cost.dynamodbWrites);
+  const readDollars = after.cost.dynamodbReads - before.cost.dynamodbReads;
   return {
     counted: true,
     sqsRequests,

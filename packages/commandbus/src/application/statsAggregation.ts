@@ -41,15 +41,8 @@ export interface StatsQuery {
   series?: StatsSeriesGranularity;
 }
 
-export interface StatsTotals {
-  sent: number;
-  completed: number;
-  failed: number;
-  parked: number;
-  cancelled: number;
-  latencyP50Ms?: number;
-  latencyP99Ms?: number;
-}
+/** What happened in a window: a series point's counters and latencies, without its bucket. */
+export type StatsTotals = Omit<StatsPoint, 'bucket'>;
 
 export interface StatsReport {
   domain: string;

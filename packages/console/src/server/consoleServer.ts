@@ -154,7 +154,13 @@ export async function probeRights(client: CommandBusClient, domain: string): Pro
 }
 
 async function serveStatic(dir: string, pathname: string, response: ServerResponse): Promise<void> {
-  const relative = normalize(decodeURIComponent(pathname === '/' ? '/index.html' : pathname)).replace(/^([/\\])+/, '');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+  } catch {
+    return sendText(response, 400, 'the path is not valid percent-encoding');
+  }
+  const relative = normalize(decoded).replace(/^([/\\])+/, '');
   const file = join(dir, relative);
   if (!file.startsWith(dir + sep) && file !== dir) return sendText(response, 404, 'not found');
   try {
