@@ -88,6 +88,7 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       const missing = await cli(['send', 'test']);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain("missing required argument 'commandType'");
+      expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^commandbus: .* \(see --help\)$/)]);
 
       const badJson = await cli(['send', 'test', 'TestCommand', '{not json']);
       expect(badJson.code).toBe(2);

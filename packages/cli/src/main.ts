@@ -39,7 +39,8 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .option('--token <token>', 'bearer token for --url')
     .option('--sigv4', 'sign calls to --url with SigV4 from the standard AWS credential chain (as --stack does)')
     .addHelpText('after', EXIT_CODES)
-    .showHelpAfterError('(add --help for usage)')
+    // A wrong command line is one line, like every other error: `commandbus: …` and where to look.
+    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/^error: /, 'commandbus: ')} (see --help)\n`) })
     .exitOverride();
   const context = createContext(() => program.opts<GlobalOptions>(), env);
 
