@@ -36,7 +36,7 @@ export default defineConfig({
       {
         test: {
           name: 'infra',
-          include: ['infra/tests/**/*.test.ts'],
+          include: ['infra/tests/**/*.test.ts', 'packages/cdk/tests/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

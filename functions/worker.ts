@@ -29,6 +29,11 @@ const STORE_PATIENCE_MS = 5_000;
 
 export interface WorkerHandlerOptions {
   registry: HandlerRegistry;
+  /**
+   * How failed attempts back off, for every domain. Default: per domain from COMMANDBUS_RETRY_POLICIES
+   * (the CDK construct's retryPolicy), then COMMANDBUS_RETRY_BASE_SECONDS / _MAX_SECONDS, then the
+   * library's (1 s, doubling, at most 300 s).
+   */
   retryPolicy?: RetryPolicy;
   /**
    * While a handler runs, every this many seconds its message's visibility is extended to the end of
@@ -88,7 +93,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
   });
   // Metrics as EMF lines in the function's log (no request to CloudWatch); the handler in a subsegment.
   const observer = tracingObserver(tracer, options.observer ?? new EmfMetricsObserver());
-  const retryPolicy = options.retryPolicy ?? retryPolicyFromEnv(process.env);
+  const retryPolicyFor = (domain: string) => options.retryPolicy ?? retryPolicyFromEnv(process.env, domain);
 
   const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const handlerTimeoutMs = Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
@@ -101,7 +106,7 @@ export function createWorkerHandler(options: WorkerHandlerOptions) {
           store: adapters.store,
           transport: adapters.transport,
           registry: options.registry,
-          retryPolicy,
+          retryPolicy: retryPolicyFor(domain),
           handlerTimeoutMs,
           logger,
           names: adapters.names,
@@ -154,11 +159,14 @@ export function domainOf(record: SQSRecord, namespace = readEnvironment().namesp
   return match;
 }
 
-/** COMMANDBUS_RETRY_BASE_SECONDS / COMMANDBUS_RETRY_MAX_SECONDS, else the library's defaults. */
-function retryPolicyFromEnv(env: NodeJS.ProcessEnv): RetryPolicy {
-  const { retryBaseSeconds, retryMaxSeconds } = readEnvironment(env);
+/** The domain's COMMANDBUS_RETRY_POLICIES entry, then COMMANDBUS_RETRY_BASE_SECONDS / _MAX_SECONDS, then the library's defaults. */
+export function retryPolicyFromEnv(env: NodeJS.ProcessEnv, domain: string): RetryPolicy {
+  const { retryBaseSeconds, retryMaxSeconds, retryPolicies } = readEnvironment(env);
+  const own = retryPolicies && Object.hasOwn(retryPolicies, domain) ? retryPolicies[domain] : undefined;
+  const baseDelaySeconds = own?.baseDelaySeconds ?? retryBaseSeconds;
+  const maxDelaySeconds = own?.maxDelaySeconds ?? retryMaxSeconds;
   return resolveRetryPolicy({
-    ...(retryBaseSeconds === undefined ? {} : { baseDelaySeconds: retryBaseSeconds }),
-    ...(retryMaxSeconds === undefined ? {} : { maxDelaySeconds: retryMaxSeconds }),
+    ...(baseDelaySeconds === undefined ? {} : { baseDelaySeconds }),
+    ...(maxDelaySeconds === undefined ? {} : { maxDelaySeconds }),
   });
 }

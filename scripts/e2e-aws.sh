@@ -13,7 +13,7 @@ fi
 NAMESPACE="${COMMANDBUS_E2E_NAMESPACE:-commandbus-e2e}"
 TIMEOUT=4
 npx cdk deploy CommandBus --require-approval never --outputs-file cdk.out/outputs.json \
-  -c namespace="$NAMESPACE" -c domains=test -c workerTimeoutSeconds=$TIMEOUT -c retryBaseSeconds=1 -c retryMaxSeconds=2
+  -c namespace="$NAMESPACE" -c domains=test -c workerEntry=functions/testWorker.ts -c workerTimeoutSeconds=$TIMEOUT -c retryBaseSeconds=1 -c retryMaxSeconds=2
 eval "$(node scripts/stack-outputs.mjs cdk.out/outputs.json $TIMEOUT)"
 npm run test:e2e:remote
 echo "The stack stays deployed; remove it with: npx cdk destroy CommandBus -c namespace=$NAMESPACE (the table is retained by design)."

@@ -5,6 +5,7 @@
 #   LOCALSTACK_AUTH_TOKEN=... LOCALSTACK_IMAGE=localstack/localstack-pro:<version> npm run test:e2e:localstack
 # The variant: `-c apiKind=rest` (a REST API, API Gateway v1: the free image emulates no HTTP APIs),
 # `-c parkedEvents=false` (no EventBridge Pipes in the free image: no CommandParked events) and
+# `-c dashboard=false` (no CloudWatch dashboards in the free image: alarms only),
 # `-c unverifiedCaller=true` (the free image names no IAM caller: operator actions are recorded as
 # `unverified:<access key id>`, from the unverified SigV4 header). Every
 # resource type it deploys is one the free image emulates (infra/tests/localstack.test.ts).
@@ -23,8 +24,8 @@ NAMESPACE=commandbus-e2e
 TIMEOUT=4
 npx cdklocal bootstrap
 npx cdklocal deploy CommandBus --require-approval never --outputs-file cdk.out/outputs.json \
-  -c apiKind=rest -c parkedEvents=false -c unverifiedCaller=true \
-  -c namespace="$NAMESPACE" -c domains=test -c workerTimeoutSeconds=$TIMEOUT -c retryBaseSeconds=1 -c retryMaxSeconds=2
+  -c apiKind=rest -c parkedEvents=false -c unverifiedCaller=true -c dashboard=false \
+  -c namespace="$NAMESPACE" -c domains=test -c workerEntry=functions/testWorker.ts -c workerTimeoutSeconds=$TIMEOUT -c retryBaseSeconds=1 -c retryMaxSeconds=2
 # The REST API on LocalStack: http://{apiId}.execute-api.localhost.localstack.cloud:4566/{stage}
 eval "$(node scripts/stack-outputs.mjs cdk.out/outputs.json $TIMEOUT --localstack)"
 # LocalStack checks no signature (the free image cannot; the compose file sets no ENFORCE_IAM): the

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { HandlerRegistry, ValidationError } from '@commandbus/core';
-import { createWorkerHandler, domainOf, lambdaHeartbeat, toTransportMessage } from '../worker.ts';
+import { createWorkerHandler, domainOf, lambdaHeartbeat, retryPolicyFromEnv, toTransportMessage } from '../worker.ts';
 
 const record = (overrides: Partial<SQSRecord> = {}): SQSRecord =>
   ({
@@ -21,6 +21,19 @@ describe('Function: domainOf', () => {
 
   it('refuses a record from a queue that is not a commands queue of this namespace', () => {
     expect(() => domainOf(record({ eventSourceARN: 'arn:aws:sqs:eu-west-1:123:other-queue' }), 'commandbus')).toThrow(/unexpected queue/);
+  });
+});
+
+describe('Function: retryPolicyFromEnv', () => {
+  it("backs off by the domain's COMMANDBUS_RETRY_POLICIES entry, then the stack-wide variables, then the library's defaults", () => {
+    const env = {
+      COMMANDBUS_RETRY_POLICIES: JSON.stringify({ orders: { baseDelaySeconds: 5, maxDelaySeconds: 900 }, billing: { maxAttempts: 9 } }),
+      COMMANDBUS_RETRY_MAX_SECONDS: '60',
+    };
+
+    expect(retryPolicyFromEnv(env, 'orders')).toEqual({ baseDelaySeconds: 5, maxDelaySeconds: 900, jitter: true });
+    expect(retryPolicyFromEnv(env, 'billing')).toEqual({ baseDelaySeconds: 1, maxDelaySeconds: 60, jitter: true });
+    expect(retryPolicyFromEnv({}, 'orders')).toEqual({ baseDelaySeconds: 1, maxDelaySeconds: 300, jitter: true });
   });
 });
 

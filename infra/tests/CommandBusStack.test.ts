@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App, CfnResource, type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
@@ -24,11 +24,12 @@ import { CommandBusStack } from '../lib/CommandBusStack.ts';
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are whatever each resource type defines; tests read them by path
 type Resource = { Type: string; Properties: Record<string, any> };
 
+const WORKER_ENTRY = fileURLToPath(new URL('../../functions/testWorker.ts', import.meta.url));
 const DOMAINS = [{ name: 'payments', maxConcurrency: 4 }, { name: 'test' }];
 
 function synth(extra?: (stack: Stack) => void) {
   const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'cdk-')) });
-  const stack = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS });
+  const stack = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS, workerEntry: WORKER_ENTRY });
   extra?.(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth(); // throws "Validation failed" on any unacknowledged cdk-nag finding
@@ -72,7 +73,7 @@ beforeAll(() => {
 }, 120_000);
 
 type Statement = { Action: string | string[]; Resource: unknown };
-const functions = () => ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
+const functions = () => ofType('AWS::Lambda::Function').filter(([id]) => /^Bus(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
 const roleIdOf = (fn: Resource) => (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 /** Every statement a role grants: attached policies and inline ones. */
 const statementsOfRole = (roleId: string): Statement[] => [
@@ -103,26 +104,26 @@ describe('Stack: synthesis', () => {
         .map(({ path, id }) => `${path}: ${id}`)
         .sort(),
     ).toEqual([
-      'CommandBus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
-      'CommandBus/JobRunnerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
-      'CommandBus/JobsQueue/Resource: AwsSolutions-SQS3',
-      'CommandBus/ParkedEventsPipeRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
-      'CommandBus/RepliesQueue/Resource: AwsSolutions-SQS3',
-      'CommandBus/StatsAggregatorServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
-      'CommandBus/StatsFailedBatches/Resource: AwsSolutions-SQS3',
-      'CommandBus/TsqSweeperServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
-      'CommandBus/WorkerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/Bus/ApiServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/Bus/JobRunnerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/Bus/JobsQueue/Resource: AwsSolutions-SQS3',
+      'CommandBus/Bus/ParkedEventsPipeRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/Bus/RepliesQueue/Resource: AwsSolutions-SQS3',
+      'CommandBus/Bus/StatsAggregatorServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/Bus/StatsFailedBatches/Resource: AwsSolutions-SQS3',
+      'CommandBus/Bus/TsqSweeperServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+      'CommandBus/Bus/WorkerServiceRole/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
     ]);
     for (const { reason } of acknowledgements(stack.node.root)) expect(reason.length).toBeGreaterThan(20);
   });
 
   it('notices a stack-wide or construct-wide acknowledgement (the check above really looks)', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const careless = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS });
+    const careless = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS, workerEntry: WORKER_ENTRY });
     Validations.of(careless).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'everything, everywhere' });
-    Validations.of(careless.table).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'on the L2, so on all of its children' });
+    Validations.of(careless.bus.table).acknowledge({ id: 'AwsSolutions-DDB3', reason: 'on the L2, so on all of its children' });
 
-    expect(misplacedAcknowledgements(app)).toEqual(['CommandBus: AwsSolutions-IAM5[Resource::*]', 'CommandBus/CommandsTable: AwsSolutions-DDB3']);
+    expect(misplacedAcknowledgements(app)).toEqual(['CommandBus: AwsSolutions-IAM5[Resource::*]', 'CommandBus/Bus/CommandsTable: AwsSolutions-DDB3']);
   });
 
   it('acknowledges only findings that really occur, on the resource that has them', () => {
@@ -173,7 +174,7 @@ describe('Stack: queues', () => {
       resourceNames('shop'),
       DOMAINS.map((d) => d.name),
     );
-    expect(definitions).toHaveLength(ofType('AWS::SQS::Queue').filter(([id]) => !id.startsWith('StatsFailedBatches')).length);
+    expect(definitions).toHaveLength(ofType('AWS::SQS::Queue').filter(([id]) => !id.startsWith('BusStatsFailedBatches')).length);
     for (const definition of definitions) {
       const [, queue] = ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === definition.name)!;
       expect(queue.Properties.MaximumMessageSize).toBe(Number(definition.attributes.MaximumMessageSize));
@@ -181,7 +182,7 @@ describe('Stack: queues', () => {
   });
 
   it('keeps each commands queue visibility timeout at least six times the worker timeout', () => {
-    const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('Worker'))!;
+    const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('BusWorker'))!;
     for (const [, queue] of ofType('AWS::SQS::Queue').filter(([, r]) => String(r.Properties.QueueName).endsWith('-commands'))) {
       expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * worker.Properties.Timeout);
     }
@@ -203,12 +204,12 @@ describe('Stack: worker', () => {
 
   it('reserves no less concurrency than the mappings may use', () => {
     const total = sqsMappings().reduce((sum, [, m]) => sum + m.Properties.ScalingConfig.MaximumConcurrency, 0);
-    const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('Worker'))!;
+    const [, worker] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('BusWorker'))!;
     expect(worker.Properties.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(total);
   });
 
   it('runs every function on nodejs24.x, arm64', () => {
-    const functions = ofType('AWS::Lambda::Function').filter(([id]) => /^(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
+    const functions = ofType('AWS::Lambda::Function').filter(([id]) => /^Bus(Worker|Api|TsqSweeper)[A-F0-9]{8}$/.test(id));
     expect(functions).toHaveLength(3);
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
@@ -230,7 +231,7 @@ describe('Stack: bundles', () => {
   const context = { getRemainingTimeInMillis: () => 5000, functionName: 'test', awsRequestId: 'r-1' };
 
   it('builds an API bundle that loads and serves its OpenAPI document', async () => {
-    const handler = await bundledHandler('Api');
+    const handler = await bundledHandler('BusApi');
 
     const response = (await handler(
       { version: '2.0', rawPath: '/openapi.json', headers: {}, requestContext: { http: { method: 'GET', path: '/openapi.json' } } },
@@ -245,19 +246,19 @@ describe('Stack: bundles', () => {
   });
 
   it('builds a worker bundle that loads and answers an SQS batch with partial failures', async () => {
-    const handler = await bundledHandler('Worker');
+    const handler = await bundledHandler('BusWorker');
 
     expect(await handler({ Records: [] }, context)).toEqual({ batchItemFailures: [] });
   });
 
   it('builds a stats aggregator bundle that loads and answers a tumbling-window invocation', async () => {
-    const handler = await bundledHandler('StatsAggregator');
+    const handler = await bundledHandler('BusStatsAggregator');
 
     expect(await handler({ Records: [], shardId: 'shardId-1', isFinalInvokeForWindow: true }, context)).toEqual({ state: {} });
   });
 
   it('builds a job-runner bundle that loads and drops a message that names no job', async () => {
-    const handler = await bundledHandler('JobRunner');
+    const handler = await bundledHandler('BusJobRunner');
 
     expect(await handler({ Records: [{ messageId: 'm-1', body: 'not json' }] }, context)).toEqual({ batchItemFailures: [] });
   });
@@ -286,14 +287,14 @@ describe('Stack: IAM', () => {
   const actions = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
   it('does not let the worker invoke the API (operator routes)', () => {
-    const worker = statementsOf('WorkerServiceRole');
+    const worker = statementsOf('BusWorkerServiceRole');
     expect(worker.length).toBeGreaterThan(0);
     expect(actions(worker).some((action) => action.startsWith('execute-api:') || action === '*')).toBe(false);
   });
 
   it('gives every function DynamoDB access to the commands table only', () => {
     const [tableId] = ofType('AWS::DynamoDB::Table')[0]!;
-    for (const prefix of ['ApiServiceRole', 'WorkerServiceRole', 'TsqSweeperServiceRole']) {
+    for (const prefix of ['BusApiServiceRole', 'BusWorkerServiceRole', 'BusTsqSweeperServiceRole']) {
       const dynamo = statementsOf(prefix).filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:')));
       expect(dynamo.length).toBeGreaterThan(0);
       for (const statement of dynamo) {
@@ -305,7 +306,7 @@ describe('Stack: IAM', () => {
   });
 
   it('lets only the API query indexes; the worker reads and writes items', () => {
-    const workerActions = actions(statementsOf('WorkerServiceRole').filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:'))));
+    const workerActions = actions(statementsOf('BusWorkerServiceRole').filter((s) => actions([s]).some((a) => a.startsWith('dynamodb:'))));
     expect(workerActions.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   });
 });
@@ -354,7 +355,7 @@ describe('Stack: function roles and logs', () => {
   });
 
   it("lets the API query the table's indexes by name, not index/*", () => {
-    const [, api] = functions().find(([id]) => id.startsWith('Api'))!;
+    const [, api] = functions().find(([id]) => id.startsWith('BusApi'))!;
     const dynamo = statementsOfRole(roleIdOf(api)).filter((s) => actionsOf([s]).some((a) => a.startsWith('dynamodb:')));
     const targets = JSON.stringify(dynamo.map((s) => s.Resource));
     expect(actionsOf(dynamo)).toContain('dynamodb:Query');
@@ -363,7 +364,7 @@ describe('Stack: function roles and logs', () => {
   });
 
   it('still grants the worker its queues: receive from the commands queues, send to commands, TSQ and replies', () => {
-    const [, worker] = functions().find(([id]) => id.startsWith('Worker'))!;
+    const [, worker] = functions().find(([id]) => id.startsWith('BusWorker'))!;
     const sqs = statementsOfRole(roleIdOf(worker)).filter((s) => actionsOf([s]).some((a) => a.startsWith('sqs:')));
     const queueId = (name: string) => ofType('AWS::SQS::Queue').find(([, r]) => r.Properties.QueueName === name)![0];
     const can = (action: string, name: string) =>
@@ -380,14 +381,14 @@ describe('Stack: function roles and logs', () => {
 
 describe('Stack: TSQ sweeper', () => {
   it('runs every 5 minutes over every domain, with item reads and TSQ queue access only', () => {
-    const [sweeperId, sweeper] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('TsqSweeper'))!;
+    const [sweeperId, sweeper] = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('BusTsqSweeper'))!;
     expect(sweeper.Properties.Environment.Variables.COMMANDBUS_DOMAINS).toBe('payments,test');
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweeperId, 'Arn'] } })],
     });
     const statements = ofType('AWS::IAM::Policy')
-      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref.startsWith('TsqSweeperServiceRole')))
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref.startsWith('BusTsqSweeperServiceRole')))
       .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
     const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
     expect(actions.filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
@@ -430,7 +431,7 @@ describe('Stack: alarms and outputs', () => {
 });
 
 describe('Stack: job runner', () => {
-  const jobRunner = () => ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('JobRunner'))!;
+  const jobRunner = () => ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('BusJobRunner'))!;
 
   it('runs the job-runner Lambda from the jobs queue, one message at a time, partial failures reported, within the visibility timeout', () => {
     const [jobRunnerId, fn] = jobRunner();
@@ -456,7 +457,7 @@ describe('Stack: job runner', () => {
     expect(targets).not.toMatch(/index\/\*|index\/byTime|"\*"/);
     const sends = statements.filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
     expect(JSON.stringify(sends.map((s) => s.Resource))).toMatch(/JobsQueue/);
-    const [, api] = ofType('AWS::Lambda::Function').find(([id]) => /^Api[A-F0-9]{8}$/.test(id))!;
+    const [, api] = ofType('AWS::Lambda::Function').find(([id]) => /^BusApi[A-F0-9]{8}$/.test(id))!;
     const apiSends = statementsOfRole(roleIdOf(api)).filter((s) => actionsOf([s]).includes('sqs:SendMessage'));
     expect(JSON.stringify(apiSends.map((s) => s.Resource))).toMatch(/JobsQueue/);
   });
@@ -483,7 +484,7 @@ describe('Stack: parked-command events', () => {
     const roleId = (pipe.Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const statements = statementsOfRole(roleId);
     const events = statements.filter((s) => actionsOf([s]).includes('events:PutEvents'));
-    expect(events.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Events/), 'Arn'] }]);
+    expect(events.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^BusEvents/), 'Arn'] }]);
     const streams = statements.filter((s) => actionsOf([s]).includes('dynamodb:GetRecords'));
     expect(JSON.stringify(streams.map((s) => s.Resource))).toContain('StreamArn');
   });
@@ -502,7 +503,7 @@ describe('Stack: scoped operators (grant helpers)', () => {
       .flatMap((statement) => (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]))
       .map((resource) => {
         const parts = (resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-        expect(parts).toContainEqual({ Ref: expect.stringMatching(/^HttpApi/) });
+        expect(parts).toContainEqual({ Ref: expect.stringMatching(/^BusHttpApi/) });
         return String(parts.at(-1)).replace(/^\/\$default\//, '');
       });
   };
@@ -510,8 +511,8 @@ describe('Stack: scoped operators (grant helpers)', () => {
   let scoped: Template;
   beforeAll(() => {
     scoped = synth((stack) => {
-      const bus = stack as CommandBusStack;
-      const role = (id: string) => new Role(bus, id, { assumedBy: new AccountRootPrincipal() });
+      const bus = (stack as CommandBusStack).bus;
+      const role = (id: string) => new Role(stack, id, { assumedBy: new AccountRootPrincipal() });
       bus.grantRead(role('Viewer'), { domains: '*' });
       const payments = role('PaymentsOperator');
       bus.grantRead(payments, { domains: ['payments'] });
@@ -554,8 +555,8 @@ describe('Stack: scoped operators (grant helpers)', () => {
   it('keeps cdk-nag clean, acknowledging the path-parameter wildcards on each grant policy only', () => {
     // synth() above threw on any unacknowledged finding; these are the acknowledgements it added.
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const bus = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS });
-    bus.grantOperate(new Role(bus, 'Ops', { assumedBy: new AccountRootPrincipal() }), { domains: ['payments'] });
+    const stack = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: DOMAINS, workerEntry: WORKER_ENTRY });
+    stack.bus.grantOperate(new Role(stack, 'Ops', { assumedBy: new AccountRootPrincipal() }), { domains: ['payments'] });
 
     const acknowledged = acknowledgements(app).filter(({ path }) => path.includes('Ops'));
     expect(acknowledged.map(({ path }) => path)).toEqual(acknowledged.map(() => 'CommandBus/Ops/DefaultPolicy/Resource'));
@@ -570,13 +571,13 @@ describe('Stack: scoped operators (grant helpers)', () => {
       ].sort(),
     );
     for (const { id } of acknowledged)
-      expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<HttpApi[A-F0-9]{8}>\/\$default\//);
+      expect(id).toMatch(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<BusHttpApi[A-F0-9]{8}>\/\$default\//);
     expect(misplacedAcknowledgements(app)).toEqual([]);
   });
 });
 
 describe('Stack: stats aggregator', () => {
-  const statsFunction = () => ofType('AWS::Lambda::Function').find(([id]) => /^StatsAggregator[A-F0-9]{8}$/.test(id))!;
+  const statsFunction = () => ofType('AWS::Lambda::Function').find(([id]) => /^BusStatsAggregator[A-F0-9]{8}$/.test(id))!;
 
   it('reads the table stream from TRIM_HORIZON in large batches, one per shard at a time, command items only, losing nothing', () => {
     const [fnId] = statsFunction();

@@ -15,18 +15,24 @@ import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { remoteTarget } from '../../e2e/support/remoteTarget.ts';
-import { CommandBusStack, REST_STAGE, type CommandBusStackProps } from '../lib/CommandBusStack.ts';
+import { REST_STAGE } from '@commandbus/cdk';
+import { CommandBusStack, type CommandBusStackProps } from '../lib/CommandBusStack.ts';
 import { LOCALSTACK_FREE_RESOURCE_TYPES } from './localstackResources.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are whatever each resource type defines; tests read them by path
 type Resource = { Type: string; Properties: Record<string, any> };
 
-const LOCALSTACK: Partial<CommandBusStackProps> = { apiKind: 'rest', parkedEvents: false, unverifiedCaller: true };
+const LOCALSTACK: Partial<CommandBusStackProps> = { apiKind: 'rest', parkedEvents: false, unverifiedCaller: true, dashboard: false };
 
 /** Synthesized with cdk-nag (throws on an unacknowledged finding); bundling skipped, the template is what matters. */
 function synth(props: Partial<CommandBusStackProps>, extra?: (stack: CommandBusStack) => void) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new CommandBusStack(app, 'CommandBus', { namespace: 'shop', domains: [{ name: 'payments' }, { name: 'test' }], ...props });
+  const stack = new CommandBusStack(app, 'CommandBus', {
+    namespace: 'shop',
+    domains: [{ name: 'payments' }, { name: 'test' }],
+    workerEntry: fileURLToPath(new URL('../../functions/testWorker.ts', import.meta.url)),
+    ...props,
+  });
   extra?.(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
@@ -40,7 +46,7 @@ describe('Stack: LocalStack variant (free image)', () => {
   let localstack: Template;
   beforeAll(() => {
     localstack = synth(LOCALSTACK, (stack) => {
-      stack.grantOperate(new Role(stack, 'PaymentsOperator', { assumedBy: new AccountRootPrincipal() }), { domains: ['payments'], actions: ['retry'] });
+      stack.bus.grantOperate(new Role(stack, 'PaymentsOperator', { assumedBy: new AccountRootPrincipal() }), { domains: ['payments'], actions: ['retry'] });
     }).template;
   }, 120_000);
 
@@ -54,7 +60,7 @@ describe('Stack: LocalStack variant (free image)', () => {
     expect(LOCALSTACK_FREE_RESOURCE_TYPES).not.toContain('AWS::Pipes::Pipe');
     const aws = synth({}).template;
     expect(typesOf(aws).filter((type) => !LOCALSTACK_FREE_RESOURCE_TYPES.includes(type))).toEqual(
-      expect.arrayContaining(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::Pipes::Pipe']),
+      expect.arrayContaining(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Route', 'AWS::Pipes::Pipe', 'AWS::CloudWatch::Dashboard']),
     );
   }, 120_000);
 
@@ -89,7 +95,7 @@ describe('Stack: LocalStack variant (free image)', () => {
     );
     const rendered = arns.map((arn) => {
       const parts = (arn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-      expect(parts).toContainEqual({ Ref: expect.stringMatching(/^RestApi/) });
+      expect(parts).toContainEqual({ Ref: expect.stringMatching(/^BusRestApi/) });
       return String(parts.at(-1));
     });
     expect(rendered.sort()).toEqual([`/${REST_STAGE}/GET/openapi.json`, `/${REST_STAGE}/POST/tsq/payments/*/retry`]);
@@ -99,7 +105,7 @@ describe('Stack: LocalStack variant (free image)', () => {
 describe('Stack: the unverified caller (LocalStack only)', () => {
   const apiEnvironment = (template: Template) =>
     Object.entries(template.toJSON().Resources as Record<string, Resource>).find(
-      ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^Api[A-F0-9]{8}$/.test(id),
+      ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^BusApi[A-F0-9]{8}$/.test(id),
     )![1].Properties.Environment.Variables as Record<string, unknown>;
 
   it("is set on the LocalStack variant's API function only, and refused without the REST API", () => {

@@ -9,6 +9,7 @@ import { validateShardCount, type ShardSettings } from './domain/shards.ts';
 import { toCommand } from './domain/views.ts';
 import { DEFAULT_MAX_DATA_BYTES, validateDomain, validateName, validateSendRequest, validateUuid } from './domain/validation.ts';
 import { DomainNotFoundError, DuplicateCommandError, SendFailedError, ValidationError } from './errors.ts';
+import { readEnvironment } from './environment.ts';
 import type { InsertResult } from './ports/CommandStore.ts';
 import { MessageRefusedError, QueueNotFoundError } from './ports/CommandTransport.ts';
 import { CommandStatus, type AuditEvent, type Command, type CommandQuery, type Page, type SendCommandRequest, type SendResult } from './types.ts';
@@ -27,6 +28,12 @@ export interface CommandBusOptions extends CommandBusConfig {
    * it again and hands the handler the schema's output.
    */
   schemas?: CommandSchemaLookup;
+  /**
+   * The attempts a command gets when its send names none: one number for every domain, or per domain
+   * (others get 3). Default: the per-domain `maxAttempts` of COMMANDBUS_RETRY_POLICIES (the CDK
+   * construct's retryPolicy), else 3.
+   */
+  defaultMaxAttempts?: number | Readonly<Record<string, number>>;
 }
 
 /**
@@ -41,11 +48,19 @@ export class CommandBus {
   private readonly adapters: Adapters;
   private readonly maxDataBytes: number;
   private readonly schemas: CommandSchemaLookup | undefined;
+  private readonly defaultMaxAttempts: (domain: unknown) => number | undefined;
 
   constructor(options: CommandBusOptions = {}) {
     this.adapters = resolveAdapters(options);
     this.maxDataBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
     this.schemas = options.schemas;
+    const defaults = options.defaultMaxAttempts ?? maxAttemptsFromEnvironment();
+    this.defaultMaxAttempts = (domain) =>
+      typeof defaults === 'number'
+        ? defaults
+        : typeof domain === 'string' && defaults !== undefined && Object.hasOwn(defaults, domain)
+          ? defaults[domain]
+          : undefined;
   }
 
   /**
@@ -56,7 +71,10 @@ export class CommandBus {
    * nothing: the worker records a command it has no record of when the message arrives.
    */
   async send(request: SendCommandRequest): Promise<SendResult> {
-    const command = validateSendRequest(request, this.maxDataBytes);
+    const command = validateSendRequest(
+      request.maxAttempts === undefined ? { ...request, maxAttempts: this.defaultMaxAttempts(request.domain) } : request,
+      this.maxDataBytes,
+    );
     const schema = this.schemas?.schemaFor(command.domain, command.commandType);
     if (schema) await validatePayload(schema, command.data);
     if (command.replyTo !== undefined && this.adapters.names.isBusQueue(command.replyTo)) {
@@ -204,4 +222,14 @@ export interface StatusCounts {
   counts: Record<CommandStatus, number>;
   counted: number;
   truncated: boolean;
+}
+
+/** The per-domain maxAttempts of COMMANDBUS_RETRY_POLICIES, if any. */
+function maxAttemptsFromEnvironment(): Record<string, number> | undefined {
+  const policies = readEnvironment(process.env, ['retryPolicies']).retryPolicies;
+  if (!policies) return undefined;
+  const entries = Object.entries(policies).flatMap(([domain, settings]) =>
+    settings.maxAttempts === undefined ? [] : [[domain, settings.maxAttempts] as const],
+  );
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
 }

@@ -14,6 +14,12 @@ export interface CommandBusEnvironment {
   /** COMMANDBUS_RETRY_BASE_SECONDS / COMMANDBUS_RETRY_MAX_SECONDS: the retry policy. */
   retryBaseSeconds?: number;
   retryMaxSeconds?: number;
+  /**
+   * COMMANDBUS_RETRY_POLICIES: per domain, JSON `{ "<domain>": { "maxAttempts": 5, "baseDelaySeconds": 2,
+   * "maxDelaySeconds": 600 } }` (each field optional; the CDK construct's per-domain retryPolicy). The
+   * worker backs off by it; a send that names no maxAttempts gets the domain's.
+   */
+  retryPolicies?: Record<string, DomainRetrySettings>;
   /** COMMANDBUS_LOG_LEVEL: debug, info, warn (default) or error, for the console logger. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** COMMANDBUS_METRICS: `emf` makes a Worker print its metrics as EMF JSON lines on stdout (default: none). */
@@ -33,6 +39,13 @@ export interface CommandBusEnvironment {
    * (functions/restEvent.ts; the stack's `unverifiedCaller`).
    */
   unverifiedCaller?: 'sigv4-access-key';
+}
+
+/** One domain's retry settings, as COMMANDBUS_RETRY_POLICIES gives them. */
+export interface DomainRetrySettings {
+  maxAttempts?: number;
+  baseDelaySeconds?: number;
+  maxDelaySeconds?: number;
 }
 
 /** Reads the variables (`only` those asked for, so a malformed one nobody needs cannot fail a start). */
@@ -77,6 +90,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, only?: rea
   if (retryBaseSeconds !== undefined) result.retryBaseSeconds = retryBaseSeconds;
   const retryMaxSeconds = wanted('retryMaxSeconds') ? number('COMMANDBUS_RETRY_MAX_SECONDS') : undefined;
   if (retryMaxSeconds !== undefined) result.retryMaxSeconds = retryMaxSeconds;
+  const retryPolicies = wanted('retryPolicies') ? text('COMMANDBUS_RETRY_POLICIES') : undefined;
+  if (retryPolicies !== undefined) result.retryPolicies = parseRetryPolicies(retryPolicies);
   const logLevel = text('COMMANDBUS_LOG_LEVEL');
   if (logLevel === 'debug' || logLevel === 'info' || logLevel === 'warn' || logLevel === 'error') result.logLevel = logLevel;
   const metrics = text('COMMANDBUS_METRICS');
@@ -98,4 +113,23 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, only?: rea
     if (value !== undefined) result[key] = value;
   }
   return result;
+}
+
+function parseRetryPolicies(text: string): Record<string, DomainRetrySettings> {
+  const problem = 'COMMANDBUS_RETRY_POLICIES must be a JSON object of domain → { maxAttempts?, baseDelaySeconds?, maxDelaySeconds? } (whole numbers)';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(problem);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(problem);
+  const fields = new Set(['maxAttempts', 'baseDelaySeconds', 'maxDelaySeconds']);
+  for (const settings of Object.values(parsed)) {
+    if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) throw new Error(problem);
+    for (const [field, value] of Object.entries(settings)) {
+      if (!fields.has(field) || !Number.isInteger(value) || (value as number) < 0) throw new Error(`${problem}; got ${field}: ${JSON.stringify(value)}`);
+    }
+  }
+  return parsed as Record<string, DomainRetrySettings>;
 }

@@ -34,7 +34,7 @@ export * from './errors.ts';
 export * from './types.ts';
 export * from './resources.ts';
 export * from './deployment.ts';
-export { readEnvironment, type CommandBusEnvironment } from './environment.ts';
+export { readEnvironment, type CommandBusEnvironment, type DomainRetrySettings } from './environment.ts';
 export { ItemTooLargeError, StoreUnavailableError, type CommandStore } from './ports/CommandStore.ts';
 export { DynamoCommandStore, type DynamoCommandStoreOptions } from './adapters/dynamodb/DynamoCommandStore.ts';
 export {

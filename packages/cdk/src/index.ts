@@ -1,0 +1,12 @@
+export {
+  CommandBus,
+  PARKED_EVENT_DETAIL_TYPE,
+  REST_STAGE,
+  type ApiKind,
+  type CommandBusDomain,
+  type CommandBusDomainProps,
+  type CommandBusProps,
+  type DomainRetryPolicy,
+} from './CommandBus.ts';
+export { createCommandBusDashboard, type DashboardDomain } from './dashboard.ts';
+export type { Domains, OperatorAction, Scope } from '@commandbus/core/scopes';
