@@ -20,6 +20,8 @@ export const BUNDLING = {
   target: 'node24',
   minify: true,
   sourcemap: true,
+  // Stack traces map to file and line; the sources themselves stay out of the bundle (a smaller map to load).
+  sourcesContent: false,
   mainFields: ['module', 'main'],
   external: ['@aws-sdk/*'],
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
