@@ -14,59 +14,73 @@
  *   dashboard            — "false" leaves out the CloudWatch dashboard (LocalStack's free image has none)
  *   unverifiedCaller     — "true": LocalStack's free image only, which names no caller (see CommandBusStackProps)
  */
+import { existsSync } from 'node:fs';
 import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_NAMESPACE } from '@commandbus/core/resources';
 import { CommandBusStack } from '../lib/CommandBusStack.ts';
 
-const app = new App();
-const namespace = (app.node.tryGetContext('namespace') as string | undefined) ?? DEFAULT_NAMESPACE;
-const required = (key: string, example: string) => {
-  const value = app.node.tryGetContext(key) as string | undefined;
-  if (value === undefined || String(value).trim() === '')
-    throw new Error(`context ${key} is required: npx cdk deploy -c ${key}=${example} (see README, "Deploy to AWS")`);
-  return String(value);
-};
-const workerEntry = required('workerEntry', 'src/worker.ts');
-const apiEntry = app.node.tryGetContext('apiEntry') as string | undefined;
-const domains = required('domains', 'orders,payments')
-  .split(',')
-  .map((name) => name.trim())
-  .filter(Boolean)
-  .map((name) => ({ name }));
+/** A wrong or missing context value: said in one line, as every user error is. */
+class ContextError extends Error {}
 
+const app = new App();
+const text = (key: string) => {
+  const value = app.node.tryGetContext(key) as string | number | boolean | undefined;
+  return value === undefined || String(value).trim() === '' ? undefined : String(value).trim();
+};
+const required = (key: string, example: string) => {
+  const value = text(key);
+  if (value === undefined) throw new ContextError(`context ${key} is required: npx cdk deploy -c ${key}=${example} (README, "Deploying to AWS")`);
+  return value;
+};
 const number = (key: string) => {
-  const value = app.node.tryGetContext(key) as string | number | undefined;
+  const value = text(key);
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`context ${key} must be a whole number (got ${value})`);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new ContextError(`context ${key} must be a whole number (got ${value})`);
   return parsed;
 };
-const workerTimeoutSeconds = number('workerTimeoutSeconds');
-const retryBaseSeconds = number('retryBaseSeconds');
-const retryMaxSeconds = number('retryMaxSeconds');
-const apiKind = (app.node.tryGetContext('apiKind') as string | undefined) ?? 'http';
-if (apiKind !== 'http' && apiKind !== 'rest') throw new Error(`context apiKind must be "http" or "rest" (got ${apiKind})`);
-const parkedEvents = String(app.node.tryGetContext('parkedEvents') ?? 'true');
-if (parkedEvents !== 'true' && parkedEvents !== 'false') throw new Error(`context parkedEvents must be "true" or "false" (got ${parkedEvents})`);
-const dashboard = String(app.node.tryGetContext('dashboard') ?? 'true');
-if (dashboard !== 'true' && dashboard !== 'false') throw new Error(`context dashboard must be "true" or "false" (got ${dashboard})`);
-const unverifiedCaller = String(app.node.tryGetContext('unverifiedCaller') ?? 'false');
-if (unverifiedCaller !== 'true' && unverifiedCaller !== 'false')
-  throw new Error(`context unverifiedCaller must be "true" or "false" (got ${unverifiedCaller})`);
+const oneOf = <T extends string>(key: string, choices: readonly T[], fallback: T): T => {
+  const value = text(key) ?? fallback;
+  if (!choices.includes(value as T)) throw new ContextError(`context ${key} must be ${choices.map((choice) => `"${choice}"`).join(' or ')} (got ${value})`);
+  return value as T;
+};
 
-new CommandBusStack(app, 'CommandBus', {
-  namespace,
-  domains,
-  workerEntry,
-  ...(apiEntry === undefined ? {} : { apiEntry }),
-  ...(workerTimeoutSeconds === undefined ? {} : { workerTimeout: Duration.seconds(workerTimeoutSeconds) }),
-  ...(retryBaseSeconds === undefined ? {} : { retryBaseSeconds }),
-  ...(retryMaxSeconds === undefined ? {} : { retryMaxSeconds }),
-  apiKind,
-  parkedEvents: parkedEvents === 'true',
-  unverifiedCaller: unverifiedCaller === 'true',
-  dashboard: dashboard === 'true',
-  description: 'commandbus: a command bus on SQS, DynamoDB, Lambda and API Gateway',
-});
+try {
+  const workerEntry = required('workerEntry', 'src/worker.ts');
+  if (!existsSync(workerEntry)) throw new ContextError(`context workerEntry: no file at ${workerEntry}`);
+  const apiEntry = text('apiEntry');
+  if (apiEntry !== undefined && !existsSync(apiEntry)) throw new ContextError(`context apiEntry: no file at ${apiEntry}`);
+  const domains = required('domains', 'orders,payments')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
+    .map((name) => ({ name }));
+  const workerTimeoutSeconds = number('workerTimeoutSeconds');
+  const retryBaseSeconds = number('retryBaseSeconds');
+  const retryMaxSeconds = number('retryMaxSeconds');
+  const flag = (key: string, fallback: 'true' | 'false') => oneOf(key, ['true', 'false'], fallback) === 'true';
+
+  new CommandBusStack(app, 'CommandBus', {
+    namespace: text('namespace') ?? DEFAULT_NAMESPACE,
+    domains,
+    workerEntry,
+    ...(apiEntry === undefined ? {} : { apiEntry }),
+    ...(workerTimeoutSeconds === undefined ? {} : { workerTimeout: Duration.seconds(workerTimeoutSeconds) }),
+    ...(retryBaseSeconds === undefined ? {} : { retryBaseSeconds }),
+    ...(retryMaxSeconds === undefined ? {} : { retryMaxSeconds }),
+    apiKind: oneOf<'http' | 'rest'>('apiKind', ['http', 'rest'], 'http'),
+    parkedEvents: flag('parkedEvents', 'true'),
+    unverifiedCaller: flag('unverifiedCaller', 'false'),
+    dashboard: flag('dashboard', 'true'),
+    description: 'commandbus: a command bus on SQS, DynamoDB, Lambda and API Gateway',
+  });
+} catch (error) {
+  // A wrong context value or a prop the construct refuses ("CommandBus: …") is the user's to fix: one line.
+  if (error instanceof ContextError || (error instanceof Error && error.message.startsWith('CommandBus'))) {
+    console.error(`cdk app: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
