@@ -12,6 +12,10 @@ export interface DashboardDomain {
 
 const PERIOD = Duration.minutes(5);
 
+/** A CloudWatch dynamic label: each line of a SEARCH named by its command type. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudWatch's own placeholder syntax, not a JavaScript template
+export const COMMAND_TYPE_LABEL = "${PROP('Dim.commandType')}";
+
 /**
  * The worker's EMF metrics of one domain, every command type: a SEARCH over the `domain` and
  * `commandType` dimensions (one metric per type; a sum needs no extra dimension set, which would be
@@ -59,8 +63,18 @@ export function createCommandBusDashboard(scope: Construct, id: string, options:
         title: `${domain.name}: send→completion latency (ms)`,
         width: 8,
         left: [
-          new MathExpression({ expression: search(METRIC_NAMES.latency, domain.name, 'p50'), label: 'p50', period: PERIOD, usingMetrics: {} }),
-          new MathExpression({ expression: search(METRIC_NAMES.latency, domain.name, 'p99'), label: 'p99', period: PERIOD, usingMetrics: {} }),
+          new MathExpression({
+            expression: search(METRIC_NAMES.latency, domain.name, 'p50'),
+            label: `p50 ${COMMAND_TYPE_LABEL}`,
+            period: PERIOD,
+            usingMetrics: {},
+          }),
+          new MathExpression({
+            expression: search(METRIC_NAMES.latency, domain.name, 'p99'),
+            label: `p99 ${COMMAND_TYPE_LABEL}`,
+            period: PERIOD,
+            usingMetrics: {},
+          }),
         ],
       }),
       new GraphWidget({

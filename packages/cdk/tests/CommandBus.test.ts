@@ -17,6 +17,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { commandsTableDefinition, METRIC_NAMES } from '@commandbus/core';
+import { COMMAND_TYPE_LABEL } from '../src/dashboard.ts';
 import { CommandBus, type CommandBusProps } from '../src/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are whatever each resource type defines; tests read them by path
@@ -339,6 +340,7 @@ describe('CommandBus construct: the dashboard', () => {
         expect(body).toContain(`SUM(SEARCH('{commandbus,commandType,domain} MetricName=\\"${metric}\\" domain=\\"${domain}\\"', 'Sum', 300))`);
       }
       expect(body).toContain(`MetricName=\\"${METRIC_NAMES.latency}\\" domain=\\"${domain}\\"', 'p99'`);
+      expect(body).toContain(`p99 ${COMMAND_TYPE_LABEL}`);
     }
     for (const metric of ['NumberOfMessagesSent', 'ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']) expect(body).toContain(metric);
   });
