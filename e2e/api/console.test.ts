@@ -148,13 +148,19 @@ if (where.kind !== 'api' || where.auth.type !== 'bearer') {
       const editId = randomUUID();
       const cancelId = randomUUID();
       const errorCode = `UI_EDIT_${randomUUID().slice(0, 6).toUpperCase()}`;
-      await s.send({ commandId: editId, data: { amount: -5, behavior: { type: 'fail_permanent', error_code: errorCode } } });
+      // Parked as a schema would park it: the details list the fields to correct.
+      const issues = { issues: [{ path: 'data.amount', message: 'Too small: expected number to be >0' }], moreIssues: 2 };
+      await s.send({ commandId: editId, data: { amount: -5, behavior: { type: 'fail_permanent', error_code: errorCode, error_details: issues } } });
       await s.send({ commandId: cancelId, data: { amount: -7, behavior: { type: 'fail_permanent', error_code: errorCode } } });
       await s.waitForStatus(editId, CommandStatus.IN_TSQ);
       await s.waitForStatus(cancelId, CommandStatus.IN_TSQ);
 
       await page.goto(`${operatorConsole.origin}/#/tsq?domain=test&errorCode=${errorCode}`);
       await page.getByRole('button', { name: `Edit and retry ${editId}` }).click();
+      const why = page.getByRole('region', { name: 'why it was parked' });
+      await textOf(why).toContain(errorCode);
+      await textOf(why.getByRole('list', { name: 'payload issues' })).toContain('data.amount Too small: expected number to be >0');
+      await textOf(why.getByRole('list', { name: 'payload issues' })).toContain('and 2 more');
       await page.getByLabel('Corrected payload (JSON object)').fill('{ "amount": 5 }');
       await textOf(page.getByLabel('payload after')).toContain('"amount": 5');
       await shoot(page, 'edit-and-retry');

@@ -5,7 +5,8 @@ import { ValidationError, type JsonObject } from '@commandbus/core';
 /** How TestCommand behaves for one command id (field names as in the seed story). */
 export type Behaviour =
   | { type: 'success'; delay_ms?: number }
-  | { type: 'fail_permanent'; error_code?: string; error_message?: string }
+  /** `error_details`: the error's details, as a handler may add them (e.g. the issues of an invalid payload). */
+  | { type: 'fail_permanent'; error_code?: string; error_message?: string; error_details?: JsonObject }
   | { type: 'fail_transient'; error_code?: string; error_message?: string }
   | { type: 'fail_transient_then_succeed'; transient_failures: number; error_code?: string; delay_ms?: number }
   | { type: 'timeout'; timeout_ms: number }
@@ -31,6 +32,10 @@ export function validateBehaviour(value: unknown): Behaviour {
     if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
       throw new ValidationError(`behaviour.${field}`, `must be a non-negative integer (got ${JSON.stringify(n)})`);
     }
+  }
+  const details = behaviour.error_details;
+  if (details !== undefined && (typeof details !== 'object' || details === null || Array.isArray(details))) {
+    throw new ValidationError('behaviour.error_details', `must be a JSON object (got ${JSON.stringify(details)})`);
   }
   if (behaviour.type === 'fail_transient_then_succeed' && behaviour.transient_failures === undefined) {
     throw new ValidationError('behaviour.transient_failures', 'is required for fail_transient_then_succeed');

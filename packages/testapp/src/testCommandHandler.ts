@@ -52,7 +52,11 @@ export function createTestCommandHandler(behaviours: BehaviourStore): CommandHan
         case 'success':
           return await succeed(behaviour.delay_ms);
         case 'fail_permanent':
-          throw new PermanentCommandError(behaviour.error_code ?? 'PERMANENT_FAILURE', behaviour.error_message ?? 'Permanent failure requested by the test');
+          throw new PermanentCommandError(
+            behaviour.error_code ?? 'PERMANENT_FAILURE',
+            behaviour.error_message ?? 'Permanent failure requested by the test',
+            behaviour.error_details,
+          );
         case 'fail_transient':
           throw new TransientCommandError(behaviour.error_code ?? 'TRANSIENT_FAILURE', behaviour.error_message ?? 'Transient failure requested by the test');
         case 'fail_transient_then_succeed':

@@ -11,6 +11,47 @@ export function Json({ value, label }: { value: unknown; label: string }) {
   return html`<pre aria-label=${label}>${JSON.stringify(value, null, 2)}</pre>`;
 }
 
+interface ShownError {
+  type: string;
+  code: string;
+  message: string;
+  details?: Record<string, unknown> | undefined;
+}
+
+/** What a payload schema found wrong (an INVALID_PAYLOAD's details), if the details carry it. */
+function issuesOf(details: Record<string, unknown> | undefined): { path: string; message: string }[] {
+  const issues = details?.issues;
+  if (!Array.isArray(issues)) return [];
+  return issues.flatMap((issue) =>
+    typeof issue === 'object' && issue !== null && typeof issue.path === 'string' && typeof issue.message === 'string'
+      ? [{ path: issue.path, message: issue.message }]
+      : [],
+  );
+}
+
+/**
+ * A command's last error: type, code and message, then what the handler added — the payload issues
+ * a schema found (one line per field, so the operator sees what to correct) or the details as JSON.
+ */
+export function ErrorSummary({ error }: { error: ShownError | undefined }) {
+  if (!error) return html`<span>none</span>`;
+  const issues = issuesOf(error.details);
+  const more = typeof error.details?.moreIssues === 'number' ? error.details.moreIssues : 0;
+  const { issues: _issues, moreIssues: _more, ...rest } = error.details ?? {};
+  return html`<div>
+    <span>${error.type} ${error.code}: ${error.message}</span>
+    ${
+      issues.length > 0
+        ? html`<ul class="issues" aria-label="payload issues">
+          ${issues.map((issue) => html`<li><code>${issue.path}</code> ${issue.message}</li>`)}
+          ${more > 0 ? html`<li class="note">… and ${more} more</li>` : null}
+        </ul>`
+        : null
+    }
+    ${Object.keys(rest).length > 0 ? html`<pre aria-label="error details">${JSON.stringify(rest, null, 2)}</pre>` : null}
+  </div>`;
+}
+
 export interface Notice {
   kind: 'error' | 'info';
   text: string;

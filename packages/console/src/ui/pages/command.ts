@@ -1,6 +1,6 @@
 /** One command: its state, payload, result, last error, the audit trail as a timeline, and its payload edits. */
 import { api } from '../api.ts';
-import { Json, Message, Status, useData } from '../components.ts';
+import { ErrorSummary, Json, Message, Status, useData } from '../components.ts';
 import { PayloadDiff } from '../diff.ts';
 import { html } from '../html.ts';
 
@@ -22,7 +22,7 @@ export function CommandPage({ domain, commandId }: { domain: string; commandId: 
           <dt>Correlation id</dt><dd><a href=${`#/commands?domain=${encodeURIComponent(domain)}&correlationId=${encodeURIComponent(c.correlationId)}`}>${c.correlationId}</a></dd>
           <dt>Created</dt><dd>${c.createdAt}</dd>
           <dt>Updated</dt><dd>${c.updatedAt}</dd>
-          <dt>Last error</dt><dd>${c.lastError ? `${c.lastError.type} ${c.lastError.code}: ${c.lastError.message}` : 'none'}</dd>
+          <dt>Last error</dt><dd><${ErrorSummary} error=${c.lastError} /></dd>
           ${c.status === 'IN_TSQ' ? html`<dt>Act</dt><dd><a href=${`#/tsq?domain=${encodeURIComponent(domain)}&commandId=${commandId}`}>in the troubleshooting queue</a></dd>` : null}
         </dl>
         <h2>Payload</h2>

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import type { BulkResult, TsqEntry } from '@commandbus/core';
 import { api, type Rights } from '../api.ts';
-import { Message, type Notice, Status, age, useData } from '../components.ts';
+import { ErrorSummary, Message, type Notice, Status, age, useData } from '../components.ts';
 import { PayloadDiff } from '../diff.ts';
 import { html } from '../html.ts';
 import { actionExtras, type ManyAction } from '../actions.ts';
@@ -170,6 +170,7 @@ function EditAndRetry({ domain, entry, onDone }: { domain: string; entry: TsqEnt
   };
   return html`<section aria-label="Edit and retry">
     <h2>Edit and retry ${entry.commandId}</h2>
+    <section aria-label="why it was parked"><strong>Why it was parked</strong> <${ErrorSummary} error=${entry.lastError} /></section>
     <form onSubmit=${submit}>
       <label for="edit-payload">Corrected payload (JSON object)</label>
       <textarea id="edit-payload" value=${text} onInput=${(event: Event) => setText((event.target as HTMLTextAreaElement).value)}></textarea>
