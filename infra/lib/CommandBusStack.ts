@@ -30,7 +30,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEPLOYMENT_DEFAULTS } from '@commandbus/core/deployment';
-import { scopePatterns, type Domains, type OperatorAction, type Scope } from '@commandbus/functions/scopes.ts';
+import { scopePatterns, type Domains, type OperatorAction, type Scope } from '@commandbus/lambda/scopes';
 import {
   commandsTableDefinition,
   DEFAULT_NAMESPACE,
