@@ -29,6 +29,8 @@ export interface PackedPackage {
   size: number;
   unpackedSize: number;
   files: string[];
+  /** The published package.json's peerDependencies. */
+  peerDependencies: Record<string, string>;
 }
 
 /** The package.json that goes into the tarball. */
@@ -100,6 +102,7 @@ export function packAll(options: { out: string; log?: (line: string) => void }):
         size: result.size,
         unpackedSize: result.unpackedSize,
         files: result.files.map((f) => f.path),
+        peerDependencies: published.peerDependencies ?? {},
       };
       packed.push(entry);
       log(
@@ -125,7 +128,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(REPO_ROOT,
       const packed = packAll({ out: values.out });
       console.log(
         JSON.stringify(
-          packed.map(({ files: _files, ...rest }) => rest),
+          packed.map(({ files: _files, peerDependencies: _peers, ...rest }) => rest),
           null,
           2,
         ),
