@@ -7,7 +7,7 @@ const remote = remoteTarget(process.env);
  * Projects: unit (pure logic), local (the embedded stack itself), infra (the CDK stack, synthesized
  * offline), e2e (the library against DynamoDB Local + fauxqs over HTTP through the AWS SDK), e2e-api
  * (the deployed shape: HTTP API + worker Lambda under the local runtime), and e2e-remote (a deployed
- * stack on AWS or LocalStack; not part of `npm test`).
+ * stack on AWS or LocalStack; not part of `npm test`), pack (the packed packages installed and run outside the workspace).
  */
 export default defineConfig({
   test: {
@@ -58,6 +58,16 @@ export default defineConfig({
           globalSetup: ['e2e/support/apiGlobalSetup.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,
+        },
+      },
+      {
+        // The published packages: packed, installed from the tarballs into an app outside the
+        // workspace, compiled with that app's own tsc and run against the embedded stack.
+        test: {
+          name: 'pack',
+          include: ['scripts/tests/pack-install.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 400_000,
         },
       },
       {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Scope } from '@commandbus/functions/scopes.ts';
+import type { Scope } from '@commandbus/core/scopes';
 import { PortInUseError, assertPortFree, startLocalStack } from '@commandbus/local';
 import { CliUsageError, listOption, portOption, runCli } from '@commandbus/local/cli-support';
 import { DEFAULT_NAMESPACE } from '@commandbus/core/resources';

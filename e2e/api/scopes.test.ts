@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandBusClient } from '@commandbus/client';
 import { CommandStatus } from '@commandbus/core';
-import { OPERATOR_ACTIONS } from '@commandbus/functions/scopes.ts';
+import { OPERATOR_ACTIONS } from '@commandbus/core/scopes';
 import { createScenario, target, type Scenario } from '../support/fixtures.ts';
 
 const where = target();

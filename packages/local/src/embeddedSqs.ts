@@ -1,8 +1,12 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PortInUseError } from './ports.ts';
 import type { RunningSqs } from './sqsServer.ts';
 
 const LOOPBACK = '127.0.0.1';
+/** The thread's module, next to this one: sqsThread.ts in the sources, sqsThread.js in the published dist. */
+const THREAD_MODULE = new URL(`./sqsThread${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /**
  * fauxqs runs in a worker thread of its own: an SQS endpoint is another machine in real life, and
@@ -11,7 +15,7 @@ const LOOPBACK = '127.0.0.1';
  */
 export function startSqs(port: number, region: string): Promise<RunningSqs> {
   return new Promise((resolve, reject) => {
-    const thread = new Worker(new URL('./sqsThread.ts', import.meta.url), { workerData: { port, region } });
+    const thread = new Worker(THREAD_MODULE, { workerData: { port, region } });
     thread.once('error', reject);
     thread.once('message', (message: { type: 'ready'; port: number } | { type: 'error'; message: string; code?: string }) => {
       if (message.type === 'error') {

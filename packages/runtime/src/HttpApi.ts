@@ -3,7 +3,7 @@ import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type S
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { refusalMessage, scopeAllows, type Scope } from '@commandbus/functions/scopes.ts';
+import { refusalMessage, scopeAllows, type Scope } from '@commandbus/core/scopes';
 import { invoke } from './lambdaContext.ts';
 import { type SigV4Identity, verifySigV4 } from './sigv4.ts';
 
