@@ -6,7 +6,7 @@
  * subpaths `/api`, `/jobRunner` (also createJobRunnerHandler), `/statsAggregator` and `/tsqSweeper`; they
  * build their logger and tracer on import, so this index leaves them out.
  */
-export { createWorkerHandler, domainOf, lambdaHeartbeat, toTransportMessage, type WorkerHandlerOptions } from './worker.ts';
+export { createWorkerHandler, domainOf, lambdaHeartbeat, retryPolicyFromEnv, toTransportMessage, type WorkerHandlerOptions } from './worker.ts';
 export { apiRoutes, createApiHandler, pageResponse, type ApiHandlerOptions, type ApiRoute } from './api.ts';
 export { configFromEnv } from './config.ts';
 export { createLambdaLogger } from './logger.ts';
