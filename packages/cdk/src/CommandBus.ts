@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -36,7 +36,7 @@ import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { Topic, type ITopic, type TopicProps } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEPLOYMENT_DEFAULTS } from '@commandbus/core/deployment';
+import { DEPLOYMENT_DEFAULTS, DISCOVERY_OUTPUT_PREFIX, type BusDiscovery } from '@commandbus/core/deployment';
 import {
   commandsTableDefinition,
   DEFAULT_NAMESPACE,
@@ -405,6 +405,19 @@ export class CommandBus extends Construct {
       this.apiKind = undefined;
       this.apiFunction = undefined;
       this.jobRunner = undefined;
+    }
+
+    if (this.api) {
+      const discovery: BusDiscovery = {
+        v: 1,
+        apiUrl: this.apiUrl,
+        namespace,
+        domains: this.domains.map(({ name }) => name),
+        partition: stack.partition,
+        region: stack.region,
+        account: stack.account,
+      };
+      new CfnOutput(this, 'Discovery', { description: `${DISCOVERY_OUTPUT_PREFIX} ${this.node.path}`, value: stack.toJsonString(discovery) });
     }
 
     this.events = props.parkedEvents === false ? undefined : this.parkedEvents(namespace);

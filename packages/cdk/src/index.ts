@@ -10,3 +10,4 @@ export {
 } from './CommandBus.ts';
 export { createCommandBusDashboard, type DashboardDomain } from './dashboard.ts';
 export type { Domains, OperatorAction, Scope } from '@commandbus/core/scopes';
+export { DISCOVERY_OUTPUT_PREFIX, type BusDiscovery } from '@commandbus/core/deployment';

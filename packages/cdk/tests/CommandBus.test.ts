@@ -16,7 +16,7 @@ import { Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { commandsTableDefinition, METRIC_NAMES } from '@commandbus/core';
+import { commandsTableDefinition, DISCOVERY_OUTPUT_PREFIX, METRIC_NAMES } from '@commandbus/core';
 import { COMMAND_TYPE_LABEL } from '../src/dashboard.ts';
 import { CommandBus, type CommandBusProps } from '../src/index.ts';
 
@@ -177,6 +177,18 @@ describe('CommandBus construct: the operator API', () => {
       /CommandBus.apiId: this bus has no operator API \(operatorApi: false\)/,
     );
     expect(() => synth((stack) => ({ ...withWorker(stack), operatorApi: false, apiKind: 'rest' }))).toThrow(/apiKind needs the operator API/);
+  });
+
+  it('writes the output by which the CLI and the console find the bus (`commandbus --stack`)', () => {
+    const { template } = synth((stack) => ({ ...withWorker(stack), namespace: 'shop', domains: [{ name: 'orders' }, { name: 'payments' }] }));
+
+    const outputs = Object.values(template.toJSON().Outputs as Record<string, { Description: string; Value: { 'Fn::Join': [string, unknown[]] } }>);
+    const discovery = outputs.find((output) => output.Description === `${DISCOVERY_OUTPUT_PREFIX} Shop/Orders`)!;
+    // Deployed, the references are values; here each stands in as its own name.
+    const text = discovery.Value['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `<${JSON.stringify(part).replace(/"/g, '')}>`)).join('');
+    const value = JSON.parse(text) as Record<string, unknown>;
+    expect(value).toMatchObject({ v: 1, namespace: 'shop', domains: ['orders', 'payments'], region: '<{Ref:AWS::Region}>', account: '<{Ref:AWS::AccountId}>' });
+    expect(value.apiUrl).toMatch(/^<\{Fn::GetAtt:\[OrdersHttpApi[A-F0-9]{8},ApiEndpoint\]\}>$/);
   });
 
   it('serves a REST API instead with apiKind rest (stage "api")', () => {

@@ -5,7 +5,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CommandBusClient } from '@commandbus/client';
-import { readEnvironment } from '@commandbus/core';
+import { DISCOVERY_OUTPUT_PREFIX, readEnvironment, resourceNames, type BusDiscovery } from '@commandbus/core';
 import { runningRuntimes, type RuntimeRecord } from '@commandbus/runtime/registry';
 import { CliError, ExitCode } from './output.ts';
 
@@ -104,23 +104,69 @@ function localQueues(runtime: { region: string; sqsEndpoint: string; namespace: 
 async function stackTarget(stackName: string, region: string | undefined): Promise<Target> {
   if (region === undefined) throw new CliError(`--stack ${stackName} needs a region: pass --region or set AWS_REGION`, ExitCode.Usage);
   const cloudFormation = new CloudFormationClient({ region });
-  let outputs: Record<string, string>;
+  let stackOutputs: StackOutput[];
   try {
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+    stackOutputs = (Stacks?.[0]?.Outputs ?? []).map((output) => ({
+      key: output.OutputKey ?? '',
+      value: output.OutputValue ?? '',
+      ...(output.Description === undefined ? {} : { description: output.Description }),
+    }));
   } catch (error) {
     throw new CliError(`cannot read stack ${stackName} in ${region}: ${(error as Error).message}`, ExitCode.NoTarget);
   } finally {
     cloudFormation.destroy();
   }
-  const apiUrl = outputs.ApiUrl;
-  if (!apiUrl) throw new CliError(`stack ${stackName} in ${region} has no ApiUrl output: is it a commandbus stack?`, ExitCode.NoTarget);
+  const bus = busInStack(stackOutputs, `stack ${stackName} in ${region}`);
   return {
-    client: new CommandBusClient({ baseUrl: apiUrl, auth: { type: 'sigv4', region } }),
+    client: new CommandBusClient({ baseUrl: bus.apiUrl, auth: { type: 'sigv4', region } }),
     description: `stack ${stackName} (${region})`,
-    queues: { region, queueArns: stackQueueArns(outputs), ...(outputs.Namespace ? { namespace: outputs.Namespace } : {}) },
-    domains: Object.keys(stackQueueArns(outputs)),
+    queues: { region, queueArns: bus.queueArns, ...(bus.namespace ? { namespace: bus.namespace } : {}) },
+    domains: Object.keys(bus.queueArns),
   };
+}
+
+export interface StackOutput {
+  key: string;
+  value: string;
+  description?: string;
+}
+
+/**
+ * The bus a stack holds: from the output the CommandBus construct writes (its description starts
+ * with DISCOVERY_OUTPUT_PREFIX, its value a BusDiscovery), in any stack of yours; else from the
+ * repository app's outputs (ApiUrl, Namespace, CommandsQueueArn…/TsqQueueArn…).
+ */
+export function busInStack(
+  outputs: StackOutput[],
+  where: string,
+): { apiUrl: string; namespace?: string; queueArns: Record<string, { commands: string; tsq: string }> } {
+  const discoveries = outputs.filter((output) => output.description?.startsWith(`${DISCOVERY_OUTPUT_PREFIX} `));
+  if (discoveries.length > 1) {
+    const paths = discoveries.map((output) => output.description!.slice(DISCOVERY_OUTPUT_PREFIX.length + 1)).join(', ');
+    throw new CliError(
+      `${where} holds ${discoveries.length} commandbus buses (${paths}): pass the one you mean with --url <its API URL> --sigv4`,
+      ExitCode.Usage,
+    );
+  }
+  if (discoveries.length === 1) {
+    let bus: BusDiscovery;
+    try {
+      bus = JSON.parse(discoveries[0]!.value) as BusDiscovery;
+    } catch {
+      throw new CliError(`${where}: output ${discoveries[0]!.key} is not a commandbus bus description (JSON)`, ExitCode.NoTarget);
+    }
+    const arn = (queue: string) => `arn:${bus.partition}:sqs:${bus.region}:${bus.account}:${queue}`;
+    const names = resourceNames(bus.namespace);
+    return {
+      apiUrl: bus.apiUrl,
+      namespace: bus.namespace,
+      queueArns: Object.fromEntries(bus.domains.map((domain) => [domain, { commands: arn(names.commandsQueue(domain)), tsq: arn(names.tsqQueue(domain)) }])),
+    };
+  }
+  const byKey = Object.fromEntries(outputs.map((output) => [output.key, output.value]));
+  if (!byKey.ApiUrl) throw new CliError(`${where} has no commandbus bus (no CommandBus construct output, no ApiUrl output)`, ExitCode.NoTarget);
+  return { apiUrl: byKey.ApiUrl, ...(byKey.Namespace ? { namespace: byKey.Namespace } : {}), queueArns: stackQueueArns(byKey) };
 }
 
 /** `CommandsQueueArn<key>` / `TsqQueueArn<key>` outputs, keyed by the domain read from the queue name. */
