@@ -66,6 +66,21 @@ describe('CommandBus construct: the worker', () => {
     expect(statSync(path.join(assembly.directory, `asset.${asset}`, 'index.mjs')).size).toBeGreaterThan(10_000);
   }, 120_000);
 
+  it('reserves the worker the concurrency its event sources may use, unless told not to', () => {
+    const reserved = (workerFunctionProps?: object) => {
+      const { resources } = synth(() => ({
+        workerEntry: WORKER_ENTRY,
+        ...(workerFunctionProps ? { workerFunctionProps } : {}),
+        domains: [{ name: 'a', maxConcurrency: 3 }, { name: 'b' }],
+      }));
+      const [, worker] = ofType(resources, 'AWS::Lambda::Function').find(([id]) => /^OrdersWorker[A-F0-9]{8}$/.test(id))!;
+      return worker.Properties.ReservedConcurrentExecutions;
+    };
+
+    expect(reserved()).toBe(8);
+    expect(reserved({ reservedConcurrentExecutions: undefined })).toBeUndefined();
+  });
+
   it('takes a function of yours, adding its event sources, environment and grants', () => {
     const { template, resources } = synth(withWorker);
 
