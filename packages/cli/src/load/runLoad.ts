@@ -92,8 +92,14 @@ export type CostSummary =
     };
 
 const ENDS: ReadonlySet<string> = new Set([CommandStatus.COMPLETED, CommandStatus.IN_TSQ, CommandStatus.CANCELLED]);
-/** Below this many still open, each is read by id; above, the run's window is listed. */
-const READ_BY_ID_BELOW = 500;
+/** Below this many still open, each is read by id each second; above, the run's window is listed (see LISTING_EVERY_MS). */
+export const READ_BY_ID_BELOW = 500;
+/**
+ * With many open, the window (every command of the run) is listed at most this often; in between, the
+ * domain's stats (a handful of queries at any volume) show progress, and a listing comes early when
+ * they say everything may have ended. Listing every second would read the whole run each second.
+ */
+export const LISTING_EVERY_MS = 15_000;
 
 interface Tracked {
   commandId: string;
@@ -113,6 +119,9 @@ export async function runLoad(
   const commands: Tracked[] = schedule(counts).map((behaviour) => ({ commandId: randomUUID(), behaviour }));
   const costBefore = await readMeter(target.meter);
   const start = Date.now();
+  const from = new Date(start - 60_000).toISOString();
+  // What had already ended in the window before this run (other runs'): the stats count those too.
+  const endedBefore = options.count > READ_BY_ID_BELOW ? ((await endedInWindow(target.client, options.domain, from)) ?? 0) : 0;
   const memory = sampleMemory(start, target.workerPid);
 
   // Send: `concurrency` senders take the next command; with a rate, command i leaves at start + i/rate.
@@ -142,11 +151,27 @@ export async function runLoad(
   // Wait: until every sent command is in an end status, or nothing ends for stallTimeoutSeconds.
   const open = new Map(sent.map((command) => [command.commandId, command]));
   let lastProgress = Date.now();
-  const from = new Date(start - 60_000).toISOString();
+  let listedAt = Number.NEGATIVE_INFINITY;
+  let endedByStats = 0;
   while (open.size > 0 && Date.now() - lastProgress < options.stallTimeoutSeconds * 1000) {
     const before = open.size;
-    const seen =
-      open.size > READ_BY_ID_BELOW ? await listWindow(target.client, options.domain, from) : await readEach(target.client, options.domain, [...open.keys()]);
+    let seen: Command[] = [];
+    if (open.size <= READ_BY_ID_BELOW) {
+      seen = await readEach(target.client, options.domain, [...open.keys()]);
+    } else {
+      const inWindow = await endedInWindow(target.client, options.domain, from);
+      const ended = inWindow === undefined ? undefined : inWindow - endedBefore;
+      if (ended !== undefined && ended > endedByStats) {
+        endedByStats = ended;
+        lastProgress = Date.now();
+      }
+      // Ended by the stats since the run began (seconds behind; others' commands ending now count too).
+      const mayAllHaveEnded = ended === undefined || ended >= sent.length;
+      if (mayAllHaveEnded || Date.now() - listedAt >= LISTING_EVERY_MS) {
+        seen = await listWindow(target.client, options.domain, from);
+        listedAt = Date.now();
+      }
+    }
     for (const state of seen) {
       const command = open.get(state.commandId);
       if (!command) continue;
@@ -156,7 +181,7 @@ export async function runLoad(
         open.delete(state.commandId);
       }
     }
-    progress('wait', sent.length - open.size, sent.length);
+    progress('wait', Math.max(sent.length - open.size, Math.min(endedByStats, sent.length)), sent.length);
     if (open.size < before) lastProgress = Date.now();
     if (open.size > 0) await sleep(1000);
   }
@@ -201,6 +226,16 @@ async function listWindow(client: CommandBusClient, domain: string, from: string
     cursor = page.nextCursor;
   } while (cursor);
   return items;
+}
+
+/** Commands of the domain created since `from` that are in an end status, by its stats; undefined if they cannot be read. */
+async function endedInWindow(client: CommandBusClient, domain: string, from: string): Promise<number | undefined> {
+  try {
+    const { counts } = await client.stats({ domain, from });
+    return [...ENDS].reduce((sum, status) => sum + (counts[status as CommandStatus] ?? 0), 0);
+  } catch {
+    return undefined;
+  }
 }
 
 async function readEach(client: CommandBusClient, domain: string, ids: string[]): Promise<Command[]> {
