@@ -30,7 +30,7 @@ import {
   type IFunction,
 } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { Topic, type ITopic, type TopicProps } from 'aws-cdk-lib/aws-sns';
@@ -198,6 +198,18 @@ export interface CommandBusDomain {
 }
 
 const DOMAIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** NodejsFunction's bundling of your entry files: as the built-in Lambdas are bundled (lambdaCode.ts). */
+const NODEJS_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: BUNDLING.target,
+  minify: BUNDLING.minify,
+  sourceMap: BUNDLING.sourcemap,
+  sourcesContent: BUNDLING.sourcesContent,
+  mainFields: [...BUNDLING.mainFields],
+  externalModules: [...BUNDLING.external],
+  banner: BUNDLING.banner,
+};
 
 /**
  * commandbus in your CDK app: the commands table (state and audit trail), per domain a commands queue
@@ -534,34 +546,19 @@ export class CommandBus extends Construct {
 
   private workerFunction(props: CommandBusProps, timeout: Duration, totalConcurrency: number): NodejsFunction {
     if (!props.workerEntry) throw new Error('CommandBus: give your worker, as workerEntry (a file) or existingWorkerFunctionObj');
-    const { logGroup, role } = this.functionBasics('Worker');
     const { bundling, environment, ...overrides } = props.workerFunctionProps ?? {};
+    const common = this.commonFunctionProps('Worker', { timeout, environment: environment ?? {} });
     return new NodejsFunction(this, 'Worker', {
-      role,
-      logGroup,
+      ...common,
       entry: props.workerEntry,
       handler: 'handler',
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: 512,
-      tracing: Tracing.ACTIVE,
       // No lower than the mappings' MaximumConcurrency: throttled polls would burn receives and could
       // dead-letter a healthy command.
       reservedConcurrentExecutions: totalConcurrency,
       ...overrides,
       timeout,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: BUNDLING.target,
-        minify: BUNDLING.minify,
-        sourceMap: BUNDLING.sourcemap,
-        sourcesContent: BUNDLING.sourcesContent,
-        mainFields: [...BUNDLING.mainFields],
-        externalModules: [...BUNDLING.external],
-        banner: BUNDLING.banner,
-        ...bundling,
-      },
+      environment: common.environment,
+      bundling: { ...NODEJS_BUNDLING, ...bundling },
     });
   }
 
@@ -887,16 +884,7 @@ export class CommandBus extends Construct {
       handler: 'handler',
       ...overrides,
       environment: { ...common.environment, ...environment },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: BUNDLING.target,
-        minify: BUNDLING.minify,
-        sourceMap: BUNDLING.sourcemap,
-        sourcesContent: BUNDLING.sourcesContent,
-        mainFields: [...BUNDLING.mainFields],
-        externalModules: [...BUNDLING.external],
-        banner: BUNDLING.banner,
-      },
+      bundling: NODEJS_BUNDLING,
     });
   }
 
