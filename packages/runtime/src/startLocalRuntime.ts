@@ -26,7 +26,7 @@ export const TEST_WORKER_ENTRY = new URL('../../../functions/testWorker.ts', imp
 
 /** Whether the repository's test worker can be the default: running from the sources, with the file there. */
 export function testWorkerAvailable(): boolean {
-  return import.meta.url.endsWith('.ts') && existsSync(fileURLToPath(TEST_WORKER_ENTRY));
+  return new URL(import.meta.url).pathname.endsWith('.ts') && existsSync(fileURLToPath(TEST_WORKER_ENTRY));
 }
 
 export interface LocalRuntimeOptions {
