@@ -9,9 +9,12 @@
  * (@commandbus/core), a command to COMPLETED and a failing one to the TSQ, one command through the
  * Lambda worker handler (@commandbus/lambda), then the stack stopped. And the construct
  * (@commandbus/cdk) in a CDK app of the scratch app's own: README's worker bundled from the app by
- * its esbuild, the construct's Lambdas taken prebuilt from the package.
+ * its esbuild, the construct's Lambdas taken prebuilt from the package. And the operator tools
+ * (@commandbus/cli, @commandbus/runtime, @commandbus/console): the installed `commandbus` runs
+ * `serve --worker` with a worker module of the app's, sends a command to COMPLETED through it, and
+ * the console serves its prebuilt UI (no Vite installed) against that runtime.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +22,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exportTargets, REPO_ROOT } from '../build-package.ts';
 import { type PackedPackage, packAll } from '../pack.ts';
 
-const PACKAGES = ['@commandbus/core', '@commandbus/client', '@commandbus/local', '@commandbus/lambda', '@commandbus/cdk'];
+const PACKAGES = [
+  '@commandbus/core',
+  '@commandbus/client',
+  '@commandbus/local',
+  '@commandbus/lambda',
+  '@commandbus/cdk',
+  '@commandbus/runtime',
+  '@commandbus/console',
+  '@commandbus/cli',
+];
 /**
  * Installed next to the tarballs, with every peer dependency they declare, at the versions the
  * workspace has; esbuild is what a CDK app needs to bundle its worker (NodejsFunction).
@@ -232,8 +244,52 @@ const TSCONFIG = {
     rootDir: 'src',
     outDir: 'out',
   },
-  files: ['src/app.ts', 'src/infra.ts', 'src/worker.ts'],
+  files: ['src/app.ts', 'src/infra.ts', 'src/worker.ts', 'src/orders.ts'],
 };
+
+/** The worker module `commandbus serve --worker out/orders.js` runs: its export `registry`. */
+const ORDERS_WORKER = `import { HandlerRegistry } from '@commandbus/core';
+
+export const registry = new HandlerRegistry().register('orders', 'PlaceOrder', async (command) => ({
+  orderId: \`o-\${command.commandId.slice(0, 8)}\`,
+  sku: String(command.data.sku),
+}));
+`;
+
+/** The console started programmatically against the running \`commandbus serve\` (found in COMMANDBUS_HOME). */
+const CONSOLE_CHECK = `import { existsSync } from 'node:fs';
+import { CommandBusClient } from '@commandbus/client';
+import { CONSOLE_HEADER, ensureUiBuilt, startConsoleServer } from '@commandbus/console';
+import { runningRuntimes } from '@commandbus/runtime/registry';
+
+const [runtime] = runningRuntimes();
+if (!runtime) throw new Error('no running runtime in COMMANDBUS_HOME');
+const staticDir = await ensureUiBuilt();
+const client = new CommandBusClient({ baseUrl: runtime.apiUrl, auth: { type: 'bearer', token: runtime.token } });
+const server = await startConsoleServer({ client, target: runtime.apiUrl, domains: ['orders'], staticDir, port: 0 });
+try {
+  const signIn = await fetch(server.url, { redirect: 'manual' });
+  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+  const index = await fetch(new URL('/', server.url), { headers: { cookie } });
+  const html = await index.text();
+  const script = html.match(/src="(\\/assets\\/index-[^"]+\\.js)"/)?.[1] ?? '/none.js';
+  const asset = await fetch(new URL(script, server.url), { headers: { cookie } });
+  const api = await fetch(new URL('/api/commands?domain=orders', server.url), { headers: { cookie, [CONSOLE_HEADER]: '1' } });
+  const page = await api.json();
+  console.log(\`RESULT \${JSON.stringify({
+    staticDir,
+    vite: existsSync('node_modules/vite'),
+    signIn: signIn.status,
+    index: index.status,
+    asset: [asset.status, asset.headers.get('content-type'), (await asset.text()).length > 10_000],
+    html: html.includes('<div id="app">') && /<script type="module"[^>]* src="\\/assets\\/index-[^"]+\\.js"/.test(html),
+    api: api.status,
+    commands: (page.items ?? []).length,
+  })}\`);
+} finally {
+  await server.stop();
+}
+`;
 
 /** The ```ts blocks of one README section, in order. */
 function readmeExamples(heading: string): string[] {
@@ -323,6 +379,7 @@ describe('the packed packages, installed from their tarballs into an app outside
     const [worker] = readmeExamples('## Deploying to AWS');
     expect(worker, 'README.md shows the worker in "Deploying to AWS"').toMatch(/createWorkerHandler/);
     writeFileSync(path.join(app, 'src', 'worker.ts'), worker!);
+    writeFileSync(path.join(app, 'src', 'orders.ts'), ORDERS_WORKER);
     const compiled = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], app, 120_000);
     expect(compiled.code, `tsc:\n${compiled.stdout}${compiled.stderr}`).toBe(0);
     expect(existsSync(path.join(app, 'out', 'app.js'))).toBe(true);
@@ -416,5 +473,98 @@ describe('the packed packages, installed from their tarballs into an app outside
     expect(report.functions.every((fn) => fn.handler === 'index.handler')).toBe(true);
     expect(report.prebuilt).toEqual({ api: true, tsqSweeper: true, jobRunner: true, statsAggregator: true });
     expect(report.worker, "the worker's bundle holds README's handler").toBe(true);
+  }, 240_000);
+
+  test('the installed `commandbus`: --help; serve --worker with a worker of the app, a command to COMPLETED through it; the console serves its prebuilt UI', async () => {
+    const bin = path.join(app, 'node_modules', '.bin', 'commandbus');
+    const home = path.join(work, 'commandbus-home');
+    const env = cleanEnv({ COMMANDBUS_HOME: home, POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const cli = (args: string[], timeoutMs = 60_000) => run(bin, args, app, timeoutMs, env);
+
+    const help = await cli(['--help']);
+    expect(help.code, `commandbus --help:\n${help.stdout}${help.stderr}`).toBe(0);
+    for (const command of ['serve', 'local', 'send', 'get', 'ls', 'tsq', 'retry', 'console', 'jobs'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n'), 'the bin is built JavaScript with a shebang').toBe(true);
+
+    // Outside the repository there is no default worker: one line, exit 2.
+    const noWorker = await cli(['serve', '--port', '0', '--domains', 'orders']);
+    expect(noWorker.code).toBe(2);
+    expect(noWorker.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^commandbus serve: --worker <module> is needed/)]);
+
+    expect(existsSync(path.join(app, 'out', 'orders.js')), 'the compile test did not produce out/orders.js').toBe(true);
+    const started = performance.now();
+    const serve = spawn(bin, ['serve', '--worker', 'out/orders.js', '--port', '0', '--domains', 'orders'], {
+      cwd: app,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    serve.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    serve.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
+    const until = async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        if (serve.exitCode !== null) throw new Error(`commandbus serve exited ${serve.exitCode} while waiting for ${what}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    const runtimes = path.join(home, 'runtimes');
+    try {
+      // Where it listens: the record it writes for the CLI and the console, and its first lines.
+      const record = await until('runtime record', () => (existsSync(runtimes) ? readdirSync(runtimes).find((name) => name.endsWith('.json')) : undefined));
+      const { apiUrl, pid } = JSON.parse(readFileSync(path.join(runtimes, record), 'utf8')) as { apiUrl: string; pid: number };
+      expect(pid).toBe(serve.pid);
+      await until('HTTP API line', () => (output.includes(`HTTP API      ${apiUrl}`) ? true : undefined));
+      const ready = Math.round(performance.now() - started);
+
+      const sent = await cli(['--json', 'send', 'orders', 'PlaceOrder', '{"sku":"book"}']);
+      expect(sent.code, `commandbus send:\n${sent.stdout}${sent.stderr}`).toBe(0);
+      const { commandId } = JSON.parse(sent.stdout) as { commandId: string };
+      const completed = await until('COMPLETED', async () => {
+        const got = await cli(['--json', 'get', 'orders', commandId]);
+        expect(got.code, `commandbus get:\n${got.stdout}${got.stderr}`).toBe(0);
+        const command = JSON.parse(got.stdout) as { status: string; result?: unknown };
+        return command.status === 'COMPLETED' ? command : undefined;
+      });
+      expect(completed.result).toEqual({ orderId: `o-${commandId.slice(0, 8)}`, sku: 'book' });
+
+      // The console from its tarball: the prebuilt UI, served against this runtime, without Vite.
+      writeFileSync(path.join(app, 'console-check.mjs'), CONSOLE_CHECK);
+      const consoleRun = await run(process.execPath, ['console-check.mjs'], app, 60_000, env);
+      const line = consoleRun.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      expect(consoleRun.code, `the console check exited ${consoleRun.code}:\n${consoleRun.stdout}\n${consoleRun.stderr}`).toBe(0);
+      const report = JSON.parse(line!.slice('RESULT '.length)) as Record<string, unknown>;
+      expect(report).toEqual({
+        staticDir: path.join(app, 'node_modules', '@commandbus', 'console', 'dist', 'ui'),
+        vite: false,
+        signIn: 302,
+        index: 200,
+        asset: [200, expect.stringMatching(/javascript/), true],
+        html: true,
+        api: 200,
+        commands: 1,
+      });
+      console.log(`commandbus serve --worker ready in ${ready} ms; ${commandId} COMPLETED; console: ${line}`);
+    } finally {
+      if (serve.exitCode === null) serve.kill('SIGINT');
+    }
+    expect(await exited, `commandbus serve on SIGINT:\n${output}`).toBe(0);
+    // It removed its record, and nothing of it is left running (the DynamoDB Local JVM included).
+    expect(existsSync(runtimes) ? readdirSync(runtimes) : []).toEqual([]);
+    const leftovers = (existsSync('/proc') ? readdirSync('/proc') : [])
+      .filter((pid) => /^\d+$/.test(pid))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.join(app, 'node_modules'));
+        } catch {
+          return false;
+        }
+      });
+    expect(leftovers).toEqual([]);
   }, 240_000);
 });

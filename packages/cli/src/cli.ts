@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** The `commandbus` executable: runs the CLI on this process's arguments. */
 import { run } from './main.ts';
 

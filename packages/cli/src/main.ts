@@ -23,10 +23,19 @@ Environment: COMMANDBUS_STACK, COMMANDBUS_URL, COMMANDBUS_TOKEN.
 Exit codes: 0 done; 1 refused or failed (a bulk action with anything not done); 2 bad command line or
 input; 3 nothing to talk to; 4 not found.`;
 
-/** Entry points with options of their own, which read process.argv themselves and stay up until Ctrl-C. */
-const PASS_THROUGH: Record<string, { script: string; summary: string }> = {
-  local: { script: '../../local/src/cli.ts', summary: 'start the embedded AWS (DynamoDB Local + SQS) and print its AWS_* settings' },
-  serve: { script: '../../../scripts/serve.ts', summary: 'run the deployed shape here: embedded AWS, worker and API Lambdas, HTTP API on 127.0.0.1' },
+/**
+ * Entry points with options of their own, which parse their arguments themselves and stay up until
+ * Ctrl-C: `local` from @commandbus/local, `serve` from @commandbus/runtime (dependencies of this package).
+ */
+const PASS_THROUGH: Record<string, { load: () => Promise<(argv: string[]) => Promise<void>>; summary: string }> = {
+  local: {
+    load: async () => (await import('@commandbus/local/cli')).localCli,
+    summary: 'start the embedded AWS (DynamoDB Local + SQS) and print its AWS_* settings',
+  },
+  serve: {
+    load: async () => (await import('@commandbus/runtime/serve')).serve,
+    summary: 'run the deployed shape here: embedded AWS, your worker (--worker) and the API Lambdas, HTTP API on 127.0.0.1',
+  },
 };
 
 export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
@@ -62,9 +71,15 @@ export function createProgram(env: NodeJS.ProcessEnv = process.env): Command {
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const passThrough = argv[0] === undefined ? undefined : PASS_THROUGH[argv[0]];
   if (passThrough) {
-    process.argv = [process.argv[0]!, `commandbus ${argv[0]}`, ...argv.slice(1)];
-    await import(new URL(passThrough.script, import.meta.url).href);
-    return ExitCode.Ok;
+    let main: (argv: string[]) => Promise<void>;
+    try {
+      main = await passThrough.load();
+    } catch (error) {
+      process.stderr.write(`commandbus ${argv[0]}: cannot load it (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+      return ExitCode.Usage;
+    }
+    await main(argv.slice(1));
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
   }
   const program = createProgram(env);
   try {

@@ -38,6 +38,8 @@ describe('bad flags', () => {
     [SERVE, ['--port', 'abc'], 'commandbus serve', /--port must be a port number from 0 to 65535.*"abc"/],
     [SERVE, ['--port', '70000'], 'commandbus serve', /--port must be a port number/],
     [SERVE, ['--domains', ' , '], 'commandbus serve', /--domains needs at least one name/],
+    [SERVE, ['--worker', 'no-such-worker.js'], 'commandbus serve', /--worker no-such-worker\.js: no such file/],
+    [SERVE, ['--worker', 'package.json'], 'commandbus serve', /--worker package\.json: .*/],
     [LOCAL, ['--nope'], 'commandbus local', /Unknown option '--nope'/],
     [LOCAL, ['--dynamodb-port', '-1'], 'commandbus local', /'--dynamodb-port' argument is ambiguous\..*\(see --help\)/],
     [LOCAL, ['--dynamodb-port=-1'], 'commandbus local', /--dynamodb-port must be a port number/],

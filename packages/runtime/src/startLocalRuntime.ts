@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import {
   DEFAULT_NAMESPACE,
@@ -6,6 +8,7 @@ import {
   JOB_RUNNER,
   resourceNames,
   type CommandBusConfig,
+  type HandlerRegistry,
   type StreamBatchEvent,
 } from '@commandbus/core';
 import { createClients, startLocalStack, WireMeter, type LocalStack } from '@commandbus/local';
@@ -15,7 +18,16 @@ import type { SigV4Identity } from './sigv4.ts';
 import { invoke } from './lambdaContext.ts';
 import { SqsEventSource } from './SqsEventSource.ts';
 
-const repoRoot = new URL('../../../', import.meta.url);
+/**
+ * The E2E application's worker (functions/testWorker.ts): the default when running from the
+ * repository's sources, never part of the published package (its @commandbus/testapp is private).
+ */
+export const TEST_WORKER_ENTRY = new URL('../../../functions/testWorker.ts', import.meta.url);
+
+/** Whether the repository's test worker can be the default: running from the sources, with the file there. */
+export function testWorkerAvailable(): boolean {
+  return new URL(import.meta.url).pathname.endsWith('.ts') && existsSync(fileURLToPath(TEST_WORKER_ENTRY));
+}
 
 export interface LocalRuntimeOptions {
   namespace?: string;
@@ -30,9 +42,11 @@ export interface LocalRuntimeOptions {
   tokens?: ScopedToken[];
   /** Key pairs whose SigV4-signed requests are accepted as their identity (full access), as IAM principals on AWS. */
   sigv4Identities?: SigV4Identity[];
-  /** Module exporting the worker `handler`; default functions/testWorker.ts. */
+  /** Module exporting the worker `handler`; default: `registry`, else (in the repository) functions/testWorker.ts. */
   workerEntry?: string | URL;
-  /** Module exporting the API `handler`; default functions/api.ts. */
+  /** The worker Lambda runs `createWorkerHandler({ registry })` of @commandbus/lambda with these handlers. */
+  registry?: HandlerRegistry;
+  /** Module exporting the API `handler`; default @commandbus/lambda's createApiHandler. */
   apiEntry?: string | URL;
   workerTimeoutSeconds?: number;
   batchSize?: number;
@@ -85,6 +99,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const domains = options.domains ?? ['test'];
   const workerTimeoutSeconds = options.workerTimeoutSeconds ?? DEPLOYMENT_DEFAULTS.workerTimeoutSeconds;
+  if (options.workerEntry === undefined && options.registry === undefined && !testWorkerAvailable()) {
+    throw new Error('startLocalRuntime: give the worker, as registry (a HandlerRegistry) or workerEntry (a module exporting `handler`)');
+  }
   const stack = options.stack ?? (await startLocalStack());
   const ownsStack = options.stack === undefined;
   const provisioned = await stack.provision(namespace, domains);
@@ -128,17 +145,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ...(options.retryMaxSeconds === undefined ? {} : { COMMANDBUS_RETRY_MAX_SECONDS: String(options.retryMaxSeconds) }),
   };
   Object.assign(process.env, env);
-  const worker = (await import(String(options.workerEntry ?? new URL('functions/testWorker.ts', repoRoot)))) as { handler: WorkerHandler };
+  // The functions are imported only now: they read their settings from process.env on import.
+  const worker =
+    options.workerEntry === undefined && options.registry !== undefined
+      ? { handler: (await import('@commandbus/lambda')).createWorkerHandler({ registry: options.registry }) as WorkerHandler }
+      : ((await import(String(options.workerEntry ?? TEST_WORKER_ENTRY))) as { handler: WorkerHandler });
   // The API is given its configuration (its AWS SDK clients read the endpoints set above, as on
   // Lambda); a module of one's own (apiEntry) exports a ready `handler`.
   const api = options.apiEntry
     ? ((await import(String(options.apiEntry))) as { handler: ApiHandler })
     : {
-        handler: ((await import(String(new URL('functions/api.ts', repoRoot)))) as { createApiHandler: CreateApiHandler }).createApiHandler({
+        handler: ((await import('@commandbus/lambda/api')) as { createApiHandler: CreateApiHandler }).createApiHandler({
           config: { namespace, tableName: table, queueUrls },
         }),
       };
-  const sweeper = (await import(String(new URL('functions/tsqSweeper.ts', repoRoot)))) as { handler: (event: unknown, context: Context) => Promise<unknown> };
+  const sweeper = (await import('@commandbus/lambda/tsqSweeper')) as { handler: (event: unknown, context: Context) => Promise<unknown> };
 
   const sources = queues.map(
     ({ domain, queueUrl, queueArn }) =>
@@ -159,7 +180,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Operator jobs: the job-runner function behind the jobs queue, one message at a time, as the stack's mapping.
   const jobsQueueUrl = queueUrls[names.jobsQueue]!;
   const { Attributes: jobsQueue } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: jobsQueueUrl, AttributeNames: ['QueueArn'] }));
-  const jobRunner = (await import(String(new URL('functions/jobRunner.ts', repoRoot)))) as { handler: WorkerHandler };
+  const jobRunner = (await import('@commandbus/lambda/jobRunner')) as { handler: WorkerHandler };
   sources.push(
     new SqsEventSource({
       sqs: clients.sqs,
@@ -206,7 +227,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const statsWindowMs = options.statsBatchingWindowMs ?? 1000;
   const statsFunction =
     statsWindowMs > 0
-      ? ((await import(String(new URL('functions/statsAggregator.ts', repoRoot)))) as {
+      ? ((await import('@commandbus/lambda/statsAggregator')) as {
           handler: (event: StreamBatchEvent, context: Context) => Promise<unknown>;
         })
       : undefined;
