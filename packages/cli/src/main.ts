@@ -12,7 +12,7 @@ import { registerLoad } from './commands/load.ts';
 import { registerConsole } from './commands/console.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { createContext, type GlobalOptions } from './context.ts';
-import { CliError, ExitCode } from './output.ts';
+import { CliError, ExitCode, isMissingPackage } from './output.ts';
 
 const EXIT_CODES = `
 Targets (first that applies): --stack <name> (a deployed stack: its ApiUrl output, calls signed with
@@ -25,14 +25,17 @@ input; 3 nothing to talk to; 4 not found.`;
 
 /**
  * Entry points with options of their own, which parse their arguments themselves and stay up until
- * Ctrl-C: `local` from @commandbus/local, `serve` from @commandbus/runtime (dependencies of this package).
+ * Ctrl-C: `local` from @commandbus/local, `serve` from @commandbus/runtime (optional peers of this
+ * package: installed with it in the repository, by choice elsewhere).
  */
-const PASS_THROUGH: Record<string, { load: () => Promise<(argv: string[]) => Promise<void>>; summary: string }> = {
+const PASS_THROUGH: Record<string, { package: string; load: () => Promise<(argv: string[]) => Promise<void>>; summary: string }> = {
   local: {
+    package: '@commandbus/local',
     load: async () => (await import('@commandbus/local/cli')).localCli,
     summary: 'start the embedded AWS (DynamoDB Local + SQS) and print its AWS_* settings',
   },
   serve: {
+    package: '@commandbus/runtime',
     load: async () => (await import('@commandbus/runtime/serve')).serve,
     summary: 'run the deployed shape here: embedded AWS, your worker (--worker) and the API Lambdas, HTTP API on 127.0.0.1',
   },
@@ -75,7 +78,13 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     try {
       main = await passThrough.load();
     } catch (error) {
-      process.stderr.write(`commandbus ${argv[0]}: cannot load it (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+      // Optional peers: an operator of a deployed stack installs neither the runtime nor the embedded AWS.
+      const missing = isMissingPackage(error, passThrough.package) ? passThrough.package : undefined;
+      process.stderr.write(
+        missing
+          ? `commandbus ${argv[0]}: needs ${missing}, which is not installed (npm install -D ${missing})\n`
+          : `commandbus ${argv[0]}: cannot load it (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`,
+      );
       return ExitCode.Usage;
     }
     await main(argv.slice(1));

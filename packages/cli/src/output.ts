@@ -103,3 +103,8 @@ function cell(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 }
+
+/** Node could not find the package `name` itself (not a module it imports in turn): an optional peer not installed. */
+export function isMissingPackage(error: unknown, name: string): boolean {
+  return (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(`'${name}'`);
+}

@@ -6,8 +6,8 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CommandBusClient } from '@commandbus/client';
 import { DISCOVERY_OUTPUT_PREFIX, readEnvironment, resourceNames, type BusDiscovery } from '@commandbus/core';
-import { runningRuntimes, type RuntimeRecord } from '@commandbus/runtime/registry';
-import { CliError, ExitCode } from './output.ts';
+import type { RuntimeRecord } from '@commandbus/runtime/registry';
+import { CliError, ExitCode, isMissingPackage } from './output.ts';
 
 export interface TargetOptions {
   stack?: string;
@@ -47,7 +47,7 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
 
   const url = options.url ?? fromEnv.url;
   const token = options.token ?? fromEnv.token;
-  const runtimes = runningRuntimes(env);
+  const runtimes = await localRuntimes(env);
   if (url !== undefined && options.sigv4) {
     const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (region === undefined) throw new CliError('--sigv4 needs a region: pass --region or set AWS_REGION', ExitCode.Usage);
@@ -182,6 +182,21 @@ export function stackQueueArns(outputs: Record<string, string>): Record<string, 
     if (domain && tsq) arns[domain] = { commands: arn, tsq };
   }
   return arns;
+}
+
+/**
+ * The local runtimes `commandbus serve` recorded on this machine. @commandbus/runtime is an optional
+ * peer (an operator of a deployed stack needs neither it nor the embedded AWS): without it, none.
+ */
+async function localRuntimes(env: NodeJS.ProcessEnv): Promise<RuntimeRecord[]> {
+  let registry: typeof import('@commandbus/runtime/registry');
+  try {
+    registry = await import('@commandbus/runtime/registry');
+  } catch (error) {
+    if (isMissingPackage(error, '@commandbus/runtime')) return [];
+    throw error;
+  }
+  return registry.runningRuntimes(env);
 }
 
 function sameUrl(a: string, b: string): boolean {
