@@ -26,5 +26,5 @@ export {
   type RouteAccess,
   type RouteKind,
   type Scope,
-} from './scopes.ts';
+} from '@commandbus/core/scopes';
 export { documentCommandTypes, generateOpenApiDocument, openApiDocument, type DocumentedCommandType, type OpenApiDocumentWithTypes } from './openapi.ts';

@@ -1,7 +1,7 @@
 /**
- * Scoped callers (functions/scopes.ts): a viewer reads everything and may not act; an operator of one
+ * Scoped callers (packages/commandbus/src/scopes.ts): a viewer reads everything and may not act; an operator of one
  * domain acts there and nowhere else; the audit records the caller's identity. Locally the tokens
- * come from apiGlobalSetup; on AWS they would be IAM principals given the stack's grant helpers —
+ * come from apiGlobalSetup; on AWS they would be IAM principals given the construct's grant helpers —
  * without such credentials configured this suite is reported as not run, never as passed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeOf, scopeAllows, scopePatterns } from '../scopes.ts';
+import { routeOf, scopeAllows, scopePatterns } from '@commandbus/core/scopes';
 
 const id = '0d3c6a4e-7c1e-4b8a-9f59-1f1a2b3c4d5e';
 

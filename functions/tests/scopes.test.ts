@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { operations } from '../openapi.ts';
-import { FULL_ACCESS, OPERATOR_ACTIONS, refusalMessage, ROUTE_ACCESS, routeOf, scopeAllows, scopePatterns, type Scope } from '../scopes.ts';
+import { FULL_ACCESS, OPERATOR_ACTIONS, refusalMessage, ROUTE_ACCESS, routeOf, scopeAllows, scopePatterns, type Scope } from '@commandbus/core/scopes';
 
 const id = '0d3c6a4e-7c1e-4b8a-9f59-1f1a2b3c4d5e';
 const viewer: Scope = { read: '*' };

@@ -65,6 +65,19 @@ function run(command: string, args: string[], cwd: string, timeoutMs: number, en
   });
 }
 
+/** Processes whose command line names `dir` (Linux /proc; none where it cannot be read): what a run left behind. */
+function processesRunningFrom(dir: string): string[] {
+  return (existsSync('/proc') ? readdirSync('/proc') : [])
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    });
+}
+
 /**
  * `npm install` of these specs, from npm's cache where it can. Tried twice: a registry hiccup on the
  * first try is printed, not taken for a broken package (a broken one fails the second try too).
@@ -437,16 +450,7 @@ describe('the packed packages, installed from their tarballs into an app outside
       client: 'function',
     });
     // The stack stopped: no DynamoDB Local JVM left behind by the app.
-    const leftovers = (existsSync('/proc') ? readdirSync('/proc') : [])
-      .filter((pid) => /^\d+$/.test(pid))
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.join(app, 'node_modules'));
-        } catch {
-          return false;
-        }
-      });
-    expect(leftovers).toEqual([]);
+    expect(processesRunningFrom(path.join(app, 'node_modules'))).toEqual([]);
   }, 240_000);
 
   test("the construct in the app's own CDK app: its Lambdas prebuilt from the package, README's worker bundled by the app's esbuild", async () => {
@@ -559,16 +563,7 @@ describe('the packed packages, installed from their tarballs into an app outside
     expect(await exited, `commandbus serve on SIGINT:\n${output}`).toBe(0);
     // It removed its record, and nothing of it is left running (the DynamoDB Local JVM included).
     expect(existsSync(runtimes) ? readdirSync(runtimes) : []).toEqual([]);
-    const leftovers = (existsSync('/proc') ? readdirSync('/proc') : [])
-      .filter((pid) => /^\d+$/.test(pid))
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.join(app, 'node_modules'));
-        } catch {
-          return false;
-        }
-      });
-    expect(leftovers).toEqual([]);
+    expect(processesRunningFrom(path.join(app, 'node_modules'))).toEqual([]);
   }, 240_000);
 
   test("an operator's install: @commandbus/cli alone brings neither the runtime nor the embedded AWS, and says so when asked to serve", async () => {

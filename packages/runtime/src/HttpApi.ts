@@ -27,7 +27,7 @@ export interface HttpApiOptions {
   /** The identity recorded for the token holder (where AWS would put the IAM caller). */
   operator?: string;
   /**
-   * More tokens, each with its own identity and scope (see functions/scopes.ts): a request outside a
+   * More tokens, each with its own identity and scope (see packages/commandbus/src/scopes.ts): a request outside a
    * token's scope is answered 403, before the function runs, as API Gateway's IAM check would.
    * `token` keeps full access.
    */
@@ -152,7 +152,7 @@ export class HttpApi {
     }
     const method = request.method ?? 'GET';
     // API Gateway checks the caller's execute-api:Invoke policy against the decoded path before the
-    // function runs; a scoped token is held to the same patterns (functions/scopes.ts).
+    // function runs; a scoped token is held to the same patterns (packages/commandbus/src/scopes.ts).
     if (holder.scope && !scopeAllows(holder.scope, method, path)) {
       return send(response, 403, { error: { type: 'Forbidden', code: 'FORBIDDEN', message: refusalMessage(method, path) } });
     }

@@ -38,7 +38,7 @@ export interface LocalRuntimeOptions {
   token?: string;
   /** Recorded as the operator of actions taken through the API. */
   operator?: string;
-  /** More bearer tokens, each with its identity and scope (functions/scopes.ts); `token` keeps full access. */
+  /** More bearer tokens, each with its identity and scope (packages/commandbus/src/scopes.ts); `token` keeps full access. */
   tokens?: ScopedToken[];
   /** Key pairs whose SigV4-signed requests are accepted as their identity (full access), as IAM principals on AWS. */
   sigv4Identities?: SigV4Identity[];
